@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets up a Debian machine for netlab, as root: the kernel tools the labs use, then the project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh installs system packages and netlab works on network namespaces: run it as root" >&2
+  exit 1
+fi
+
+# iproute2: ip, the tool the labs teach; util-linux: nsenter, unshare; procps: sysctl;
+# iputils-ping: the labs' tests; nftables, socat: NAT labs and test listeners.
+packages=(iproute2 util-linux procps iputils-ping nftables socat)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "netlab needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent

@@ -1,0 +1,66 @@
+// What every command needs: the lab file loaded (or exit 65), root, the engine's dependencies.
+import { stat } from 'node:fs/promises';
+import { loadLab } from '../config/load.js';
+import type { LabSpec } from '../config/spec.js';
+import { formatDiagnostic, hasErrors } from '../diagnostics.js';
+import type { EngineDeps } from '../engine.js';
+import { ConfigError, UserError } from '../errors.js';
+import type { Scope } from '../kernel/commands.js';
+import { stateDir } from '../kernel/paths.js';
+import { processRunner } from '../kernel/runner.js';
+import { LAB_NAME_PATTERN } from '../model/names.js';
+import type { Output } from './output.js';
+
+export interface LoadedSpec {
+  file: string;
+  spec: LabSpec;
+}
+
+/** Loads and validates; prints warnings; throws ConfigError (exit 65) with every error. */
+export async function loadSpec(file: string, out: Output): Promise<LoadedSpec> {
+  const loaded = await loadLab(file);
+  if (hasErrors(loaded.diagnostics) || !loaded.spec) throw new ConfigError(loaded.diagnostics);
+  for (const d of loaded.diagnostics) out.err(formatDiagnostic(d));
+  return { file: loaded.file, spec: loaded.spec };
+}
+
+export function requireRoot(): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new UserError('netlab reads and changes network namespaces, which needs root — run it as root (sudo netlab ...)');
+  }
+}
+
+export interface CommonOptions {
+  verbose?: boolean;
+  concurrency?: string;
+}
+
+function describeScope(scope: Scope): string {
+  return scope.netns === null ? 'root' : scope.netns;
+}
+
+export function engineDeps(options: CommonOptions, out: Output): EngineDeps {
+  const concurrency = Number(options.concurrency ?? 8);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UserError(`--concurrency must be a whole number ≥ 1, got ${options.concurrency}`);
+  return {
+    runner: processRunner(),
+    concurrency,
+    stateDir: stateDir(),
+    log: options.verbose ? { command: (scope, text) => out.err(`  [${describeScope(scope)}] ${text}`) } : undefined,
+  };
+}
+
+/** destroy takes a file or a lab name; a path that exists is a file. */
+export async function isFile(arg: string): Promise<boolean> {
+  return stat(arg).then(
+    () => true,
+    () => false,
+  );
+}
+
+export function checkLabName(name: string): string {
+  if (!LAB_NAME_PATTERN.test(name)) {
+    throw new UserError(`"${name}" is neither a file nor a lab name — a lab name matches ${LAB_NAME_PATTERN.source}; see \`netlab ls\``);
+  }
+  return name;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// argv → command. The only place that calls process.exit.
+import { Command, CommanderError } from 'commander';
+import { formatDiagnostic, sortDiagnostics } from '../diagnostics.js';
+import { ConfigError, ConflictError, DriverError, UserError, VerificationError } from '../errors.js';
+import { CycleError } from '../plan/graph.js';
+import { applyCommand } from './commands/apply.js';
+import { destroyCommand } from './commands/destroy.js';
+import { lsCommand } from './commands/ls.js';
+import { planCommand } from './commands/plan.js';
+import { validateCommand } from './commands/validate.js';
+import { processOutput, type Output } from './output.js';
+
+export const EXIT = { ok: 0, failure: 1, changes: 2, usage: 64, badTopology: 65 } as const;
+
+function errorToExit(error: unknown, out: Output): number {
+  if (error instanceof ConfigError) {
+    for (const d of sortDiagnostics(error.diagnostics)) out.err(formatDiagnostic(d));
+    const errors = error.diagnostics.filter((d) => d.severity === 'error').length;
+    out.err(`${errors} error(s); nothing was changed.`);
+    return EXIT.badTopology;
+  }
+  if (error instanceof ConflictError) {
+    out.err(`${error.message}error: apply refuses while something the lab would create belongs to someone else; nothing was changed.`);
+    return EXIT.failure;
+  }
+  if (error instanceof DriverError) {
+    out.err(`error: ${error.argv.join(' ')} failed (exit ${error.exitCode}): ${error.stderr.trim()}`);
+    return EXIT.failure;
+  }
+  if (error instanceof UserError || error instanceof VerificationError || error instanceof CycleError) {
+    out.err(`error: ${error.message}`);
+    return EXIT.failure;
+  }
+  out.err(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return EXIT.failure;
+}
+
+export function buildProgram(out: Output, setExit: (code: number) => void): Command {
+  const program = new Command('netlab')
+    .description('Declarative network labs on Linux: namespaces, veth links, bridges, addresses, routes, sysctls, DNS')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out.out(s), writeErr: (s) => out.err(s) })
+    .showHelpAfterError();
+  const run = (fn: () => Promise<number>) => async () => setExit(await fn().catch((e: unknown) => errorToExit(e, out)));
+  const common = (cmd: Command) =>
+    cmd.option('-v, --verbose', 'print each kernel command as it runs').option('--concurrency <n>', 'namespaces worked on at once', '8');
+
+  program.command('validate').argument('<file>', 'lab file').description('check a lab file; exit 65 with every error').action((file: string) => run(() => validateCommand(file, out))());
+  common(program.command('plan'))
+    .argument('<file>', 'lab file')
+    .description('show what apply would change, read from the live kernel')
+    .option('--json', 'the plan as JSON')
+    .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none')
+    .action((file: string, opts) => run(() => planCommand(file, opts, out))());
+  common(program.command('apply'))
+    .argument('<file>', 'lab file')
+    .description('make the kernel match the file, then verify it')
+    .action((file: string, opts) => run(() => applyCommand(file, opts, out))());
+  common(program.command('destroy'))
+    .argument('<file|name>', 'lab file, or the name of an applied lab (see netlab ls)')
+    .description('remove exactly what the lab made')
+    .action((target: string, opts) => run(() => destroyCommand(target, opts, out))());
+  program.command('ls').description('the labs applied on this machine').option('--json', 'as JSON').action((opts) => run(() => lsCommand(opts, out))());
+  return program;
+}
+
+async function main(): Promise<void> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(processOutput, (c) => (code = c));
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      code = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    } else {
+      code = errorToExit(error, processOutput);
+    }
+  }
+  process.exitCode = code;
+}
+
+await main();

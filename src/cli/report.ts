@@ -1,0 +1,24 @@
+// How a run that stopped part way is told: what failed and why, what was done, what was skipped.
+import chalk from 'chalk';
+import { DriverError } from '../errors.js';
+import type { ExecuteResult } from '../kernel/execute.js';
+import { summarize } from '../plan/render.js';
+
+export function renderFailures(result: ExecuteResult, rerun: string): string {
+  const lines = [chalk.red(`error: ${result.failed.length} change(s) failed:`)];
+  for (const { change, error } of result.failed) {
+    lines.push(`  ${summarize(change)} (${change.reason})`);
+    if (error instanceof DriverError) {
+      lines.push(`    command: ${error.argv.join(' ')}`, `    exit ${error.exitCode}: ${error.stderr.trim() || '(no message)'}`);
+    } else {
+      lines.push(`    ${error.message}`);
+    }
+  }
+  lines.push(`done: ${result.done.length} change(s).`);
+  if (result.skipped.length) {
+    lines.push(`skipped, because they depend on a failed change: ${result.skipped.length}:`);
+    for (const c of result.skipped) lines.push(`  ${summarize(c)}`);
+  }
+  lines.push(`Fix the cause and run \`${rerun}\` again: it goes on from where this run stopped.`);
+  return `${lines.join('\n')}\n`;
+}

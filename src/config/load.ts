@@ -1,0 +1,234 @@
+// Reads a lab file into a LabSpec, or into diagnostics that say where and what is wrong. The YAML
+// document keeps the range of every node, so each diagnostic points at the offending value.
+import { readFile, stat } from 'node:fs/promises';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  type Document,
+  type YAMLError,
+} from 'yaml';
+import { hasErrors, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics.js';
+import type { LabSpec } from './spec.js';
+import { pathText, validateLab, type Locate, type Path, type Position } from './validate.js';
+
+export interface LoadedLab {
+  file: string;
+  /** Set only when there are no errors. */
+  spec?: LabSpec;
+  /** Sorted by position. */
+  diagnostics: Diagnostic[];
+  /** Where a value of the file sits, for problems found later (resolve, plan); set once the YAML parsed. */
+  locate?: Locate;
+}
+
+/**
+ * How many alias expansions the conversion to JS may do. An alias bomb (each level a list of
+ * aliases of the level before) would otherwise grow exponentially; a real lab needs few.
+ */
+export const MAX_ALIAS_COUNT = 1000;
+
+/** Larger than any lab file; guards against pointing netlab at a disk image or a log. */
+export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+const EMPTY_HINT = 'a lab needs at least name: and nodes:, e.g. "name: my-lab" and "nodes: {a: {}}"';
+
+export async function loadLab(file: string): Promise<LoadedLab> {
+  try {
+    const info = await stat(file);
+    if (info.isDirectory()) return unreadable(file, 'is a directory, not a lab file', 'give the path of a YAML lab file');
+    if (!info.isFile()) return unreadable(file, 'is not a regular file', 'give the path of a YAML lab file');
+    if (info.size > MAX_FILE_BYTES) return unreadable(file, `is ${info.size} bytes, too large for a lab file`, `a lab file is at most ${MAX_FILE_BYTES} bytes`);
+    return parseLab(await readFile(file, 'utf8'), file);
+  } catch (err) {
+    return unreadable(file, ...readProblem(err));
+  }
+}
+
+function readProblem(err: unknown): [string, string] {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return ['no such file', 'check the path'];
+  if (code === 'EISDIR') return ['is a directory, not a lab file', 'give the path of a YAML lab file'];
+  if (code === 'EACCES' || code === 'EPERM') return ['cannot be read: permission denied', 'make it readable, or run as a user who can read it'];
+  return [`cannot be read: ${err instanceof Error ? err.message : String(err)}`, 'check that the path names a readable file'];
+}
+
+function unreadable(file: string, message: string, hint: string): LoadedLab {
+  return { file, diagnostics: [{ file, line: 0, col: 0, severity: 'error', message, hint }] };
+}
+
+/** Pure: the same text always gives the same result. */
+export function parseLab(text: string, file: string): LoadedLab {
+  if (text.trim() === '') return unreadable(file, 'the file is empty', EMPTY_HINT);
+  const lineCounter = new LineCounter();
+  // uniqueKeys off: checkKeys reports duplicates with both lines. logLevel 'error': nothing on the
+  // console ('silent' would also drop the error for a second document).
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
+  const at = (offset: number): Position => lineCounter.linePos(offset);
+  const yamlProblems = [
+    ...doc.errors.map((e) => yamlDiagnostic(file, e, 'error', at)),
+    ...doc.warnings.map((e) => yamlDiagnostic(file, e, 'warning', at)),
+  ];
+  if (doc.errors.length > 0) return { file, diagnostics: sortDiagnostics(yamlProblems) };
+  if (doc.contents === null) {
+    return { file, diagnostics: sortDiagnostics([...unreadable(file, 'the file has only comments', EMPTY_HINT).diagnostics, ...yamlProblems]) };
+  }
+  const locate = createLocator(doc, lineCounter);
+  const keyProblems = checkKeys(doc.contents, [], at).map((p) => ({ file, severity: 'error' as const, ...p }));
+  if (keyProblems.length > 0) return { file, locate, diagnostics: sortDiagnostics([...yamlProblems, ...keyProblems]) };
+  const converted = toPlain(doc, file, at, locate);
+  if ('diagnostic' in converted) return { file, locate, diagnostics: sortDiagnostics([...yamlProblems, converted.diagnostic]) };
+  const diagnostics = sortDiagnostics([...yamlProblems, ...validateLab(converted.data, file, locate)]);
+  return { file, locate, diagnostics, spec: hasErrors(diagnostics) ? undefined : (converted.data as LabSpec) };
+}
+
+// ── YAML syntax
+
+const YAML_HINTS: Record<string, string> = {
+  BAD_INDENT: 'indent with spaces so that keys of one mapping line up',
+  TAB_AS_INDENT: 'indent with spaces; YAML does not allow tabs there',
+  MULTIPLE_DOCS: 'one lab per file: remove the "---" and what follows, or split the file',
+  BLOCK_AS_IMPLICIT_KEY: 'write a space after ":", and put nested keys on the next lines, indented',
+  MULTILINE_IMPLICIT_KEY: 'write a space after ":", and keep a key and its value on one line',
+  MISSING_CHAR: 'add the missing closing character',
+  BAD_SCALAR_START: 'quote a value that starts with a special character such as @, `, |, >, !, %, & or *',
+  TAG_RESOLVE_FAILED: 'remove the tag (the word starting with "!"), or quote the value',
+};
+
+function yamlDiagnostic(file: string, error: YAMLError, severity: Severity, at: (offset: number) => Position): Diagnostic {
+  const { line, col } = at(error.pos[0]);
+  const text = error.code === 'MULTIPLE_DOCS' ? 'the file holds more than one YAML document' : error.message.split('\n')[0];
+  const message = `${severity === 'error' ? 'YAML syntax error' : 'YAML warning'}: ${text}`;
+  const unclosed = /end with an? (\S)/.exec(error.message);
+  const hint = unclosed
+    ? `close it with ${unclosed[1]}; lines inside it must be indented more than its key`
+    : (YAML_HINTS[error.code] ?? 'check the indentation and quoting here');
+  return { file, line, col, severity, message, hint };
+}
+
+// ── keys: duplicates and keys that JS objects cannot hold
+
+interface KeyProblem extends Position {
+  message: string;
+  hint: string;
+}
+
+/** yaml would silently keep the last of two equal keys; both are usually a merge gone wrong. */
+function checkKeys(node: unknown, path: Path, at: (offset: number) => Position): KeyProblem[] {
+  if (isSeq(node)) return node.items.flatMap((item, i) => checkKeys(item, [...path, i], at));
+  if (!isMap(node)) return [];
+  const problems: KeyProblem[] = [];
+  const first = new Map<string, number>();
+  for (const pair of node.items) {
+    const key = pair.key;
+    if (key !== null && !isScalar(key)) {
+      const offset = (key as { range?: [number, number, number] }).range?.[0] ?? 0;
+      problems.push({ ...at(offset), message: `a key ${where(path)} is a list, mapping or alias`, hint: 'write keys as plain names' });
+      continue;
+    }
+    if (!isScalar(key)) continue;
+    const name = String(key.value);
+    const offset = key.range?.[0] ?? 0;
+    const before = first.get(name);
+    if (before === undefined) first.set(name, offset);
+    else {
+      problems.push({
+        ...at(offset),
+        message: `duplicate key ${JSON.stringify(name)} ${where(path)} (first at line ${at(before).line})`,
+        hint: 'a key may appear once in a mapping: merge the two entries, or delete one',
+      });
+    }
+    problems.push(...checkKeys(pair.value, [...path, name], at));
+  }
+  return problems;
+}
+
+function where(path: Path): string {
+  return path.length === 0 ? 'at the top level' : `in ${pathText(path)}`;
+}
+
+// ── conversion to plain JS, with the alias guard
+
+function toPlain(doc: Document.Parsed, file: string, at: (offset: number) => Position, locate: Locate): { data: unknown } | { diagnostic: Diagnostic } {
+  try {
+    return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const diagnostic = (where: Position, what: string, hint: string): { diagnostic: Diagnostic } => ({
+      diagnostic: { file, ...where, severity: 'error', message: what, hint },
+    });
+    if (message.includes('Excessive alias count')) {
+      return diagnostic(
+        firstAliasAt(doc, at) ?? locate([]),
+        `the YAML aliases (*name) in this file expand to more than ${MAX_ALIAS_COUNT} copies: refused as an alias bomb`,
+        'write the values out, or use far fewer aliases',
+      );
+    }
+    const unresolved = /Unresolved alias.*: (.*)$/.exec(message);
+    if (unresolved) {
+      return diagnostic(firstAliasAt(doc, at, unresolved[1]) ?? locate([]), `alias *${unresolved[1]} refers to no anchor defined before it`, `define &${unresolved[1]} before this alias, or write the value out`);
+    }
+    return diagnostic(locate([]), `the YAML document cannot be converted: ${message}`, 'check the anchors and aliases in the file');
+  }
+}
+
+/** The position of the first alias (of a given anchor name) in document order. */
+function firstAliasAt(doc: Document.Parsed, at: (offset: number) => Position, source?: string): Position | undefined {
+  let found: number | undefined;
+  const visit = (node: unknown): void => {
+    if (found !== undefined) return;
+    if (isAlias(node)) {
+      if (source === undefined || node.source === source) found = node.range?.[0];
+    } else if (isMap(node)) {
+      for (const pair of node.items) {
+        visit(pair.key);
+        visit(pair.value);
+      }
+    } else if (isSeq(node)) node.items.forEach(visit);
+  };
+  visit(doc.contents);
+  return found === undefined ? undefined : at(found);
+}
+
+// ── positions
+
+interface Ranged {
+  range?: [number, number, number] | null;
+}
+
+/** An empty value (`key:` and nothing) has an empty range at the end of the line: point at its key. */
+function isEmptyNode(node: unknown): boolean {
+  const range = (node as Ranged | null)?.range;
+  return !range || range[0] === range[1];
+}
+
+function createLocator(doc: Document.Parsed, lineCounter: LineCounter): Locate {
+  const positionOf = (node: unknown): Position => {
+    const range = (node as Ranged | null)?.range;
+    return range ? lineCounter.linePos(range[0]) : { line: 1, col: 1 };
+  };
+  return (path, part = 'value') => {
+    let node: unknown = doc.contents;
+    let best: unknown = doc.contents;
+    for (let i = 0; i < path.length; i++) {
+      if (isAlias(node)) node = node.resolve(doc);
+      const seg = path[i]!;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) break;
+        if (i === path.length - 1 && part === 'key') return positionOf(pair.key);
+        best = isEmptyNode(pair.value) ? pair.key : pair.value;
+        node = pair.value;
+      } else if (isSeq(node)) {
+        const item = node.items[Number(seg)];
+        if (item === undefined) break;
+        best = item;
+        node = item;
+      } else break;
+    }
+    return positionOf(best);
+  };
+}

@@ -1,0 +1,100 @@
+// The lab file as the user writes it, after the JSON Schema has accepted it.
+// Field names follow ../../schemas/topology.schema.json (and FORMAT.md) exactly.
+
+export type NodeKind = 'netns' | 'host' | 'attach';
+
+export interface LabSpec {
+  name: string;
+  description?: string;
+  prefix?: string;
+  nodes: Record<string, NodeSpec>;
+  links?: LinkSpec[];
+  tests?: TestSpec[];
+}
+
+export interface NodeSpec {
+  kind?: NodeKind;
+  pid?: number;
+  path?: string;
+  sysctls?: Record<string, string | number | boolean>;
+  bridges?: Record<string, BridgeSpec>;
+  interfaces?: Record<string, InterfaceSpec>;
+  routes?: RouteSpec[];
+  dns?: DnsSpec;
+  nat?: NatRuleSpec[];
+  firewall?: FirewallSpec;
+  run?: string[];
+}
+
+export interface BridgeSpec {
+  addresses?: string[];
+  stp?: boolean;
+  mtu?: number;
+}
+
+export interface InterfaceSpec {
+  addresses?: string[];
+  mtu?: number;
+  mac?: string;
+  master?: string;
+  up?: boolean;
+}
+
+export interface RouteSpec {
+  to: string;
+  via?: string;
+  dev?: string;
+  metric?: number;
+}
+
+export interface DnsSpec {
+  nameservers?: string[];
+  search?: string[];
+  options?: string[];
+}
+
+export interface NatRuleSpec {
+  type: 'masquerade' | 'snat' | 'dnat';
+  source?: string;
+  destination?: string;
+  in?: string;
+  out?: string;
+  proto?: 'tcp' | 'udp';
+  port?: number;
+  to?: string;
+  local?: boolean;
+}
+
+export interface FirewallRuleSpec {
+  in?: string;
+  out?: string;
+  source?: string;
+  destination?: string;
+  proto?: 'tcp' | 'udp' | 'icmp' | 'icmpv6';
+  port?: number;
+  state?: Array<'established' | 'related' | 'new' | 'invalid'>;
+  action: 'accept' | 'drop' | 'reject';
+}
+
+export interface FirewallChainSpec {
+  policy?: 'accept' | 'drop';
+  rules?: FirewallRuleSpec[];
+}
+
+export interface FirewallSpec {
+  input?: FirewallChainSpec;
+  forward?: FirewallChainSpec;
+  output?: FirewallChainSpec;
+}
+
+/** Short form `[a:eth0, b:eth0]` or long form with link options. */
+export type LinkSpec = [string, string] | { endpoints: [string, string]; mtu?: number };
+
+export interface TestSpec {
+  from: string;
+  ping?: string;
+  connect?: string;
+  serve?: string;
+  proto?: 'tcp' | 'udp';
+  expect?: 'success' | 'fail';
+}

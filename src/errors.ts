@@ -1,0 +1,30 @@
+// Errors the CLI turns into messages and exit codes.
+import type { Diagnostic } from './diagnostics.js';
+
+/** The lab file is wrong: exit 65 with every diagnostic. */
+export class ConfigError extends Error {
+  constructor(readonly diagnostics: Diagnostic[]) {
+    super(`the lab file has ${diagnostics.length} problem(s)`);
+  }
+}
+
+/** A kernel command failed. */
+export class DriverError extends Error {
+  constructor(
+    readonly argv: readonly string[],
+    readonly exitCode: number,
+    readonly stderr: string,
+    readonly input?: string,
+  ) {
+    super(`${argv.join(' ')} exited ${exitCode}: ${stderr.trim()}`);
+  }
+}
+
+/** Something the lab would create exists and is not the lab's. */
+export class ConflictError extends Error {}
+
+/** What the kernel shows after apply still differs from the file. */
+export class VerificationError extends Error {}
+
+/** Anything else a user can act on: one clear line, exit 1. */
+export class UserError extends Error {}

@@ -1,0 +1,97 @@
+// Change → the kernel commands that carry it out: `ip -batch` lines, sysctl assignments, file
+// writes. Pure. Every value here was validated, so lines are rendered, never escaped or quoted.
+import { ownerMark } from '../model/names.js';
+import type { RouteState } from '../model/types.js';
+import type { Change, LinkSettings } from '../plan/change.js';
+import { ETC_NETNS } from './paths.js';
+
+/** Where a change's commands run: which tool, and in which namespace (null: the root namespace). */
+export interface Scope {
+  tool: 'ip' | 'sysctl' | 'file';
+  netns: string | null;
+}
+
+export type Command =
+  | { tool: 'ip'; line: string }
+  | { tool: 'sysctl'; assignment: string }
+  | { tool: 'file'; op: 'write'; path: string; content: string }
+  | { tool: 'file'; op: 'remove'; path: string };
+
+export function scopeKey(scope: Scope): string {
+  return `${scope.tool}@${scope.netns ?? ''}`;
+}
+
+export function scopeOf(change: Change): Scope {
+  switch (change.kind) {
+    case 'netns':
+    case 'veth':
+      return { tool: 'ip', netns: null };
+    case 'sysctl':
+      return { tool: 'sysctl', netns: change.netns };
+    case 'dns':
+      return { tool: 'file', netns: change.netns };
+    default:
+      return { tool: 'ip', netns: change.netns };
+  }
+}
+
+/** IPv6 default routes are written ::/0 so that the family is plain even without a gateway. */
+function destination(route: RouteState): string {
+  return route.to === 'default' && route.family === 6 ? '::/0' : route.to;
+}
+
+export function routeArgs(route: RouteState): string {
+  const parts = [destination(route)];
+  if (route.via) parts.push('via', route.via);
+  if (route.dev) parts.push('dev', route.dev);
+  parts.push('metric', String(route.metric));
+  return parts.join(' ');
+}
+
+function settingsLines(name: string, set: LinkSettings): string[] {
+  const lines: string[] = [];
+  const args: string[] = [];
+  if (set.mtu !== undefined) args.push('mtu', String(set.mtu));
+  if (set.mac !== undefined) args.push('address', set.mac);
+  if (set.master !== undefined) args.push(...(set.master === null ? ['nomaster'] : ['master', set.master]));
+  if (set.stp !== undefined) lines.push(`link set dev ${name} type bridge stp_state ${set.stp ? 1 : 0}`);
+  if (set.up !== undefined) args.push(set.up ? 'up' : 'down');
+  if (args.length > 0) lines.push(`link set dev ${name} ${args.join(' ')}`);
+  return lines;
+}
+
+export function resolvConfPath(netns: string): string {
+  return `${ETC_NETNS}/${netns}/resolv.conf`;
+}
+
+export function commandsOf(change: Change): Command[] {
+  const ip = (line: string): Command => ({ tool: 'ip', line });
+  switch (change.kind) {
+    case 'netns':
+      return [ip(change.action === 'delete' ? `netns del ${change.netns}` : `netns add ${change.netns}`)];
+    case 'loopback':
+      return [ip('link set dev lo up'), ip(`link set dev lo alias ${ownerMark(change.lab)}`)];
+    case 'veth':
+      return [ip(`link add ${change.name} netns ${change.netns} type veth peer name ${change.peer.name} netns ${change.peer.netns}`)];
+    case 'bridge':
+      return [ip(`link add ${change.name} type bridge`)];
+    case 'link-delete':
+      return [ip(`link del dev ${change.name}`)];
+    case 'settings':
+      return settingsLines(change.name, change.set).map(ip);
+    case 'address': {
+      // nodad: a lab's IPv6 addresses answer at once instead of after duplicate detection; the
+      // file's addresses are checked for duplicates per segment by validation.
+      const nodad = change.cidr.includes(':') ? ' nodad' : '';
+      return [ip(change.action === 'delete' ? `addr del ${change.cidr} dev ${change.dev}` : `addr replace ${change.cidr} dev ${change.dev}${nodad}`)];
+    }
+    case 'route':
+      return [ip(`route ${change.action === 'delete' ? 'del' : 'replace'} ${routeArgs(change.route)}`)];
+    case 'sysctl':
+      return [{ tool: 'sysctl', assignment: `${change.key}=${change.value}` }];
+    case 'dns':
+      return change.action === 'delete'
+        ? [{ tool: 'file', op: 'remove', path: resolvConfPath(change.netns) }]
+        : [{ tool: 'file', op: 'write', path: resolvConfPath(change.netns), content: change.content ?? '' }];
+  }
+}

@@ -1,0 +1,167 @@
+// Runs a schedule: round by round, each round's batches in parallel, one process per batch.
+// A failed change stops only what depends on it; everything independent still runs.
+import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import pLimit from 'p-limit';
+import { DriverError } from '../errors.js';
+import type { Change } from '../plan/change.js';
+import type { Batch, Schedule } from '../plan/graph.js';
+import { commandsOf, type Command, type Scope } from './commands.js';
+import { inNamespace, type Runner } from './runner.js';
+
+export interface ExecuteLog {
+  /** Each command as it runs (apply -v). */
+  command(scope: Scope, text: string): void;
+}
+
+export interface ExecuteDeps {
+  runner: Runner;
+  concurrency: number;
+  log?: ExecuteLog;
+}
+
+export interface Failure {
+  change: Change;
+  error: DriverError | Error;
+}
+
+export interface ExecuteResult {
+  done: Change[];
+  failed: Failure[];
+  /** Not run because something they depend on failed or was itself skipped. */
+  skipped: Change[];
+}
+
+interface BatchOutcome {
+  done: Change[];
+  failed: Failure[];
+}
+
+/** `ip -batch` stops at the first failing line and says "Command failed -:N". */
+function failedLine(stderr: string): number | undefined {
+  const match = /Command failed -:(\d+)/.exec(stderr);
+  return match ? Number(match[1]) : undefined;
+}
+
+function stderrWithoutTrailer(stderr: string): string {
+  return stderr.replace(/Command failed -:\d+\s*$/, '').trim();
+}
+
+async function runIpBatch(netns: string | null, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+  const lines: Array<{ change: Change; line: string }> = [];
+  for (const change of changes) {
+    for (const cmd of commandsOf(change)) if (cmd.tool === 'ip') lines.push({ change, line: cmd.line });
+  }
+  const argv = inNamespace(netns, ['ip', '-batch', '-']);
+  const input = `${lines.map((l) => l.line).join('\n')}\n`;
+  for (const l of lines) deps.log?.command({ tool: 'ip', netns }, l.line);
+  const result = await deps.runner.run(argv, input);
+  if (result.exitCode === 0) return { done: changes, failed: [] };
+
+  const lineNo = failedLine(result.stderr);
+  const culprit = lineNo !== undefined ? lines[lineNo - 1] : undefined;
+  if (!culprit) {
+    // The whole batch failed without saying where: every change in it counts as failed.
+    const error = new DriverError(argv, result.exitCode, result.stderr, input);
+    return { done: [], failed: changes.map((change) => ({ change, error })) };
+  }
+  const error = new DriverError([...argv.slice(0, -2), culprit.line], result.exitCode, stderrWithoutTrailer(result.stderr));
+  const done = changes.slice(0, changes.indexOf(culprit.change));
+  return { done, failed: [{ change: culprit.change, error }] };
+}
+
+async function runSysctlBatch(netns: string | null, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+  const assignments = changes.flatMap((c) => commandsOf(c)).filter((c): c is Extract<Command, { tool: 'sysctl' }> => c.tool === 'sysctl');
+  const argv = inNamespace(netns, ['sysctl', '-q', '-w', ...assignments.map((a) => a.assignment)]);
+  deps.log?.command({ tool: 'sysctl', netns }, argv.slice(netns ? 2 : 0).join(' '));
+  const result = await deps.runner.run(argv);
+  if (result.exitCode === 0) return { done: changes, failed: [] };
+  // sysctl goes on after a failing key and names it in its message.
+  const failed: Failure[] = [];
+  const done: Change[] = [];
+  for (const change of changes) {
+    const key = change.kind === 'sysctl' ? change.key : '';
+    const path = key.replace(/\./g, '/');
+    if (result.stderr.includes(key) || result.stderr.includes(path)) {
+      failed.push({ change, error: new DriverError(argv, result.exitCode, result.stderr) });
+    } else {
+      done.push(change);
+    }
+  }
+  if (failed.length === 0) return { done: [], failed: changes.map((change) => ({ change, error: new DriverError(argv, result.exitCode, result.stderr) })) };
+  return { done, failed };
+}
+
+async function runFileCommand(cmd: Extract<Command, { tool: 'file' }>): Promise<void> {
+  if (cmd.op === 'write') {
+    await mkdir(dirname(cmd.path), { recursive: true });
+    await writeFile(cmd.path, cmd.content);
+    return;
+  }
+  await rm(cmd.path, { force: true });
+  // The directory is the namespace's own (/etc/netns/<ns>); gone when nothing else is in it.
+  await rmdir(dirname(cmd.path)).catch(() => undefined);
+}
+
+async function runFileBatch(changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { done: [], failed: [] };
+  for (const change of changes) {
+    try {
+      for (const cmd of commandsOf(change)) {
+        if (cmd.tool !== 'file') continue;
+        deps.log?.command({ tool: 'file', netns: null }, cmd.op === 'write' ? `write ${cmd.path}` : `remove ${cmd.path}`);
+        await runFileCommand(cmd);
+      }
+      outcome.done.push(change);
+    } catch (error) {
+      outcome.failed.push({ change, error: error as Error });
+    }
+  }
+  return outcome;
+}
+
+function runBatch(batch: Batch, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+  switch (batch.scope.tool) {
+    case 'ip':
+      return runIpBatch(batch.scope.netns, changes, deps);
+    case 'sysctl':
+      return runSysctlBatch(batch.scope.netns, changes, deps);
+    case 'file':
+      return runFileBatch(changes, deps);
+  }
+}
+
+export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<ExecuteResult> {
+  const result: ExecuteResult = { done: [], failed: [], skipped: [] };
+  const blocked = new Set<string>();
+  const isBlocked = (c: Change) => (plan.deps.get(c.id) ?? []).some((d) => blocked.has(d));
+  const limit = pLimit(deps.concurrency);
+
+  const runUntilSettled = async (batch: Batch): Promise<void> => {
+    let pending = batch.changes;
+    while (pending.length > 0) {
+      const runnable: Change[] = [];
+      for (const c of pending) {
+        if (isBlocked(c)) {
+          blocked.add(c.id);
+          result.skipped.push(c);
+        } else {
+          runnable.push(c);
+        }
+      }
+      if (runnable.length === 0) return;
+      const outcome = await runBatch(batch, runnable, deps);
+      result.done.push(...outcome.done);
+      result.failed.push(...outcome.failed);
+      for (const f of outcome.failed) blocked.add(f.change.id);
+      const settled = new Set([...outcome.done, ...outcome.failed.map((f) => f.change)]);
+      // What the failure cut off in this batch runs again unless it depends on the failure.
+      pending = runnable.filter((c) => !settled.has(c));
+    }
+  };
+
+  for (const round of plan.rounds) {
+    await Promise.all(round.map((batch) => limit(() => runUntilSettled(batch))));
+  }
+  return result;
+}

@@ -1,0 +1,161 @@
+// What `ip -d -j` prints, turned into the model. Pure: fed by captured output in tests.
+import { canonicalCidr, canonicalDestination, canonicalIp } from '../model/ip.js';
+import { labFromMark } from '../model/names.js';
+import { routeKey, type KernelPeer, type LinkState, type LinkType, type NodeState, type PeerRef, type RouteState } from '../model/types.js';
+
+/** The fields of `ip -d -j addr show` that netlab reads. */
+export interface IpLinkJson {
+  ifindex: number;
+  ifname: string;
+  flags?: string[];
+  mtu?: number;
+  address?: string;
+  master?: string;
+  ifalias?: string;
+  /** The peer's name, when the peer is in the same namespace. */
+  link?: string | null;
+  /** The peer's ifindex in the namespace link_netnsid names. */
+  link_index?: number;
+  link_netnsid?: number;
+  linkinfo?: { info_kind?: string; info_data?: { stp_state?: number } };
+  addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string }>;
+}
+
+export interface IpRouteJson {
+  type?: string;
+  dst: string;
+  gateway?: string;
+  dev?: string;
+  protocol?: string;
+  metric?: number;
+  table?: string;
+  scope?: string;
+}
+
+function linkType(kind: string | undefined): LinkType {
+  return kind === 'veth' || kind === 'bridge' ? kind : 'other';
+}
+
+/** Addresses the kernel makes by itself are not the lab's: link-local IPv6, and lo's. */
+function isKernelMadeAddress(family: string, local: string, scope: string | undefined): boolean {
+  return family === 'inet6' && scope === 'link' && local.toLowerCase().startsWith('fe80:');
+}
+
+function parseLink(json: IpLinkJson): LinkState {
+  const type = linkType(json.linkinfo?.info_kind);
+  const addresses = (json.addr_info ?? [])
+    .filter((a) => !isKernelMadeAddress(a.family, a.local, a.scope))
+    .map((a) => canonicalCidr(`${a.local}/${a.prefixlen}`))
+    .sort();
+  const link: LinkState = {
+    name: json.ifname,
+    type,
+    mtu: json.mtu,
+    mac: json.address?.toLowerCase(),
+    master: json.master ?? null,
+    up: (json.flags ?? []).includes('UP'),
+    addresses,
+  };
+  if (type === 'bridge') link.stp = (json.linkinfo?.info_data?.stp_state ?? 0) !== 0;
+  if (type === 'veth') link.kernelPeer = kernelPeer(json);
+  return link;
+}
+
+function kernelPeer(json: IpLinkJson): KernelPeer {
+  const sameNamespace = json.link_netnsid === undefined;
+  return {
+    ifindex: json.ifindex,
+    peerIfindex: json.link_index,
+    peerNetnsId: json.link_netnsid,
+    peerName: sameNamespace && typeof json.link === 'string' ? json.link : undefined,
+  };
+}
+
+/**
+ * Routes the lab may own: the main table, minus what the kernel derives from addresses and links
+ * (protocol kernel) and IPv6 multicast/link-local housekeeping.
+ */
+export function isLabRoute(route: IpRouteJson): boolean {
+  if (route.table !== undefined && route.table !== 'main') return false;
+  if (route.protocol === 'kernel') return false;
+  if (route.type !== undefined && route.type !== 'unicast') return false;
+  return true;
+}
+
+export function parseRoute(route: IpRouteJson, family: 4 | 6): RouteState {
+  return {
+    family,
+    to: canonicalDestination(route.dst),
+    via: route.gateway ? canonicalIp(route.gateway) : undefined,
+    dev: route.dev,
+    metric: route.metric ?? 0,
+  };
+}
+
+export interface NodeReadOutput {
+  links: IpLinkJson[];
+  routes4: IpRouteJson[];
+  routes6: IpRouteJson[];
+  /** `sysctl` output lines "key = value" for the keys asked. */
+  sysctlText?: string;
+  resolvConf?: string;
+}
+
+export function parseNode(node: string, netns: string, out: NodeReadOutput): NodeState {
+  const state: NodeState = {
+    node,
+    netns,
+    exists: true,
+    loUp: false,
+    links: new Map(),
+    routes: new Map(),
+    sysctls: parseSysctl(out.sysctlText ?? ''),
+    resolvConf: out.resolvConf,
+  };
+  for (const json of out.links) {
+    if (json.ifname === 'lo') {
+      state.loUp = (json.flags ?? []).includes('UP');
+      state.owner = labFromMark(json.ifalias);
+      continue;
+    }
+    const link = parseLink(json);
+    state.links.set(link.name, link);
+  }
+  for (const [family, routes] of [[4, out.routes4], [6, out.routes6]] as const) {
+    for (const json of routes.filter(isLabRoute)) {
+      const route = parseRoute(json, family);
+      state.routes.set(routeKey(route), route);
+    }
+  }
+  return state;
+}
+
+/** `sysctl k1 k2` prints "k1 = v1"; multi-value sysctls are tab-separated, kept so. */
+export function parseSysctl(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const at = line.indexOf(' = ');
+    if (at > 0) values.set(line.slice(0, at).trim(), line.slice(at + 3).trim().replace(/\s+/g, '\t'));
+  }
+  return values;
+}
+
+/**
+ * Whether the veth `name` in `node` is joined to the veth `peer`: both ends must point at each
+ * other's ifindex (across namespaces) or name each other (in one namespace). Checking the pair the
+ * file expects needs no netns-id lookups, which cost a round trip per namespace pair.
+ */
+export function isVethPairedWith(nodes: ReadonlyMap<string, NodeState>, node: string, name: string, peer: PeerRef): boolean {
+  const near = nodes.get(node)?.links.get(name);
+  const far = nodes.get(peer.node)?.links.get(peer.name);
+  if (near?.type !== 'veth' || far?.type !== 'veth' || !near.kernelPeer || !far.kernelPeer) return false;
+  if (node === peer.node) return near.kernelPeer.peerName === peer.name && far.kernelPeer.peerName === name;
+  const a = near.kernelPeer;
+  const b = far.kernelPeer;
+  return (
+    a.peerNetnsId !== undefined &&
+    b.peerNetnsId !== undefined &&
+    a.peerIfindex === b.ifindex &&
+    b.peerIfindex === a.ifindex
+  );
+}

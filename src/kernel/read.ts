@@ -1,0 +1,74 @@
+// Reads the live state of a lab's namespaces: one `ip -j -batch` process per namespace, in parallel.
+import { readFile, stat } from 'node:fs/promises';
+import pLimit from 'p-limit';
+import { DriverError } from '../errors.js';
+import { emptyNode, type LabState, type NodeState } from '../model/types.js';
+import { resolvConfPath } from './commands.js';
+import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
+import { netnsPath } from './paths.js';
+import { inNamespace, type Runner } from './runner.js';
+
+export interface NodeToRead {
+  node: string;
+  netns: string;
+  /** Sysctls to read; only those the file sets are compared. */
+  sysctlKeys: string[];
+}
+
+export interface ReadDeps {
+  runner: Runner;
+  concurrency: number;
+}
+
+/**
+ * One process answers all three: `ip -j -batch` prints one JSON array per line. A batch line
+ * cannot say -4/-6, so the `root` prefix picks the family (and `table all` with a filter later,
+ * because `table main` with a root prefix answers nothing for IPv6).
+ */
+const READ_BATCH = ['addr show', 'route show table all root 0.0.0.0/0', 'route show table all root ::/0', ''].join('\n');
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function readOptional(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+    throw e;
+  });
+}
+
+async function runChecked(runner: Runner, argv: string[], input?: string): Promise<string> {
+  const result = await runner.run(argv, input);
+  if (result.exitCode !== 0) throw new DriverError(argv, result.exitCode, result.stderr, input);
+  return result.stdout;
+}
+
+export async function readNode(target: NodeToRead, runner: Runner): Promise<NodeState> {
+  if (!(await exists(netnsPath(target.netns)))) return emptyNode(target.node, target.netns, false);
+  const ipOut = await runChecked(runner, inNamespace(target.netns, ['ip', '-d', '-j', '-batch', '-']), READ_BATCH);
+  const [links, routes4, routes6] = ipOut
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as unknown[]);
+  // sysctl -e: a per-interface key of an interface not made yet is simply absent.
+  const sysctlText = target.sysctlKeys.length
+    ? await runChecked(runner, inNamespace(target.netns, ['sysctl', '-e', ...target.sysctlKeys]))
+    : undefined;
+  return parseNode(target.node, target.netns, {
+    links: (links ?? []) as IpLinkJson[],
+    routes4: (routes4 ?? []) as IpRouteJson[],
+    routes6: (routes6 ?? []) as IpRouteJson[],
+    sysctlText,
+    resolvConf: await readOptional(resolvConfPath(target.netns)),
+  });
+}
+
+export async function readLab(lab: string, targets: readonly NodeToRead[], deps: ReadDeps): Promise<LabState> {
+  const limit = pLimit(deps.concurrency);
+  const states = await Promise.all(targets.map((t) => limit(() => readNode(t, deps.runner))));
+  return { lab, nodes: new Map(states.map((s) => [s.node, s])) };
+}

@@ -1,0 +1,117 @@
+// The lab file, already validated, becomes the desired state: names derived, defaults filled.
+import type { LabSpec, LinkSpec, NodeSpec } from '../config/spec.js';
+import { canonicalCidr, canonicalDestination, canonicalIp, familyOf } from './ip.js';
+import { bridgePortName, namespaceName, parseEndpoint, type Endpoint } from './names.js';
+import { defaultMetric, emptyNode, routeKey, type LabState, type LinkState, type NodeState } from './types.js';
+
+/** One veth pair as the kernel will see it: both ends with their real names. */
+export interface VethEnd {
+  node: string;
+  name: string;
+  /** Set when the end was written as a bridge: the port is enslaved to it. */
+  bridge?: string;
+}
+
+export interface ResolvedLink {
+  ends: [VethEnd, VethEnd];
+  mtu?: number;
+}
+
+function linkEndpoints(link: LinkSpec): [string, string] {
+  return Array.isArray(link) ? link : link.endpoints;
+}
+
+/** A bridge end becomes a port named after the far end; an interface end keeps its name. */
+function vethEnd(spec: LabSpec, near: Endpoint, far: Endpoint): VethEnd {
+  const isBridge = spec.nodes[near.node]?.bridges?.[near.ifname] !== undefined;
+  return isBridge
+    ? { node: near.node, name: bridgePortName(far), bridge: near.ifname }
+    : { node: near.node, name: near.ifname };
+}
+
+export function resolveLinks(spec: LabSpec): ResolvedLink[] {
+  return (spec.links ?? []).map((link) => {
+    const [a, b] = linkEndpoints(link).map((text) => parseEndpoint(text)!) as [Endpoint, Endpoint];
+    const mtu = Array.isArray(link) ? undefined : link.mtu;
+    return { ends: [vethEnd(spec, a, b), vethEnd(spec, b, a)], mtu };
+  });
+}
+
+function sysctlValue(value: string | number | boolean): string {
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  return String(value).trim().replace(/\s+/g, '\t');
+}
+
+export function renderResolvConf(dns: NonNullable<NodeSpec['dns']>): string {
+  const lines = [`# written by netlab`];
+  for (const ns of dns.nameservers ?? []) lines.push(`nameserver ${canonicalIp(ns)}`);
+  if (dns.search?.length) lines.push(`search ${dns.search.join(' ')}`);
+  if (dns.options?.length) lines.push(`options ${dns.options.join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function addVethEnd(node: NodeState, end: VethEnd, peer: VethEnd, mtu: number | undefined): void {
+  node.links.set(end.name, {
+    name: end.name,
+    type: 'veth',
+    peer: { node: peer.node, name: peer.name },
+    mtu,
+    master: end.bridge ?? null,
+    up: true,
+    addresses: [],
+  });
+}
+
+function applyNodeSpec(state: NodeState, spec: NodeSpec): void {
+  for (const [name, bridge] of Object.entries(spec.bridges ?? {})) {
+    state.links.set(name, {
+      name,
+      type: 'bridge',
+      mtu: bridge.mtu,
+      master: null,
+      up: true,
+      stp: bridge.stp ?? false,
+      addresses: (bridge.addresses ?? []).map(canonicalCidr).sort(),
+    });
+  }
+  for (const [name, iface] of Object.entries(spec.interfaces ?? {})) {
+    const link = state.links.get(name);
+    if (!link) continue; // validation reports an interface no link creates
+    const merged: LinkState = {
+      ...link,
+      mtu: iface.mtu ?? link.mtu,
+      mac: iface.mac?.toLowerCase(),
+      master: iface.master ?? link.master,
+      up: iface.up ?? true,
+      addresses: (iface.addresses ?? []).map(canonicalCidr).sort(),
+    };
+    state.links.set(name, merged);
+  }
+  for (const route of spec.routes ?? []) {
+    const family = familyOf(route.via ?? (route.to === 'default' ? '0.0.0.0' : route.to));
+    const resolved = {
+      family,
+      to: canonicalDestination(route.to),
+      via: route.via ? canonicalIp(route.via) : undefined,
+      dev: route.dev,
+      metric: route.metric ?? defaultMetric(family),
+    };
+    state.routes.set(routeKey(resolved), resolved);
+  }
+  for (const [key, value] of Object.entries(spec.sysctls ?? {})) state.sysctls.set(key, sysctlValue(value));
+  if (spec.dns) state.resolvConf = renderResolvConf(spec.dns);
+}
+
+export function resolveLab(spec: LabSpec): LabState {
+  const nodes = new Map<string, NodeState>();
+  for (const name of Object.keys(spec.nodes)) {
+    nodes.set(name, emptyNode(name, namespaceName(spec.prefix, name), true));
+  }
+  for (const { ends, mtu } of resolveLinks(spec)) {
+    const [a, b] = ends;
+    addVethEnd(nodes.get(a.node)!, a, b, mtu);
+    addVethEnd(nodes.get(b.node)!, b, a, mtu);
+  }
+  for (const [name, nodeSpec] of Object.entries(spec.nodes)) applyNodeSpec(nodes.get(name)!, nodeSpec);
+  return { lab: spec.name, nodes };
+}

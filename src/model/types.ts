@@ -1,0 +1,92 @@
+// The state of a lab, desired (from the file) or actual (read from the kernel), in one shape so
+// that diff compares like with like. Keys of every map are sorted when iterated for output.
+
+export interface LabState {
+  lab: string;
+  /** Keyed by node name. */
+  nodes: Map<string, NodeState>;
+}
+
+export interface NodeState {
+  node: string;
+  /** The namespace's name under /run/netns. */
+  netns: string;
+  /** Actual only: the lab named by the namespace's ownership mark (lo's alias), if any. */
+  owner?: string;
+  /** Actual only: the namespace file exists. Desired: always true. */
+  exists: boolean;
+  loUp: boolean;
+  /** Keyed by interface name; lo is not in here. */
+  links: Map<string, LinkState>;
+  /** Keyed by routeKey(). */
+  routes: Map<string, RouteState>;
+  /** Keyed by sysctl name; desired holds what the file sets, actual what the kernel says for those keys. */
+  sysctls: Map<string, string>;
+  /** The content of /etc/netns/<netns>/resolv.conf; undefined when there is none. */
+  resolvConf?: string;
+}
+
+export type LinkType = 'veth' | 'bridge' | 'other';
+
+export interface PeerRef {
+  node: string;
+  name: string;
+}
+
+export interface LinkState {
+  name: string;
+  type: LinkType;
+  /** veth only: the other end. Actual: undefined when the other end is outside the lab. */
+  peer?: PeerRef;
+  /** Desired: undefined when the file leaves it to the kernel. */
+  mtu?: number;
+  mac?: string;
+  /** The bridge this link is a port of; null for none. */
+  master: string | null;
+  up: boolean;
+  /** bridge only. */
+  stp?: boolean;
+  /** Canonical CIDRs ("172.18.0.10/16", "2001:db8::1/64"), sorted. */
+  addresses: string[];
+  /** Actual veth only: how the kernel says this end points at its peer. */
+  kernelPeer?: KernelPeer;
+}
+
+/**
+ * A veth shows its own ifindex, its peer's ifindex and, across namespaces, a netns id that only
+ * its own namespace can decode; or, in the same namespace, the peer's name.
+ */
+export interface KernelPeer {
+  ifindex: number;
+  peerIfindex?: number;
+  peerNetnsId?: number;
+  peerName?: string;
+}
+
+export type Family = 4 | 6;
+
+export interface RouteState {
+  family: Family;
+  /** "default" or a canonical CIDR. */
+  to: string;
+  via?: string;
+  dev?: string;
+  metric: number;
+}
+
+export function routeKey(r: Pick<RouteState, 'family' | 'to' | 'metric'>): string {
+  return `${r.family === 6 ? 'inet6' : 'inet'} ${r.to} metric ${r.metric}`;
+}
+
+/** The metric the kernel gives a route added without one. */
+export function defaultMetric(family: Family): number {
+  return family === 6 ? 1024 : 0;
+}
+
+export function emptyNode(node: string, netns: string, exists: boolean): NodeState {
+  return { node, netns, exists, loUp: exists, links: new Map(), routes: new Map(), sysctls: new Map() };
+}
+
+export function sortedKeys<K extends string, V>(map: Map<K, V>): K[] {
+  return [...map.keys()].sort();
+}

@@ -1,0 +1,75 @@
+// A Change is one thing apply will do, with the reason a person reads in the plan.
+import type { RouteState } from '../model/types.js';
+
+export type Action = 'create' | 'update' | 'delete';
+
+interface Base {
+  /** Unique and stable: the graph's node id and the sort key of the plan. */
+  id: string;
+  action: Action;
+  node: string;
+  netns: string;
+  reason: string;
+}
+
+export interface LinkSettings {
+  mtu?: number;
+  mac?: string;
+  master?: string | null;
+  up?: boolean;
+  stp?: boolean;
+}
+
+export type Change =
+  | (Base & { kind: 'netns' })
+  | (Base & { kind: 'loopback'; lab: string })
+  | (Base & { kind: 'veth'; name: string; peer: { node: string; netns: string; name: string } })
+  | (Base & { kind: 'bridge'; name: string })
+  | (Base & { kind: 'link-delete'; name: string })
+  | (Base & { kind: 'settings'; name: string; set: LinkSettings })
+  | (Base & { kind: 'address'; dev: string; cidr: string })
+  | (Base & { kind: 'route'; route: RouteState })
+  | (Base & { kind: 'sysctl'; key: string; value: string })
+  | (Base & { kind: 'dns'; content?: string });
+
+export type ChangeKind = Change['kind'];
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A change before it has its id. */
+export type NewChange = DistributiveOmit<Change, 'id'> & { id?: string };
+
+/** A namespace the lab would use that something else owns. Apply refuses while any exists. */
+export interface Conflict {
+  node: string;
+  netns: string;
+  reason: string;
+}
+
+export interface Plan {
+  lab: string;
+  changes: Change[];
+  conflicts: Conflict[];
+}
+
+/** The order kinds are listed in, per node: the order a person would build them in. */
+export const KIND_ORDER: readonly ChangeKind[] = [
+  'netns',
+  'loopback',
+  'link-delete',
+  'bridge',
+  'veth',
+  'settings',
+  'address',
+  'route',
+  'sysctl',
+  'dns',
+];
+
+export function compareChanges(a: Change, b: Change): number {
+  return (
+    a.node.localeCompare(b.node) ||
+    KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+    a.id.localeCompare(b.id)
+  );
+}

@@ -1,0 +1,285 @@
+// (desired, actual) → the changes that make actual equal desired. Pure.
+import { isVethPairedWith } from '../kernel/parse.js';
+import { subnetContains } from '../model/ip.js';
+import { formatEndpoint } from '../model/names.js';
+import { routeKey, sortedKeys, type LabState, type LinkState, type NodeState, type RouteState } from '../model/types.js';
+import { compareChanges, type Change, type Conflict, type LinkSettings, type NewChange, type Plan } from './change.js';
+
+export interface DiffOptions {
+  /**
+   * Nodes the lab's record says it created. A namespace listed there but not (yet) marked is the
+   * lab's own: the mark is written just after the namespace is made, and a run may have stopped
+   * in between.
+   */
+  recorded?: ReadonlySet<string>;
+}
+
+type Emit = (change: NewChange) => void;
+
+function describeRoute(r: RouteState): string {
+  const parts = [r.to === 'default' && r.family === 6 ? 'default (IPv6)' : r.to];
+  if (r.via) parts.push(`via ${r.via}`);
+  if (r.dev) parts.push(`dev ${r.dev}`);
+  if (r.metric) parts.push(`metric ${r.metric}`);
+  return parts.join(' ');
+}
+
+function describeSettings(set: LinkSettings): string {
+  const parts: string[] = [];
+  if (set.master !== undefined) parts.push(set.master === null ? 'no master' : `master ${set.master}`);
+  if (set.mtu !== undefined) parts.push(`mtu ${set.mtu}`);
+  if (set.mac !== undefined) parts.push(`mac ${set.mac}`);
+  if (set.stp !== undefined) parts.push(`stp ${set.stp ? 'on' : 'off'}`);
+  if (set.up !== undefined) parts.push(set.up ? 'up' : 'down');
+  return parts.join(', ');
+}
+
+/** What must be set on a link for it to match; everything when the link is new. */
+export function settingsDiff(want: LinkState, have: LinkState | undefined): LinkSettings {
+  const set: LinkSettings = {};
+  if (want.mtu !== undefined && want.mtu !== have?.mtu) set.mtu = want.mtu;
+  if (want.mac !== undefined && want.mac !== have?.mac) set.mac = want.mac;
+  if (have ? want.master !== have.master : want.master !== null) set.master = want.master;
+  if (want.type === 'bridge' && want.stp !== undefined && want.stp !== have?.stp) set.stp = want.stp;
+  if (have ? want.up !== have.up : want.up) set.up = want.up;
+  return set;
+}
+
+/** Whether an actual link can be kept for a desired one, or must be deleted and made again. */
+function linkMatches(desired: LabState, actual: LabState, node: string, want: LinkState): boolean {
+  const have = actual.nodes.get(node)?.links.get(want.name);
+  if (!have || have.type !== want.type) return false;
+  if (want.type !== 'veth') return true;
+  const peerNode = desired.nodes.get(want.peer!.node)!;
+  return isVethPairedWith(actual.nodes, node, want.name, want.peer!) && actual.nodes.get(peerNode.node)?.exists === true;
+}
+
+function whyMismatch(have: LinkState | undefined, want: LinkState): string {
+  if (!have) return `${want.type} missing`;
+  if (have.type !== want.type) return `${want.name} is a ${have.type}, the file wants a ${want.type}`;
+  return `${want.name} is not joined to ${formatEndpoint({ node: want.peer!.node, ifname: want.peer!.name })}`;
+}
+
+/** What a node's link changes take away from under its routes. */
+interface Disturbance {
+  /** Links deleted or made again: their routes go with them. */
+  recreated: Set<string>;
+  /** Addresses deleted: the kernel drops routes whose gateway they made reachable. */
+  deletedAddresses: string[];
+}
+
+function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: NodeState, emit: Emit, doneVeths: Set<string>): Disturbance {
+  const base = { node: want.node, netns: want.netns };
+  const recreated = new Set<string>();
+  const deletedAddresses: string[] = [];
+  for (const name of sortedKeys(want.links)) {
+    const link = want.links.get(name)!;
+    const existing = have.links.get(name);
+    const keep = linkMatches(desired, actual, want.node, link);
+    if (!keep) {
+      recreated.add(name);
+      if (existing) {
+        emit({ ...base, kind: 'link-delete', action: 'delete', name, reason: whyMismatch(existing, link) });
+      }
+      if (link.type === 'bridge') {
+        emit({ ...base, kind: 'bridge', action: 'create', name, reason: 'bridge missing' });
+      } else if (link.type === 'veth') {
+        const peer = link.peer!;
+        const pairId = [formatEndpoint({ node: want.node, ifname: name }), formatEndpoint({ node: peer.node, ifname: peer.name })].sort().join('=');
+        if (!doneVeths.has(pairId)) {
+          doneVeths.add(pairId);
+          const peerNetns = desired.nodes.get(peer.node)!.netns;
+          emit({
+            ...base,
+            id: `veth/${pairId}`,
+            kind: 'veth',
+            action: 'create',
+            name,
+            peer: { node: peer.node, netns: peerNetns, name: peer.name },
+            reason: existing ? whyMismatch(existing, link) : 'veth pair missing',
+          });
+        }
+      }
+    }
+    const current = keep ? existing : undefined;
+    const set = settingsDiff(link, current);
+    if (Object.keys(set).length > 0) {
+      emit({
+        ...base,
+        kind: 'settings',
+        action: current ? 'update' : 'create',
+        name,
+        set,
+        reason: current ? `${name}: ${describeSettings(settingsDiff(current, link))} → ${describeSettings(set)}` : `new ${link.type}: ${describeSettings(set)}`,
+      });
+    }
+    const haveAddresses = new Set(current?.addresses ?? []);
+    const wantAddresses = new Set(link.addresses);
+    for (const cidr of link.addresses) {
+      if (!haveAddresses.has(cidr)) {
+        emit({ ...base, kind: 'address', action: 'create', dev: name, cidr, reason: `address ${cidr} missing on ${want.node}:${name}` });
+      }
+    }
+    for (const cidr of current?.addresses ?? []) {
+      if (!wantAddresses.has(cidr)) {
+        deletedAddresses.push(cidr);
+        emit({ ...base, kind: 'address', action: 'delete', dev: name, cidr, reason: `address ${cidr} on ${want.node}:${name} is not in the file` });
+      }
+    }
+  }
+  return { recreated, deletedAddresses };
+}
+
+/**
+ * Links in a lab namespace that the file does not declare. A veth pair with both ends among them
+ * is deleted once: deleting one end removes the other.
+ */
+function diffExtraLinks(desired: NodeState | undefined, have: NodeState, actual: LabState, emit: Emit, deletedEnds: Set<string>): void {
+  for (const name of sortedKeys(have.links)) {
+    if (desired?.links.has(name)) continue;
+    const self = formatEndpoint({ node: have.node, ifname: name });
+    if (deletedEnds.has(self)) continue;
+    deletedEnds.add(self);
+    for (const other of actual.nodes.values()) {
+      for (const [otherName, otherLink] of other.links) {
+        if (otherLink.type === 'veth' && isVethPairedWith(actual.nodes, have.node, name, { node: other.node, name: otherName })) {
+          deletedEnds.add(formatEndpoint({ node: other.node, ifname: otherName }));
+        }
+      }
+    }
+    emit({ node: have.node, netns: have.netns, kind: 'link-delete', action: 'delete', name, reason: `${have.links.get(name)!.type} ${name} is not in the file` });
+  }
+}
+
+function sameRoute(want: RouteState, have: RouteState): boolean {
+  return want.via === have.via && (want.dev === undefined || want.dev === have.dev);
+}
+
+function isDisturbed(route: RouteState, disturbance: Disturbance): boolean {
+  if (route.dev && disturbance.recreated.has(route.dev)) return true;
+  const via = route.via;
+  return via !== undefined && disturbance.deletedAddresses.some((cidr) => subnetContains(cidr, via));
+}
+
+function diffRoutes(want: NodeState, have: NodeState, emit: Emit, deletedLinks: ReadonlySet<string>, disturbance: Disturbance): void {
+  const base = { node: want.node, netns: want.netns };
+  for (const key of sortedKeys(want.routes)) {
+    const route = want.routes.get(key)!;
+    const current = have.routes.get(key);
+    if (current && sameRoute(route, current) && !isDisturbed(current, disturbance)) continue;
+    const reason = !current
+      ? `route ${describeRoute(route)} missing`
+      : sameRoute(route, current)
+        ? `route ${describeRoute(route)} goes with the link or address changed under it; set again`
+        : `route ${describeRoute(current)} → ${describeRoute(route)}`;
+    emit({ ...base, kind: 'route', action: current ? 'update' : 'create', route, reason });
+  }
+  for (const key of sortedKeys(have.routes)) {
+    const route = have.routes.get(key)!;
+    // A route through a link being deleted goes with it.
+    if (want.routes.has(key) || (route.dev && deletedLinks.has(route.dev))) continue;
+    emit({ ...base, kind: 'route', action: 'delete', route, reason: `route ${describeRoute(route)} is not in the file` });
+  }
+}
+
+function diffSysctls(want: NodeState, have: NodeState, emit: Emit): void {
+  for (const key of sortedKeys(want.sysctls)) {
+    const value = want.sysctls.get(key)!;
+    const current = have.sysctls.get(key);
+    if (current === value) continue;
+    emit({
+      node: want.node,
+      netns: want.netns,
+      kind: 'sysctl',
+      action: current === undefined ? 'create' : 'update',
+      key,
+      value,
+      reason: current === undefined ? `${key} not set yet` : `${key} is ${current}, the file says ${value}`,
+    });
+  }
+}
+
+function diffDns(want: NodeState | undefined, have: NodeState, emit: Emit): void {
+  const base = { node: have.node, netns: have.netns, kind: 'dns' as const };
+  if (want?.resolvConf === have.resolvConf) return;
+  if (want?.resolvConf === undefined) {
+    emit({ ...base, action: 'delete', reason: `/etc/netns/${have.netns}/resolv.conf is not in the file` });
+  } else {
+    const action = have.resolvConf === undefined ? 'create' : 'update';
+    emit({ ...base, action, content: want.resolvConf, reason: action === 'create' ? 'resolv.conf missing' : 'resolv.conf differs from the file' });
+  }
+}
+
+function changeId(change: NewChange): string {
+  const where = `${change.node}`;
+  switch (change.kind) {
+    case 'netns':
+    case 'loopback':
+    case 'dns':
+      return `${change.kind}/${where}`;
+    case 'veth':
+    case 'bridge':
+    case 'link-delete':
+    case 'settings':
+      return `${change.kind}/${where}:${change.name}`;
+    case 'address':
+      return `address/${where}:${change.dev}/${change.cidr}`;
+    case 'route':
+      return `route/${where}/${routeKey(change.route)}`;
+    case 'sysctl':
+      return `sysctl/${where}/${change.key}`;
+  }
+}
+
+function ownershipConflict(lab: string, have: NodeState, recorded: ReadonlySet<string>): Conflict | undefined {
+  if (!have.exists || have.owner === lab) return undefined;
+  if (have.owner === undefined && recorded.has(have.node)) return undefined;
+  const owner = have.owner ? `lab ${have.owner}` : 'something other than netlab';
+  return {
+    node: have.node,
+    netns: have.netns,
+    reason: `namespace ${have.netns} already exists and belongs to ${owner} — delete it (ip netns del ${have.netns}) or give this lab a prefix`,
+  };
+}
+
+export function diff(desired: LabState, actual: LabState, options: DiffOptions = {}): Plan {
+  const recorded = options.recorded ?? new Set<string>();
+  const changes: Change[] = [];
+  const conflicts: Conflict[] = [];
+  const emit: Emit = (change) => changes.push({ ...change, id: change.id ?? changeId(change) } as Change);
+  const doneVeths = new Set<string>();
+  const deletedEnds = new Set<string>();
+
+  const nodeNames = [...new Set([...desired.nodes.keys(), ...actual.nodes.keys()])].sort();
+  for (const name of nodeNames) {
+    const want = desired.nodes.get(name);
+    const have = actual.nodes.get(name);
+    const conflict = have && ownershipConflict(desired.lab, have, recorded);
+    if (conflict) {
+      conflicts.push(conflict);
+      continue;
+    }
+    if (!want) {
+      if (have?.exists) {
+        emit({ node: name, netns: have.netns, kind: 'netns', action: 'delete', reason: 'node is not in the file' });
+        if (have.resolvConf !== undefined) diffDns(undefined, have, emit);
+      }
+      continue;
+    }
+    const current = have?.exists ? have : { ...want, exists: false, loUp: false, links: new Map(), routes: new Map(), sysctls: new Map(), resolvConf: undefined };
+    if (!current.exists) {
+      emit({ node: name, netns: want.netns, kind: 'netns', action: 'create', reason: 'namespace missing' });
+    }
+    if (!current.exists || !current.loUp || current.owner !== desired.lab) {
+      const action = current.exists ? 'update' : 'create';
+      emit({ node: name, netns: want.netns, kind: 'loopback', action, lab: desired.lab, reason: current.exists ? 'lo down or unmarked' : 'lo up, ownership mark' });
+    }
+    const disturbance = diffLinks(desired, actual, want, current, emit, doneVeths);
+    diffExtraLinks(want, current, actual, emit, deletedEnds);
+    const gone = new Set([...current.links.keys()].filter((l) => !want.links.has(l) || disturbance.recreated.has(l)));
+    diffRoutes(want, current, emit, gone, { ...disturbance, recreated: gone });
+    diffSysctls(want, current, emit);
+    diffDns(want, current, emit);
+  }
+  return { lab: desired.lab, changes: changes.sort(compareChanges), conflicts };
+}

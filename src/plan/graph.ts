@@ -1,0 +1,132 @@
+// Changes → a dependency graph → rounds of batches. Pure.
+//
+// A round holds one batch per scope (one `ip -batch` per namespace, one for the root namespace,
+// ...); the batches of a round run in parallel, the rounds one after another. A change joins the
+// round of its latest dependency when both run in the same scope (the batch keeps their order)
+// and the round after it otherwise, so a whole lab usually takes two rounds: the root namespace
+// makes the namespaces and veth pairs, then every namespace configures itself in one batch.
+import { Graph, alg } from '@dagrejs/graphlib';
+import { scopeKey, scopeOf, type Scope } from '../kernel/commands.js';
+import type { Change } from './change.js';
+
+
+function endpointKey(node: string, name: string): string {
+  return `${node}:${name}`;
+}
+
+/** The interface a per-interface sysctl is about ("net.ipv4.conf.eth0.rp_filter" → eth0), if any. */
+export function sysctlInterface(key: string): string | undefined {
+  const match = /^net\.ipv[46]\.(?:conf|neigh)\.([^.]+)\./.exec(key);
+  const dev = match?.[1]?.replace(/\//g, '.');
+  return dev === undefined || dev === 'all' || dev === 'default' ? undefined : dev;
+}
+
+/** What each change depends on, by id. */
+export function dependencies(changes: readonly Change[]): Map<string, string[]> {
+  const netnsCreate = new Map<string, string>();
+  const makes = new Map<string, string>(); // node:link → the change that creates that link
+  const linkDeletes = new Map<string, string>();
+  const byNode = new Map<string, Change[]>();
+  for (const c of changes) {
+    byNode.set(c.node, [...(byNode.get(c.node) ?? []), c]);
+    if (c.kind === 'netns' && c.action === 'create') netnsCreate.set(c.node, c.id);
+    if (c.kind === 'bridge') makes.set(endpointKey(c.node, c.name), c.id);
+    if (c.kind === 'veth') {
+      makes.set(endpointKey(c.node, c.name), c.id);
+      makes.set(endpointKey(c.peer.node, c.peer.name), c.id);
+    }
+    if (c.kind === 'link-delete') linkDeletes.set(endpointKey(c.node, c.name), c.id);
+  }
+  const sameNode = (c: Change, pick: (o: Change) => boolean) => (byNode.get(c.node) ?? []).filter((o) => o !== c && pick(o)).map((o) => o.id);
+
+  const deps = new Map<string, string[]>();
+  for (const c of changes) {
+    const d: Array<string | undefined> = [];
+    if (c.kind !== 'netns') d.push(netnsCreate.get(c.node));
+    switch (c.kind) {
+      case 'veth':
+        d.push(netnsCreate.get(c.peer.node), linkDeletes.get(endpointKey(c.node, c.name)), linkDeletes.get(endpointKey(c.peer.node, c.peer.name)));
+        break;
+      case 'bridge':
+        d.push(linkDeletes.get(endpointKey(c.node, c.name)));
+        break;
+      case 'settings':
+        d.push(makes.get(endpointKey(c.node, c.name)));
+        if (c.set.master) d.push(makes.get(endpointKey(c.node, c.set.master)));
+        break;
+      case 'address':
+        d.push(makes.get(endpointKey(c.node, c.dev)));
+        if (c.action === 'create') d.push(...sameNode(c, (o) => o.kind === 'address' && o.action === 'delete'));
+        break;
+      case 'route':
+        if (c.action !== 'delete') {
+          d.push(...sameNode(c, (o) => ['veth', 'bridge', 'settings', 'address'].includes(o.kind) || (o.kind === 'route' && o.action === 'delete')));
+        }
+        break;
+      case 'sysctl': {
+        const dev = sysctlInterface(c.key);
+        if (dev) d.push(makes.get(endpointKey(c.node, dev)));
+        break;
+      }
+      default:
+        break;
+    }
+    // A veth made from the other end's node is a dependency here too.
+    if (c.kind === 'route') {
+      for (const o of changes) if (o.kind === 'veth' && o.peer.node === c.node && o.node !== c.node) d.push(o.id);
+    }
+    deps.set(c.id, [...new Set(d.filter((x): x is string => x !== undefined && x !== c.id))].sort());
+  }
+  return deps;
+}
+
+export interface Batch {
+  scope: Scope;
+  /** In dependency order. */
+  changes: Change[];
+}
+
+export interface Schedule {
+  rounds: Batch[][];
+  deps: Map<string, string[]>;
+}
+
+export class CycleError extends Error {
+  constructor(readonly cycles: string[][]) {
+    super(`the changes depend on each other in a cycle: ${cycles.map((c) => c.join(' → ')).join('; ')}`);
+  }
+}
+
+export function schedule(changes: readonly Change[]): Schedule {
+  const deps = dependencies(changes);
+  const graph = new Graph();
+  const byId = new Map(changes.map((c) => [c.id, c]));
+  for (const c of changes) graph.setNode(c.id);
+  for (const [id, ds] of deps) for (const d of ds) graph.setEdge(d, id);
+  if (!alg.isAcyclic(graph)) throw new CycleError(alg.findCycles(graph));
+
+  const round = new Map<string, number>();
+  // topsort is stable for a given insertion order; ties resolve in the plan's sorted order.
+  const order = alg.topsort(graph);
+  for (const id of order) {
+    const c = byId.get(id)!;
+    const key = scopeKey(scopeOf(c));
+    let r = 0;
+    for (const d of deps.get(id) ?? []) {
+      const dr = round.get(d)!;
+      r = Math.max(r, scopeKey(scopeOf(byId.get(d)!)) === key ? dr : dr + 1);
+    }
+    round.set(id, r);
+  }
+  const rounds: Batch[][] = [];
+  for (const id of order) {
+    const c = byId.get(id)!;
+    const r = round.get(id)!;
+    const batches = (rounds[r] ??= []);
+    const scope = scopeOf(c);
+    let batch = batches.find((b) => scopeKey(b.scope) === scopeKey(scope));
+    if (!batch) batches.push((batch = { scope, changes: [] }));
+    batch.changes.push(c);
+  }
+  return { rounds: rounds.filter((r) => r !== undefined), deps };
+}

@@ -1,0 +1,93 @@
+// Plans for people (+ ~ -, coloured when the terminal allows) and for tools (JSON). Pure.
+import chalk, { type ChalkInstance } from 'chalk';
+import { commandsOf, scopeOf, type Command } from '../kernel/commands.js';
+import { formatEndpoint } from '../model/names.js';
+import type { Action, Change, Plan } from './change.js';
+import { routeArgs } from '../kernel/commands.js';
+
+const SYMBOL: Record<Action, string> = { create: '+', update: '~', delete: '-' };
+
+export function summarize(change: Change): string {
+  const at = (name: string) => formatEndpoint({ node: change.node, ifname: name });
+  switch (change.kind) {
+    case 'netns':
+      return `netns ${change.netns}`;
+    case 'loopback':
+      return `lo on ${change.node}: up, marked netlab:${change.lab}`;
+    case 'veth':
+      return `veth ${at(change.name)} <-> ${formatEndpoint({ node: change.peer.node, ifname: change.peer.name })}`;
+    case 'bridge':
+      return `bridge ${at(change.name)}`;
+    case 'link-delete':
+      return `link ${at(change.name)}`;
+    case 'settings':
+      return `link ${at(change.name)}: ${Object.entries(change.set)
+        .map(([k, v]) => (k === 'up' ? (v ? 'up' : 'down') : k === 'master' && v === null ? 'no master' : `${k} ${String(v)}`))
+        .join(', ')}`;
+    case 'address':
+      return `address ${change.cidr} on ${at(change.dev)}`;
+    case 'route':
+      return `route on ${change.node}: ${routeArgs(change.route)}`;
+    case 'sysctl':
+      return `sysctl on ${change.node}: ${change.key} = ${change.value}`;
+    case 'dns':
+      return `resolv.conf of ${change.node} (/etc/netns/${change.netns}/resolv.conf)`;
+  }
+}
+
+export interface PlanCounts {
+  create: number;
+  update: number;
+  delete: number;
+}
+
+export function countActions(changes: readonly Change[]): PlanCounts {
+  const counts: PlanCounts = { create: 0, update: 0, delete: 0 };
+  for (const c of changes) counts[c.action] += 1;
+  return counts;
+}
+
+function colorOf(action: Action, c: ChalkInstance): ChalkInstance {
+  return action === 'create' ? c.green : action === 'update' ? c.yellow : c.red;
+}
+
+export function renderPlan(plan: Plan, c: ChalkInstance = chalk): string {
+  const lines: string[] = [];
+  for (const conflict of plan.conflicts) lines.push(c.red(`! conflict on ${conflict.node}: ${conflict.reason}`));
+  if (plan.changes.length === 0 && plan.conflicts.length === 0) {
+    return `Lab ${plan.lab}: no changes. The kernel matches the file.\n`;
+  }
+  const width = Math.min(64, Math.max(0, ...plan.changes.map((ch) => summarize(ch).length)));
+  for (const change of plan.changes) {
+    const text = `${SYMBOL[change.action]} ${summarize(change).padEnd(width)}`;
+    lines.push(`${colorOf(change.action, c)(text)}  ${c.dim(change.reason)}`);
+  }
+  const n = countActions(plan.changes);
+  lines.push('', `Lab ${plan.lab}: ${n.create} to create, ${n.update} to change, ${n.delete} to delete.`);
+  if (plan.conflicts.length) lines.push(c.red(`${plan.conflicts.length} conflict(s): apply will refuse and change nothing.`));
+  return `${lines.join('\n')}\n`;
+}
+
+function describeCommand(cmd: Command): string {
+  switch (cmd.tool) {
+    case 'ip':
+      return `ip ${cmd.line}`;
+    case 'sysctl':
+      return `sysctl -w ${cmd.assignment}`;
+    case 'file':
+      return cmd.op === 'write' ? `write ${cmd.path}` : `remove ${cmd.path}`;
+  }
+}
+
+export function planToJson(plan: Plan): unknown {
+  return {
+    lab: plan.lab,
+    summary: countActions(plan.changes),
+    conflicts: plan.conflicts,
+    changes: plan.changes.map((change) => {
+      const { id, kind, action, node, netns, reason } = change;
+      const scope = scopeOf(change);
+      return { id, kind, action, node, netns, summary: summarize(change), reason, namespace: scope.netns, commands: commandsOf(change).map(describeCommand) };
+    }),
+  };
+}

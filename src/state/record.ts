@@ -1,0 +1,68 @@
+// A lab's record: what it made, kept under /run/netlab/<lab>/ so that destroy and plan need no YAML.
+// The record is written before the kernel changes it describes, so it is never behind them.
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface RecordedNode {
+  netns: string;
+  kind: 'netns';
+  /**
+   * Set while an apply that creates this namespace runs. A namespace the lab made carries its
+   * mark (lo's alias) a moment after it is made; until then only this says it is the lab's.
+   */
+  creating?: boolean;
+}
+
+export interface LabRecord {
+  lab: string;
+  /** The file last applied, for `netlab ls`; destroy does not need it. */
+  file?: string;
+  nodes: Record<string, RecordedNode>;
+  updated: string;
+}
+
+export function recordDir(stateDir: string, lab: string): string {
+  return join(stateDir, lab);
+}
+
+function recordPath(stateDir: string, lab: string): string {
+  return join(recordDir(stateDir, lab), 'record.json');
+}
+
+export async function readRecord(stateDir: string, lab: string): Promise<LabRecord | undefined> {
+  try {
+    return JSON.parse(await readFile(recordPath(stateDir, lab), 'utf8')) as LabRecord;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Atomic: a reader sees the old record or the new one, never half of one. */
+export async function writeRecord(stateDir: string, record: LabRecord): Promise<void> {
+  const dir = recordDir(stateDir, record.lab);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.record.${process.pid}.tmp`);
+  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  await rename(tmp, recordPath(stateDir, record.lab));
+}
+
+export async function removeRecord(stateDir: string, lab: string): Promise<void> {
+  await rm(recordDir(stateDir, lab), { recursive: true, force: true });
+}
+
+export async function listRecords(stateDir: string): Promise<LabRecord[]> {
+  const names = await readdir(stateDir).catch(() => [] as string[]);
+  const records = await Promise.all(names.sort().map((name) => readRecord(stateDir, name).catch(() => undefined)));
+  return records.filter((r): r is LabRecord => r !== undefined);
+}
+
+/** Nodes whose namespace may exist without its mark yet: a run that made them stopped early. */
+export function creatingNodes(record: LabRecord | undefined): Set<string> {
+  return new Set(Object.entries(record?.nodes ?? {}).filter(([, n]) => n.creating).map(([name]) => name));
+}
+
+/** The union of two records' nodes: what must be findable while a change is under way. */
+export function mergeNodes(a: LabRecord['nodes'], b: LabRecord['nodes']): LabRecord['nodes'] {
+  return { ...a, ...b };
+}
