@@ -88,7 +88,7 @@ export function toText(results: LabResult[], runs: number): string {
       if (v?.length) line(row, formatMs(median(v)), v.length > 1 ? `(${v.map(formatMs).join(', ')})` : '');
     }
     for (const [k, v] of Object.entries(ratios(r))) if (v !== null) line(k, `${v.toFixed(2)}×`);
-    if (r.rssKb.size) line('netlab peak RSS (max over runs)', '', [...r.rssKb].map(([op, v]) => `${op} ${(Math.max(...v) / 1024).toFixed(0)} MB`).join(' · '));
+    for (const [op, v] of r.rssKb) line(`netlab ${op} peak RSS (max of runs)`, `${(Math.max(...v) / 1024).toFixed(0)} MB`);
     for (const f of r.failures) out.push(`  FAILED: ${f.split('\n')[0]}`);
   }
   const scale = scaling(results);

@@ -9,7 +9,9 @@ import { parseNode, type IpLinkJson } from './kernel/parse.js';
 import { RUN_NETNS } from './kernel/paths.js';
 import { readLab, type NodeToRead } from './kernel/read.js';
 import { inNamespace, type Runner } from './kernel/runner.js';
+import { requireTools, type Tool } from './kernel/tools.js';
 import { labFromMark } from './model/names.js';
+import { nftTableName } from './model/nft.js';
 import { resolveLab } from './model/resolve.js';
 import type { LabState } from './model/types.js';
 import type { Plan } from './plan/change.js';
@@ -40,16 +42,48 @@ function recordedNodes(state: LabState): LabRecord['nodes'] {
 }
 
 function targetsOf(desired: LabState, record: LabRecord | undefined): NodeToRead[] {
+  const table = nftTableName(desired.lab);
   const targets = new Map<string, NodeToRead>();
-  for (const [node, { netns }] of Object.entries(record?.nodes ?? {})) targets.set(node, { node, netns, sysctlKeys: [] });
-  for (const [node, state] of desired.nodes) targets.set(node, { node, netns: state.netns, sysctlKeys: [...state.sysctls.keys()] });
+  for (const [node, { netns, nft }] of Object.entries(record?.nodes ?? {})) {
+    targets.set(node, { node, netns, sysctlKeys: [], nftTable: nft ? table : undefined });
+  }
+  for (const [node, state] of desired.nodes) {
+    const recorded = record?.nodes[node]?.nft !== undefined;
+    targets.set(node, { node, netns: state.netns, sysctlKeys: [...state.sysctls.keys()], nftTable: state.nft || recorded ? table : undefined });
+  }
   return [...targets.values()].sort((a, b) => a.node.localeCompare(b.node));
+}
+
+function nftFingerprints(record: LabRecord | undefined): Map<string, Record<string, string>> {
+  return new Map(Object.entries(record?.nodes ?? {}).flatMap(([node, n]) => (n.nft ? [[node, n.nft] as const] : [])));
+}
+
+/** What the record keeps of a node's nftables rules: their fingerprints as the kernel has them now. */
+function readBackFingerprints(actual: LabState, nodes: LabRecord['nodes']): void {
+  for (const [name, node] of actual.nodes) {
+    const recorded = nodes[name];
+    if (!recorded) continue;
+    if (!node.nft) {
+      delete recorded.nft;
+      continue;
+    }
+    recorded.nft = Object.fromEntries(node.nft.chains.flatMap((c) => c.rules.map((r) => [r.id, r.fingerprint ?? ''])));
+  }
+}
+
+function toolsFor(targets: readonly NodeToRead[]): Tool[] {
+  const tools: Tool[] = ['ip', 'nsenter'];
+  if (targets.some((t) => t.sysctlKeys.length > 0)) tools.push('sysctl');
+  if (targets.some((t) => t.nftTable)) tools.push('nft');
+  return tools;
 }
 
 async function planFor(desired: LabState, record: LabRecord | undefined, deps: EngineDeps, extra?: LabRecord['nodes']): Promise<LabPlan> {
   const known = record ? { ...record, nodes: mergeNodes(extra ?? {}, record.nodes) } : extra ? { lab: desired.lab, nodes: extra, updated: '' } : undefined;
-  const actual = await readLab(desired.lab, targetsOf(desired, known), deps);
-  const plan = diff(desired, actual, { recorded: creatingNodes(record) });
+  const targets = targetsOf(desired, known);
+  await requireTools(toolsFor(targets));
+  const actual = await readLab(desired.lab, targets, deps);
+  const plan = diff(desired, actual, { recorded: creatingNodes(record), nftFingerprints: nftFingerprints(record) });
   return { desired, actual, plan, record };
 }
 
@@ -64,11 +98,12 @@ export interface ApplyResult {
 }
 
 /** After a run, the kernel must match the file; anything that still differs is named. */
-async function verify(desired: LabState, record: LabRecord | undefined, deps: EngineDeps): Promise<void> {
-  const { plan } = await planFor(desired, record, deps);
+async function verify(desired: LabState, record: LabRecord | undefined, deps: EngineDeps): Promise<LabState> {
+  const { plan, actual } = await planFor(desired, record, deps);
   if (plan.changes.length > 0 || plan.conflicts.length > 0) {
     throw new VerificationError(`after the run the kernel still differs from the file:\n${renderPlan(plan)}`);
   }
+  return actual;
 }
 
 export async function applyLab(spec: LabSpec, file: string, deps: EngineDeps): Promise<ApplyResult> {
@@ -80,14 +115,17 @@ export async function applyLab(spec: LabSpec, file: string, deps: EngineDeps): P
   const creating = new Set(plan.changes.filter((c) => c.kind === 'netns' && c.action === 'create').map((c) => c.node));
   const nodes = mergeNodes(record?.nodes ?? {}, recordedNodes(desired));
   for (const name of creating) nodes[name] = { ...nodes[name]!, creating: true };
+  // A table about to be made must be findable by the next run, whatever happens to this one.
+  for (const [name, state] of desired.nodes) if (state.nft) nodes[name] = { ...nodes[name]!, nft: record?.nodes[name]?.nft ?? {} };
   const during: LabRecord = { lab: spec.name, file, nodes, updated: new Date().toISOString() };
   await writeRecord(deps.stateDir, during);
   const steps = schedule(plan.changes);
   const execution = await execute(steps, deps);
   if (execution.failed.length > 0) return { plan, execution, rounds: steps.rounds.length };
 
+  const actual = await verify(desired, during, deps);
   const after: LabRecord = { ...during, nodes: recordedNodes(desired), updated: new Date().toISOString() };
-  await verify(desired, during, deps);
+  readBackFingerprints(actual, after.nodes);
   await writeRecord(deps.stateDir, after);
   return { plan, execution, rounds: steps.rounds.length };
 }

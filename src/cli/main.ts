@@ -6,8 +6,12 @@ import { ConfigError, ConflictError, DriverError, UserError, VerificationError }
 import { CycleError } from '../plan/graph.js';
 import { applyCommand } from './commands/apply.js';
 import { destroyCommand } from './commands/destroy.js';
+import { exportCommand } from './commands/export.js';
+import { graphCommand } from './commands/graph.js';
 import { lsCommand } from './commands/ls.js';
 import { planCommand } from './commands/plan.js';
+import { scriptCommand } from './commands/script.js';
+import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
 import { processOutput, type Output } from './output.js';
 
@@ -57,12 +61,33 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
   common(program.command('apply'))
     .argument('<file>', 'lab file')
     .description('make the kernel match the file, then verify it')
+    .option('--json', 'stream JSON lines: one per change done/failed, then a summary')
     .action((file: string, opts) => run(() => applyCommand(file, opts, out))());
   common(program.command('destroy'))
     .argument('<file|name>', 'lab file, or the name of an applied lab (see netlab ls)')
     .description('remove exactly what the lab made')
     .action((target: string, opts) => run(() => destroyCommand(target, opts, out))());
+  common(program.command('test'))
+    .argument('<file>', 'lab file')
+    .description("run the lab's tests (ping, connect) inside the applied lab; exit 1 when any fails")
+    .option('--json', 'the results as JSON')
+    .option('--timeout <seconds>', 'per test: ping deadline, connect and reply timeout', '2')
+    .action((file: string, opts) => run(() => testCommand(file, opts, out))());
   program.command('ls').description('the labs applied on this machine').option('--json', 'as JSON').action((opts) => run(() => lsCommand(opts, out))());
+  program
+    .command('graph')
+    .argument('<file>', 'lab file')
+    .description('the topology as a picture: Mermaid (default), Graphviz DOT, or SVG through dot')
+    .option('--format <format>', 'mermaid | dot | svg', 'mermaid')
+    .action((file: string, opts) => run(() => graphCommand(file, opts, out))());
+  program.command('script').argument('<file>', 'lab file').description('the shell commands that build the lab from nothing, in order').action((file: string) => run(() => scriptCommand(file, out))());
+  program
+    .command('export')
+    .argument('<netns...>', 'network namespaces to describe (names under /run/netns)')
+    .description('print a lab file that describes live namespaces')
+    .option('--concurrency <n>', 'namespaces read at once', '8')
+    .option('--name <lab>', 'the lab name to write (default: the lab that marked them, else "exported")')
+    .action((namespaces: string[], opts) => run(() => exportCommand(namespaces, opts, out))());
   return program;
 }
 

@@ -41,7 +41,9 @@ export async function loadLab(file: string): Promise<LoadedLab> {
     const info = await stat(file);
     if (info.isDirectory()) return unreadable(file, 'is a directory, not a lab file', 'give the path of a YAML lab file');
     if (!info.isFile()) return unreadable(file, 'is not a regular file', 'give the path of a YAML lab file');
-    if (info.size > MAX_FILE_BYTES) return unreadable(file, `is ${info.size} bytes, too large for a lab file`, `a lab file is at most ${MAX_FILE_BYTES} bytes`);
+    if (info.size > MAX_FILE_BYTES) {
+      return unreadable(file, `is ${info.size} bytes, too large for a lab file`, `a lab file is at most ${MAX_FILE_BYTES} bytes`);
+    }
     return parseLab(await readFile(file, 'utf8'), file);
   } catch (err) {
     return unreadable(file, ...readProblem(err));
@@ -56,11 +58,16 @@ function readProblem(err: unknown): [string, string] {
   return [`cannot be read: ${err instanceof Error ? err.message : String(err)}`, 'check that the path names a readable file'];
 }
 
-function unreadable(file: string, message: string, hint: string): LoadedLab {
-  return { file, diagnostics: [{ file, line: 0, col: 0, severity: 'error', message, hint }] };
+/** A problem of the whole file, which has no line. */
+function fileProblem(file: string, message: string, hint: string): Diagnostic {
+  return { file, line: 0, col: 0, severity: 'error', message, hint };
 }
 
-/** Pure: the same text always gives the same result. */
+function unreadable(file: string, message: string, hint: string): LoadedLab {
+  return { file, diagnostics: [fileProblem(file, message, hint)] };
+}
+
+/** Pure (but for reading the schema once): the same text always gives the same result. */
 export function parseLab(text: string, file: string): LoadedLab {
   if (text.trim() === '') return unreadable(file, 'the file is empty', EMPTY_HINT);
   const lineCounter = new LineCounter();
@@ -74,7 +81,7 @@ export function parseLab(text: string, file: string): LoadedLab {
   ];
   if (doc.errors.length > 0) return { file, diagnostics: sortDiagnostics(yamlProblems) };
   if (doc.contents === null) {
-    return { file, diagnostics: sortDiagnostics([...unreadable(file, 'the file has only comments', EMPTY_HINT).diagnostics, ...yamlProblems]) };
+    return { file, diagnostics: sortDiagnostics([fileProblem(file, 'the file has only comments', EMPTY_HINT), ...yamlProblems]) };
   }
   const locate = createLocator(doc, lineCounter);
   const keyProblems = checkKeys(doc.contents, [], at).map((p) => ({ file, severity: 'error' as const, ...p }));
@@ -125,7 +132,7 @@ function checkKeys(node: unknown, path: Path, at: (offset: number) => Position):
   for (const pair of node.items) {
     const key = pair.key;
     if (key !== null && !isScalar(key)) {
-      const offset = (key as { range?: [number, number, number] }).range?.[0] ?? 0;
+      const offset = (key as Ranged).range?.[0] ?? 0;
       problems.push({ ...at(offset), message: `a key ${where(path)} is a list, mapping or alias`, hint: 'write keys as plain names' });
       continue;
     }
@@ -152,12 +159,14 @@ function where(path: Path): string {
 
 // ── conversion to plain JS, with the alias guard
 
-function toPlain(doc: Document.Parsed, file: string, at: (offset: number) => Position, locate: Locate): { data: unknown } | { diagnostic: Diagnostic } {
+type Converted = { data: unknown } | { diagnostic: Diagnostic };
+
+function toPlain(doc: Document.Parsed, file: string, at: (offset: number) => Position, locate: Locate): Converted {
   try {
     return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const diagnostic = (where: Position, what: string, hint: string): { diagnostic: Diagnostic } => ({
+    const diagnostic = (where: Position, what: string, hint: string): Converted => ({
       diagnostic: { file, ...where, severity: 'error', message: what, hint },
     });
     if (message.includes('Excessive alias count')) {
@@ -169,7 +178,12 @@ function toPlain(doc: Document.Parsed, file: string, at: (offset: number) => Pos
     }
     const unresolved = /Unresolved alias.*: (.*)$/.exec(message);
     if (unresolved) {
-      return diagnostic(firstAliasAt(doc, at, unresolved[1]) ?? locate([]), `alias *${unresolved[1]} refers to no anchor defined before it`, `define &${unresolved[1]} before this alias, or write the value out`);
+      const name = unresolved[1]!;
+      return diagnostic(
+        firstAliasAt(doc, at, name) ?? locate([]),
+        `alias *${name} refers to no anchor defined before it`,
+        `define &${name} before this alias, or write the value out`,
+      );
     }
     return diagnostic(locate([]), `the YAML document cannot be converted: ${message}`, 'check the anchors and aliases in the file');
   }

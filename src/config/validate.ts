@@ -42,8 +42,6 @@ export const SCHEMA_URL = new URL('../../schemas/topology.schema.json', import.m
 export const UNSUPPORTED_FEATURES: readonly UnsupportedFeature[] = [
   { key: 'kind', value: 'host', what: 'kind: host' },
   { key: 'kind', value: 'attach', what: 'kind: attach' },
-  { key: 'nat', what: 'nat' },
-  { key: 'firewall', what: 'firewall' },
   { key: 'run', what: 'run' },
 ];
 
@@ -98,7 +96,9 @@ function yamlText(value: unknown): string {
 
 /** Edit distance where swapping two neighbours ("mut" → "mtu") is one typo, not two. */
 function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -184,9 +184,12 @@ function schemaDiagnostics(data: unknown, file: string, locate: Locate): Diagnos
 function misspeltKeys(errors: readonly ErrorObject[]): Map<string, string> {
   const missing = new Map<string, string[]>();
   const unknown = new Map<string, string[]>();
+  const add = (map: Map<string, string[]>, path: string, key: unknown): void => {
+    map.set(path, [...(map.get(path) ?? []), String(key)]);
+  };
   for (const error of errors) {
-    if (error.keyword === 'required') missing.set(error.instancePath, [...(missing.get(error.instancePath) ?? []), String(error.params.missingProperty)]);
-    if (error.keyword === 'additionalProperties') unknown.set(error.instancePath, [...(unknown.get(error.instancePath) ?? []), String(error.params.additionalProperty)]);
+    if (error.keyword === 'required') add(missing, error.instancePath, error.params.missingProperty);
+    if (error.keyword === 'additionalProperties') add(unknown, error.instancePath, error.params.additionalProperty);
   }
   const misspelt = new Map<string, string>();
   for (const [path, keys] of missing) {
@@ -207,25 +210,17 @@ function looksLike(typo: string, key: string): boolean {
  * errors, and at a path with a type error only its first type error.
  */
 function collapseErrors(errors: readonly ErrorObject[]): ErrorObject[] {
-  const typed = new Set<string>();
-  const kept: ErrorObject[] = [];
+  const mistyped = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
   const seen = new Set<string>();
-  for (const error of errors) {
-    if (error.keyword === 'type' && !typed.has(error.instancePath)) typed.add(error.instancePath);
-  }
-  const firstType = new Set<string>();
-  for (const error of errors) {
-    if (error.keyword === 'if') continue;
-    if (typed.has(error.instancePath)) {
-      if (error.keyword !== 'type' || firstType.has(error.instancePath)) continue;
-      firstType.add(error.instancePath);
-    }
-    const key = `${error.instancePath}\0${error.keyword}\0${JSON.stringify(error.params)}`;
-    if (seen.has(key)) continue;
+  return errors.filter((error) => {
+    if (error.keyword === 'if') return false;
+    if (mistyped.has(error.instancePath) && error.keyword !== 'type') return false;
+    // ajv lists the outer (most general) type error first: keep that one.
+    const key = error.keyword === 'type' ? `${error.instancePath}\0type` : `${error.instancePath}\0${error.keyword}\0${JSON.stringify(error.params)}`;
+    if (seen.has(key)) return false;
     seen.add(key);
-    kept.push(error);
-  }
-  return kept;
+    return true;
+  });
 }
 
 /** "/links/0/1" → ['links', 0, 1]: numbers where the data is a list, so positions resolve. */
@@ -355,7 +350,8 @@ function describeSchemaError(error: ErrorObject, data: unknown, root: JsonSchema
         schema.minimum !== undefined && schema.maximum !== undefined
           ? `use ${schema.minimum}..${schema.maximum}`
           : `use ${below ? 'at least' : 'at most'} ${String(params.limit)}`;
-      return { path, message: `${what} is ${String(error.data)}, ${below ? 'below the minimum' : 'above the maximum'} ${String(params.limit)}`, hint: range };
+      const side = below ? 'below the minimum' : 'above the maximum';
+      return { path, message: `${what} is ${String(error.data)}, ${side} ${String(params.limit)}`, hint: range };
     }
     case 'minItems':
     case 'maxItems': {
@@ -364,10 +360,12 @@ function describeSchemaError(error: ErrorObject, data: unknown, root: JsonSchema
         schema.minItems !== undefined && schema.minItems === schema.maxItems
           ? `exactly ${String(schema.minItems)}`
           : `${error.keyword === 'minItems' ? 'at least' : 'at most'} ${String(params.limit)}`;
-      return { path, message: `${what} must have ${bound} item${params.limit === 1 ? '' : 's'}, got ${count}`, hint: exampleHint(path, schema) };
+      const items = `item${params.limit === 1 ? '' : 's'}`;
+      return { path, message: `${what} must have ${bound} ${items}, got ${count}`, hint: exampleHint(path, schema) };
     }
     case 'minProperties':
-      return { path, message: `${what} must have at least ${String(params.limit)} entr${params.limit === 1 ? 'y' : 'ies'}`, hint: exampleHint(path, schema) };
+      const entries = params.limit === 1 ? 'entry' : 'entries';
+      return { path, message: `${what} must have at least ${String(params.limit)} ${entries}`, hint: exampleHint(path, schema) };
     case 'minLength':
       return { path, message: `${what} must not be empty`, hint: exampleHint(path, schema) };
     case 'pattern':
@@ -465,10 +463,6 @@ function contains(net: Cidr, ip: Ip): boolean {
   return net.ip.family === ip.family && networkOf(net).text === networkOf({ ip, length: net.length }).text;
 }
 
-function cidrText(cidr: Cidr): string {
-  return `${cidr.ip.text}/${cidr.length}`;
-}
-
 function subnetText(cidr: Cidr): string {
   return `${networkOf(cidr).text}/${cidr.length}`;
 }
@@ -515,7 +509,6 @@ interface LinkEnd {
 }
 
 interface Link {
-  index: number;
   ends: [LinkEnd, LinkEnd];
 }
 
@@ -607,7 +600,12 @@ function checkNames(ctx: Ctx): void {
   const prefix = ctx.spec.prefix ?? '';
   const prefixOk = prefix === '' || /^[A-Za-z0-9]/.test(prefix);
   if (!prefixOk) {
-    report(ctx, ['prefix'], `prefix ${JSON.stringify(prefix)} would start every namespace name with ${JSON.stringify(prefix[0])}`, 'a namespace name must start with a letter or digit; start the prefix with one');
+    report(
+      ctx,
+      ['prefix'],
+      `prefix ${JSON.stringify(prefix)} would start every namespace name with ${JSON.stringify(prefix[0])}`,
+      'a namespace name must start with a letter or digit; start the prefix with one',
+    );
   }
   for (const [name, node] of nodeEntries(ctx.spec)) {
     if (!NODE_NAME_PATTERN.test(name)) {
@@ -652,7 +650,13 @@ function checkKinds(ctx: Ctx): void {
     }
     for (const key of ['pid', 'path'] as const) {
       if (node[key] !== undefined && kind !== 'attach') {
-        report(ctx, ['nodes', name, key], `${key} is only for kind: attach (node ${name} is kind ${kind})`, `remove ${key}, or set kind: attach`, 'key');
+        report(
+          ctx,
+          ['nodes', name, key],
+          `${key} is only for kind: attach (node ${name} is kind ${kind})`,
+          `remove ${key}, or set kind: attach`,
+          'key',
+        );
       }
     }
     if (kind === 'attach' && node.pid === undefined && node.path === undefined) {
@@ -676,7 +680,10 @@ function ifnameMessage(name: string, context: string): { message: string; hint: 
   if (problem === undefined) return undefined;
   const bytes = Buffer.byteLength(name);
   if (bytes > MAX_IFNAME_BYTES) {
-    return { message: `interface name ${JSON.stringify(name)}${context} is ${bytes} bytes long`, hint: `the kernel allows at most ${MAX_IFNAME_BYTES}; use a shorter name` };
+    return {
+      message: `interface name ${JSON.stringify(name)}${context} is ${bytes} bytes long`,
+      hint: `the kernel allows at most ${MAX_IFNAME_BYTES}; use a shorter name`,
+    };
   }
   return { message: `interface name ${JSON.stringify(name)}${context} is not allowed`, hint: `an interface name ${problem}` };
 }
@@ -696,7 +703,12 @@ function checkIfname(ctx: Ctx, name: string, path: Path, context = '', part?: 'k
 function parseLinkEnd(ctx: Ctx, text: string, path: Path): LinkEnd | undefined {
   const endpoint: Endpoint | undefined = parseEndpoint(text);
   if (!endpoint) {
-    report(ctx, path, `link end ${JSON.stringify(text)} is not NODE:IFNAME`, 'e.g. c0:eth0, or host:br0 for a port of bridge br0 of node host');
+    report(
+      ctx,
+      path,
+      `link end ${JSON.stringify(text)} is not NODE:IFNAME`,
+      'e.g. c0:eth0, or host:br0 for a port of bridge br0 of node host',
+    );
     return undefined;
   }
   const node = own(ctx.spec.nodes, endpoint.node);
@@ -728,14 +740,24 @@ function claim(ctx: Ctx, claims: Map<string, Map<string, Claim>>, node: string, 
   }
   const line = lineOf(ctx, before.path, before.kind === 'bridge' ? 'key' : 'value');
   if (before.kind === 'end' && made.kind === 'end') {
-    report(ctx, made.path, `${node}:${name} is already the end of the link at line ${line}`, 'a veth end belongs to one link: use another interface name, or a bridge to join more than two ends');
+    report(
+      ctx,
+      made.path,
+      `${node}:${name} is already the end of the link at line ${line}`,
+      'a veth end belongs to one link: use another interface name, or a bridge to join more than two ends',
+    );
     return;
   }
   const hint =
     before.kind === 'port' || made.kind === 'port'
       ? 'a bridge port is named NODE-IFNAME after the far end of its link: rename an interface or node so that the names differ'
       : 'rename one of them';
-  report(ctx, made.path, `interface name ${JSON.stringify(name)} on node ${node} is made twice: by ${before.label} (line ${line}) and by ${made.label}`, hint);
+  report(
+    ctx,
+    made.path,
+    `interface name ${JSON.stringify(name)} on node ${node} is made twice: by ${before.label} (line ${line}) and by ${made.label}`,
+    hint,
+  );
 }
 
 /** Fills ctx.topology from the bridges and links, reporting bad link ends and name clashes. */
@@ -758,7 +780,7 @@ function buildTopology(ctx: Ctx): void {
     // A good end still claims its name when the other end is bad: more errors in one run.
     if (a) claimLinkEnd(ctx, topology, a, b);
     if (b) claimLinkEnd(ctx, topology, b, a);
-    if (a && b) topology.links.push({ index, ends: [a, b] });
+    if (a && b) topology.links.push({ ends: [a, b] });
   });
 }
 
@@ -801,7 +823,13 @@ function checkInterfaces(ctx: Ctx): void {
 /** The key of `interfaces` names something this node will have. */
 function checkInterfaceName(ctx: Ctx, name: string, node: NodeSpec, ifname: string, made: Claim | undefined, path: Path): void {
   if (own(node.bridges, ifname)) {
-    report(ctx, path, `${ifname} is both a bridge and an interface of node ${name}`, `put the bridge's settings under nodes.${name}.bridges.${ifname}`, 'key');
+    report(
+      ctx,
+      path,
+      `${ifname} is both a bridge and an interface of node ${name}`,
+      `put the bridge's settings under nodes.${name}.bridges.${ifname}`,
+      'key',
+    );
     return;
   }
   if (ctx.topology.rejected.has(deviceKey(name, ifname))) return;
@@ -834,7 +862,12 @@ function checkMaster(ctx: Ctx, name: string, node: NodeSpec, ifname: string, mas
     } else {
       const bridges = Object.keys(node.bridges ?? {});
       const has = bridges.length > 0 ? `its bridges: ${bridges.join(', ')}` : `node ${name} has no bridges`;
-      report(ctx, path, `master ${master} is not a bridge of node ${name} (${has})`, `name one of its bridges, or declare ${master} under nodes.${name}.bridges${didYouMean(master, bridges)}`);
+      report(
+        ctx,
+        path,
+        `master ${master} is not a bridge of node ${name} (${has})`,
+        `name one of its bridges, or declare ${master} under nodes.${name}.bridges${didYouMean(master, bridges)}`,
+      );
     }
     return;
   }
@@ -845,13 +878,23 @@ function checkMaster(ctx: Ctx, name: string, node: NodeSpec, ifname: string, mas
 
 function checkMac(ctx: Ctx, mac: string, path: Path): void {
   if (!/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(mac)) {
-    report(ctx, path, `mac ${JSON.stringify(mac)} is not a MAC address`, 'write 6 hex octets separated by ":", e.g. mac: "02:42:ac:12:00:0a"');
+    report(
+      ctx,
+      path,
+      `mac ${JSON.stringify(mac)} is not a MAC address`,
+      'write 6 hex octets separated by ":", e.g. mac: "02:42:ac:12:00:0a"',
+    );
     return;
   }
   const first = parseInt(mac.slice(0, 2), 16);
   if (first & 1) {
     const fixed = ((first & 0xfe) | 0x02).toString(16).padStart(2, '0') + mac.slice(2);
-    report(ctx, path, `mac ${mac} is a multicast address (the lowest bit of its first octet is set)`, `an interface needs a unicast address, e.g. ${fixed.toLowerCase()}`);
+    report(
+      ctx,
+      path,
+      `mac ${mac} is a multicast address (the lowest bit of its first octet is set)`,
+      `an interface needs a unicast address, e.g. ${fixed.toLowerCase()}`,
+    );
   } else if (/^0{2}(:0{2}){5}$/.test(mac)) {
     report(ctx, path, `mac ${mac} is all zeros, which the kernel refuses`, 'use a locally administered address, e.g. 02:00:00:00:00:01');
   }
@@ -890,9 +933,19 @@ function checkAddress(ctx: Ctx, text: string, path: Path): Cidr | undefined {
   if (parsed.problem === 'no-length' && parsed.ip) {
     report(ctx, path, `address ${text} has no prefix length`, `e.g. ${text}/${parsed.ip.family === 4 ? 24 : 64}`);
   } else if (parsed.problem === 'bad-length') {
-    report(ctx, path, `address ${text} has a prefix length out of range for ${familyName(parsed.ip.family)}`, `use /0 to /${maxLength(parsed.ip.family)}, e.g. ${parsed.ip.text}/${parsed.ip.family === 4 ? 24 : 64}`);
+    report(
+      ctx,
+      path,
+      `address ${text} has a prefix length out of range for ${familyName(parsed.ip.family)}`,
+      `use /0 to /${maxLength(parsed.ip.family)}, e.g. ${parsed.ip.text}/${parsed.ip.family === 4 ? 24 : 64}`,
+    );
   } else {
-    report(ctx, path, `address ${JSON.stringify(text)} is not an IPv4 or IPv6 address with a prefix length`, `e.g. ${exampleCidr(4)} or "${exampleCidr(6)}"`);
+    report(
+      ctx,
+      path,
+      `address ${JSON.stringify(text)} is not an IPv4 or IPv6 address with a prefix length`,
+      `e.g. ${exampleCidr(4)} or "${exampleCidr(6)}"`,
+    );
   }
   return undefined;
 }
@@ -995,12 +1048,22 @@ function checkRoutes(ctx: Ctx): void {
         report(ctx, path, `route to ${route.to} has neither via nor dev`, 'add via: GATEWAY or dev: IFNAME');
       }
       if (route.dev !== undefined && kindOf(node) === 'netns' && !devices.has(route.dev)) {
-        report(ctx, [...path, 'dev'], `dev ${route.dev} is not an interface or bridge of node ${name} (it has: ${deviceList(devices)})`, `name one of them, or add a link that creates ${name}:${route.dev}${didYouMean(route.dev, [...devices])}`);
+        report(
+          ctx,
+          [...path, 'dev'],
+          `dev ${route.dev} is not an interface or bridge of node ${name} (it has: ${deviceList(devices)})`,
+          `name one of them, or add a link that creates ${name}:${route.dev}${didYouMean(route.dev, [...devices])}`,
+        );
       }
       if (to === null || via === null) return;
       const family = to?.ip.family ?? via?.family ?? 4;
       if (via && to && via.family !== to.ip.family) {
-        report(ctx, [...path, 'via'], `route to ${route.to} is ${familyName(to.ip.family)} but its gateway ${route.via} is ${familyName(via.family)}`, 'use a gateway of the same family');
+        report(
+          ctx,
+          [...path, 'via'],
+          `route to ${route.to} is ${familyName(to.ip.family)} but its gateway ${route.via} is ${familyName(via.family)}`,
+          'use a gateway of the same family',
+        );
         return;
       }
       if (via && kindOf(node) === 'netns') checkGatewayReach(ctx, name, addresses, via, route.dev !== undefined, [...path, 'via']);
@@ -1029,9 +1092,19 @@ function checkRouteDestination(ctx: Ctx, to: string, path: Path): Cidr | undefin
     return null;
   }
   if (parsed.problem === 'no-length' && parsed.ip) {
-    report(ctx, path, `route destination ${to} has no prefix length`, `e.g. ${to}/${maxLength(parsed.ip.family)} for one host, or a network such as ${parsed.ip.family === 4 ? '10.9.0.0/16' : '2001:db8:9::/48'}`);
+    report(
+      ctx,
+      path,
+      `route destination ${to} has no prefix length`,
+      `e.g. ${to}/${maxLength(parsed.ip.family)} for one host, or a network such as ${parsed.ip.family === 4 ? '10.9.0.0/16' : '2001:db8:9::/48'}`,
+    );
   } else if (parsed.problem === 'bad-length') {
-    report(ctx, path, `route destination ${to} has a prefix length out of range for ${familyName(parsed.ip.family)}`, `use /0 to /${maxLength(parsed.ip.family)}`);
+    report(
+      ctx,
+      path,
+      `route destination ${to} has a prefix length out of range for ${familyName(parsed.ip.family)}`,
+      `use /0 to /${maxLength(parsed.ip.family)}`,
+    );
   } else {
     report(ctx, path, `route destination ${JSON.stringify(to)} is neither default nor a CIDR`, 'e.g. to: default or to: 10.9.0.0/16');
   }
@@ -1064,7 +1137,12 @@ function checkGatewayReach(ctx: Ctx, name: string, addresses: NodeAddresses, via
   if (sameFamily.some((c) => contains(c, via))) return;
   const subnets = [...new Set(sameFamily.map(subnetText))];
   const has = subnets.length > 0 ? `its subnets: ${subnets.join(', ')}` : `it has no ${familyName(via.family)} address`;
-  report(ctx, path, `gateway ${via.text} is on no connected subnet of node ${name} (${has})`, 'add an address in that subnet or correct via');
+  report(
+    ctx,
+    path,
+    `gateway ${via.text} is on no connected subnet of node ${name} (${has})`,
+    'add an address in that subnet or correct via',
+  );
 }
 
 // ── sysctls
@@ -1076,9 +1154,21 @@ function checkSysctls(ctx: Ctx): void {
     for (const [key, value] of Object.entries(node.sysctls ?? {})) {
       const path = ['nodes', name, 'sysctls', key];
       if (!key.startsWith('net.')) {
-        report(ctx, path, `sysctl ${key} is not per network namespace`, "only net.* sysctls are: netlab sets them inside the node's namespace, and any other would change the whole machine", 'key');
+        report(
+          ctx,
+          path,
+          `sysctl ${key} is not per network namespace`,
+          "only net.* sysctls are: netlab sets them inside the node's namespace, and any other would change the whole machine",
+          'key',
+        );
       } else if (!SYSCTL_NAME.test(key)) {
-        report(ctx, path, `sysctl name ${JSON.stringify(key)} is not valid`, "write a dotted name such as net.ipv4.ip_forward; write a '.' inside an interface name as '/' (net.ipv4.conf.eth0/1.forwarding)", 'key');
+        report(
+          ctx,
+          path,
+          `sysctl name ${JSON.stringify(key)} is not valid`,
+          "write a dotted name such as net.ipv4.ip_forward; write a '.' inside an interface name as '/' (net.ipv4.conf.eth0/1.forwarding)",
+          'key',
+        );
       }
       checkSysctlValue(ctx, key, value, path);
     }
@@ -1103,13 +1193,34 @@ function checkDns(ctx: Ctx): void {
   for (const [name, node] of nodeEntries(ctx.spec)) {
     const base = ['nodes', name, 'dns'];
     (node.dns?.nameservers ?? []).forEach((text, i) => {
-      if (!parseIp(text)) report(ctx, [...base, 'nameservers', i], `nameserver ${JSON.stringify(text)} is not an IP address`, 'e.g. 198.51.100.1');
+      if (!parseIp(text)) {
+        report(
+          ctx,
+          [...base, 'nameservers', i],
+          `nameserver ${JSON.stringify(text)} is not an IP address`,
+          'e.g. 198.51.100.1',
+        );
+      }
     });
     (node.dns?.search ?? []).forEach((text, i) => {
-      if (!HOSTNAME.test(text)) report(ctx, [...base, 'search', i], `search domain ${JSON.stringify(text)} is not a domain name`, "use dot-separated labels of letters, digits and '-', e.g. lab.test");
+      if (!HOSTNAME.test(text)) {
+        report(
+          ctx,
+          [...base, 'search', i],
+          `search domain ${JSON.stringify(text)} is not a domain name`,
+          "use dot-separated labels of letters, digits and '-', e.g. lab.test",
+        );
+      }
     });
     (node.dns?.options ?? []).forEach((text, i) => {
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(text)) report(ctx, [...base, 'options', i], `resolver option ${JSON.stringify(text)} is not one word`, 'write one option per item, e.g. ndots:2 or edns0');
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(text)) {
+        report(
+          ctx,
+          [...base, 'options', i],
+          `resolver option ${JSON.stringify(text)} is not one word`,
+          'write one option per item, e.g. ndots:2 or edns0',
+        );
+      }
     });
   }
 }
@@ -1123,7 +1234,12 @@ function checkAddressMatch(ctx: Ctx, text: string, path: Path, key: string): Fam
   const parsed = parseCidr(text);
   if ('cidr' in parsed) {
     if (!hasHostBits(parsed.cidr)) return parsed.cidr.ip.family;
-    report(ctx, path, `${key} ${text} has host bits set`, `did you mean ${subnetText(parsed.cidr)}? (or ${parsed.cidr.ip.text} for one address)`);
+    report(
+      ctx,
+      path,
+      `${key} ${text} has host bits set`,
+      `did you mean ${subnetText(parsed.cidr)}? (or ${parsed.cidr.ip.text} for one address)`,
+    );
     return null;
   }
   report(ctx, path, `${key} ${JSON.stringify(text)} is neither an IP address nor a CIDR`, 'e.g. 172.18.0.0/16 or 172.18.0.10');
@@ -1144,17 +1260,27 @@ function checkIfnameMatch(ctx: Ctx, name: string, node: NodeSpec, key: 'in' | 'o
   }
   const devices = devicesOf(ctx, name, node);
   if (kindOf(node) === 'netns' && !devices.has(ifname)) {
-    report(ctx, path, `${key}: ${ifname} is not an interface or bridge of node ${name} (it has: ${deviceList(devices)})`, `name one of them${didYouMean(ifname, [...devices])}`);
+    report(
+      ctx,
+      path,
+      `${key}: ${ifname} is not an interface or bridge of node ${name} (it has: ${deviceList(devices)})`,
+      `name one of them${didYouMean(ifname, [...devices])}`,
+    );
   }
 }
 
 /** Families of the addresses in one rule must agree: a rule is for IPv4 or for IPv6. */
-function checkFamilies(ctx: Ctx, families: Array<{ family: Family | null; path: Path; key: string }>): Family | undefined {
-  const known = families.filter((f): f is { family: Family; path: Path; key: string } => f.family !== null);
+function checkFamilies(ctx: Ctx, families: RuleFamily[]): Family | undefined {
+  const known = families.filter((f): f is RuleFamily & { family: Family } => f.family !== null);
   const first = known[0];
   for (const other of known.slice(1)) {
     if (other.family !== first!.family) {
-      report(ctx, other.path, `${other.key} is ${familyName(other.family)} but ${first!.key} is ${familyName(first!.family)}`, 'a rule matches one family: split it into two rules');
+      report(
+        ctx,
+        other.path,
+        `${other.key} is ${familyName(other.family)} but ${first!.key} is ${familyName(first!.family)}`,
+        'a rule matches one family: split it into two rules',
+      );
       return undefined;
     }
   }
@@ -1164,7 +1290,14 @@ function checkFamilies(ctx: Ctx, families: Array<{ family: Family | null; path: 
 function checkPortProto(ctx: Ctx, rule: { port?: number; proto?: string }, path: Path): void {
   if (rule.port === undefined) return;
   if (rule.proto === undefined) report(ctx, [...path, 'port'], `port ${rule.port} needs proto`, 'add proto: tcp or proto: udp');
-  else if (rule.proto !== 'tcp' && rule.proto !== 'udp') report(ctx, [...path, 'port'], `port ${rule.port} does not go with proto ${rule.proto}`, 'a port needs proto: tcp or proto: udp');
+  else if (rule.proto !== 'tcp' && rule.proto !== 'udp') {
+    report(
+      ctx,
+      [...path, 'port'],
+      `port ${rule.port} does not go with proto ${rule.proto}`,
+      'a port needs proto: tcp or proto: udp',
+    );
+  }
 }
 
 function checkNat(ctx: Ctx): void {
@@ -1183,11 +1316,19 @@ function checkNat(ctx: Ctx): void {
   }
 }
 
-function matchFamilies(ctx: Ctx, rule: { source?: string; destination?: string }, path: Path): Array<{ family: Family | null; path: Path; key: string }> {
-  const families: Array<{ family: Family | null; path: Path; key: string }> = [];
+/** The family of an address in a rule, where it is written, and how to name it in a message. */
+interface RuleFamily {
+  family: Family | null;
+  path: Path;
+  key: string;
+}
+
+function matchFamilies(ctx: Ctx, rule: { source?: string; destination?: string }, path: Path): RuleFamily[] {
+  const families: RuleFamily[] = [];
   for (const key of ['source', 'destination'] as const) {
     const text = rule[key];
-    if (text !== undefined) families.push({ family: checkAddressMatch(ctx, text, [...path, key], key), path: [...path, key], key: `${key} ${text}` });
+    if (text === undefined) continue;
+    families.push({ family: checkAddressMatch(ctx, text, [...path, key], key), path: [...path, key], key: `${key} ${text}` });
   }
   return families;
 }
@@ -1195,12 +1336,25 @@ function matchFamilies(ctx: Ctx, rule: { source?: string; destination?: string }
 /** The family of `to` when it is valid; reports a missing, misplaced or malformed one. */
 function checkNatTarget(ctx: Ctx, rule: NonNullable<NodeSpec['nat']>[number], path: Path): Family | undefined {
   if (rule.type === 'masquerade') {
-    if (rule.to !== undefined) report(ctx, [...path, 'to'], 'a masquerade rule takes no to', "it uses the address of the outgoing interface: remove to, or use type: snat", 'key');
+    if (rule.to !== undefined) {
+      report(
+        ctx,
+        [...path, 'to'],
+        'a masquerade rule takes no to',
+        "it uses the address of the outgoing interface: remove to, or use type: snat",
+        'key',
+      );
+    }
     return undefined;
   }
   if (rule.to === undefined) {
     const example = rule.type === 'snat' ? 'to: 198.51.100.100' : 'to: 172.18.0.10:8080';
-    report(ctx, path, `a ${rule.type} rule has no "to"`, `add ${rule.type === 'snat' ? 'an address' : 'ADDR or ADDR:PORT'}, e.g. ${example}`);
+    report(
+      ctx,
+      path,
+      `a ${rule.type} rule has no "to"`,
+      `add ${rule.type === 'snat' ? 'an address' : 'ADDR or ADDR:PORT'}, e.g. ${example}`,
+    );
     return undefined;
   }
   if (rule.type === 'snat') {
@@ -1209,17 +1363,36 @@ function checkNatTarget(ctx: Ctx, rule: NonNullable<NodeSpec['nat']>[number], pa
     return ip?.family;
   }
   const target = parseHostPort(rule.to);
-  if (!target) report(ctx, [...path, 'to'], `dnat to ${JSON.stringify(rule.to)} is not ADDR or ADDR:PORT`, 'e.g. to: 172.18.0.10:8080, or to: "[2001:db8::10]:8080" for IPv6');
+  if (!target) {
+    report(
+      ctx,
+      [...path, 'to'],
+      `dnat to ${JSON.stringify(rule.to)} is not ADDR or ADDR:PORT`,
+      'e.g. to: 172.18.0.10:8080, or to: "[2001:db8::10]:8080" for IPv6',
+    );
+  }
   return target?.ip.family;
 }
 
 /** Source NAT runs after routing (no input interface), dnat before it (no output interface). */
 function checkNatHooks(ctx: Ctx, rule: NonNullable<NodeSpec['nat']>[number], path: Path): void {
   if (rule.type !== 'dnat' && rule.in !== undefined) {
-    report(ctx, [...path, 'in'], `a ${rule.type} rule cannot match in`, 'source NAT happens after routing, on the way out: match out instead', 'key');
+    report(
+      ctx,
+      [...path, 'in'],
+      `a ${rule.type} rule cannot match in`,
+      'source NAT happens after routing, on the way out: match out instead',
+      'key',
+    );
   }
   if (rule.type === 'dnat' && rule.out !== undefined) {
-    report(ctx, [...path, 'out'], 'a dnat rule cannot match out', 'dnat happens before routing, when the output interface is not known yet: match in instead', 'key');
+    report(
+      ctx,
+      [...path, 'out'],
+      'a dnat rule cannot match out',
+      'dnat happens before routing, when the output interface is not known yet: match in instead',
+      'key',
+    );
   }
   if (rule.local !== undefined && rule.type !== 'dnat') {
     report(ctx, [...path, 'local'], `local is only for dnat rules, not ${rule.type}`, 'remove local', 'key');
@@ -1233,10 +1406,22 @@ function checkFirewall(ctx: Ctx): void {
         const path = ['nodes', name, 'firewall', chain, 'rules', i];
         checkPortProto(ctx, rule, path);
         if (chain === 'input' && rule.out !== undefined) {
-          report(ctx, [...path, 'out'], 'a rule of the input chain cannot match out', 'packets to this node have no output interface: remove out', 'key');
+          report(
+            ctx,
+            [...path, 'out'],
+            'a rule of the input chain cannot match out',
+            'packets to this node have no output interface: remove out',
+            'key',
+          );
         } else if (rule.out !== undefined) checkIfnameMatch(ctx, name, node, 'out', rule.out, [...path, 'out']);
         if (chain === 'output' && rule.in !== undefined) {
-          report(ctx, [...path, 'in'], 'a rule of the output chain cannot match in', 'packets from this node have no input interface: remove in', 'key');
+          report(
+            ctx,
+            [...path, 'in'],
+            'a rule of the output chain cannot match in',
+            'packets from this node have no input interface: remove in',
+            'key',
+          );
         } else if (rule.in !== undefined) checkIfnameMatch(ctx, name, node, 'in', rule.in, [...path, 'in']);
         const family = checkFamilies(ctx, matchFamilies(ctx, rule, path));
         checkIcmpFamily(ctx, rule.proto, family, path);
@@ -1246,8 +1431,22 @@ function checkFirewall(ctx: Ctx): void {
 }
 
 function checkIcmpFamily(ctx: Ctx, proto: string | undefined, family: Family | undefined, path: Path): void {
-  if (proto === 'icmp' && family === 6) report(ctx, [...path, 'proto'], 'proto icmp is IPv4 but the rule matches IPv6 addresses', 'use proto: icmpv6');
-  if (proto === 'icmpv6' && family === 4) report(ctx, [...path, 'proto'], 'proto icmpv6 is IPv6 but the rule matches IPv4 addresses', 'use proto: icmp');
+  if (proto === 'icmp' && family === 6) {
+    report(
+      ctx,
+      [...path, 'proto'],
+      'proto icmp is IPv4 but the rule matches IPv6 addresses',
+      'use proto: icmpv6',
+    );
+  }
+  if (proto === 'icmpv6' && family === 4) {
+    report(
+      ctx,
+      [...path, 'proto'],
+      'proto icmpv6 is IPv6 but the rule matches IPv4 addresses',
+      'use proto: icmp',
+    );
+  }
 }
 
 // ── tests
@@ -1257,7 +1456,12 @@ function checkTests(ctx: Ctx): void {
   (ctx.spec.tests ?? []).forEach((test, i) => {
     const path = ['tests', i];
     if (!own(ctx.spec.nodes, test.from)) {
-      report(ctx, [...path, 'from'], `no node ${test.from} (nodes: ${nodeList(ctx.spec)})`, `from names the node the test runs in${didYouMean(test.from, names)}`);
+      report(
+        ctx,
+        [...path, 'from'],
+        `no node ${test.from} (nodes: ${nodeList(ctx.spec)})`,
+        `from names the node the test runs in${didYouMean(test.from, names)}`,
+      );
     }
     if (test.ping === undefined && test.connect === undefined) {
       report(ctx, path, 'the test has neither ping nor connect', 'add ping: ADDR|NODE or connect: ADDR:PORT');
@@ -1267,7 +1471,12 @@ function checkTests(ctx: Ctx): void {
     }
     if (test.ping !== undefined) checkPingTarget(ctx, test.ping, [...path, 'ping']);
     if (test.connect !== undefined && parseHostPort(test.connect)?.port === undefined) {
-      report(ctx, [...path, 'connect'], `connect ${JSON.stringify(test.connect)} is not ADDR:PORT`, 'e.g. connect: 198.51.100.100:1234, or connect: "[2001:db8::1]:80" for IPv6');
+      report(
+        ctx,
+        [...path, 'connect'],
+        `connect ${JSON.stringify(test.connect)} is not ADDR:PORT`,
+        'e.g. connect: 198.51.100.100:1234, or connect: "[2001:db8::1]:80" for IPv6',
+      );
     }
     if (test.serve !== undefined) checkServe(ctx, test.serve, test.connect !== undefined, [...path, 'serve']);
     if (test.proto !== undefined && test.connect === undefined) {
@@ -1280,18 +1489,41 @@ function checkPingTarget(ctx: Ctx, target: string, path: Path): void {
   if (parseIp(target)) return;
   const node = own(ctx.spec.nodes, target);
   if (!node) {
-    report(ctx, path, `ping target ${JSON.stringify(target)} is neither an IP address nor a node (nodes: ${nodeList(ctx.spec)})`, `e.g. ping: 172.18.0.20 or ping: NODE${didYouMean(target, Object.keys(ctx.spec.nodes))}`);
+    report(
+      ctx,
+      path,
+      `ping target ${JSON.stringify(target)} is neither an IP address nor a node (nodes: ${nodeList(ctx.spec)})`,
+      `e.g. ping: 172.18.0.20 or ping: NODE${didYouMean(target, Object.keys(ctx.spec.nodes))}`,
+    );
   } else if (addressesOf(node).cidrs.length === 0) {
     report(ctx, path, `node ${target} has no address to ping`, `give one of its interfaces an address, or ping an IP address`);
   }
 }
 
 function checkServe(ctx: Ctx, serve: string, hasConnect: boolean, path: Path): void {
-  if (!hasConnect) report(ctx, path, 'serve without connect has nothing to test', 'add connect: ADDR:PORT, the address that reaches the listener', 'key');
+  if (!hasConnect) {
+    report(
+      ctx,
+      path,
+      'serve without connect has nothing to test',
+      'add connect: ADDR:PORT, the address that reaches the listener',
+      'key',
+    );
+  }
   const match = /^([^:]+):(\d+)$/.exec(serve);
   if (!match || !isPort(Number(match[2]))) {
-    report(ctx, path, `serve ${JSON.stringify(serve)} is not NODE:PORT`, 'e.g. serve: c0:11211 (the node and port where netlab runs the listener)');
+    report(
+      ctx,
+      path,
+      `serve ${JSON.stringify(serve)} is not NODE:PORT`,
+      'e.g. serve: c0:11211 (the node and port where netlab runs the listener)',
+    );
   } else if (!own(ctx.spec.nodes, match[1]!)) {
-    report(ctx, path, `serve ${JSON.stringify(serve)}: no node ${match[1]} (nodes: ${nodeList(ctx.spec)})`, `name a node of the lab${didYouMean(match[1]!, Object.keys(ctx.spec.nodes))}`);
+    report(
+      ctx,
+      path,
+      `serve ${JSON.stringify(serve)}: no node ${match[1]} (nodes: ${nodeList(ctx.spec)})`,
+      `name a node of the lab${didYouMean(match[1]!, Object.keys(ctx.spec.nodes))}`,
+    );
   }
 }

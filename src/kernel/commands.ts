@@ -1,19 +1,21 @@
 // Change → the kernel commands that carry it out: `ip -batch` lines, sysctl assignments, file
 // writes. Pure. Every value here was validated, so lines are rendered, never escaped or quoted.
 import { ownerMark } from '../model/names.js';
+import { nftReplaceScript } from '../model/nft.js';
 import type { RouteState } from '../model/types.js';
 import type { Change, LinkSettings } from '../plan/change.js';
 import { ETC_NETNS } from './paths.js';
 
 /** Where a change's commands run: which tool, and in which namespace (null: the root namespace). */
 export interface Scope {
-  tool: 'ip' | 'sysctl' | 'file';
+  tool: 'ip' | 'sysctl' | 'file' | 'nft';
   netns: string | null;
 }
 
 export type Command =
   | { tool: 'ip'; line: string }
   | { tool: 'sysctl'; assignment: string }
+  | { tool: 'nft'; script: string }
   | { tool: 'file'; op: 'write'; path: string; content: string }
   | { tool: 'file'; op: 'remove'; path: string };
 
@@ -30,6 +32,8 @@ export function scopeOf(change: Change): Scope {
       return { tool: 'sysctl', netns: change.netns };
     case 'dns':
       return { tool: 'file', netns: change.netns };
+    case 'nftables':
+      return { tool: 'nft', netns: change.netns };
     default:
       return { tool: 'ip', netns: change.netns };
   }
@@ -89,6 +93,8 @@ export function commandsOf(change: Change): Command[] {
       return [ip(`route ${change.action === 'delete' ? 'del' : 'replace'} ${routeArgs(change.route)}`)];
     case 'sysctl':
       return [{ tool: 'sysctl', assignment: `${change.key}=${change.value}` }];
+    case 'nftables':
+      return [{ tool: 'nft', script: nftReplaceScript(change.lab, change.table) }];
     case 'dns':
       return change.action === 'delete'
         ? [{ tool: 'file', op: 'remove', path: resolvConfPath(change.netns) }]

@@ -7,6 +7,7 @@ import { DriverError } from '../errors.js';
 import type { Change } from '../plan/change.js';
 import type { Batch, Schedule } from '../plan/graph.js';
 import { commandsOf, type Command, type Scope } from './commands.js';
+import type { ProgressListener } from './progress.js';
 import { inNamespace, type Runner } from './runner.js';
 
 export interface ExecuteLog {
@@ -18,6 +19,8 @@ export interface ExecuteDeps {
   runner: Runner;
   concurrency: number;
   log?: ExecuteLog;
+  /** Told of each batch and each change's outcome as the run goes. */
+  onProgress?: ProgressListener;
 }
 
 export interface Failure {
@@ -120,6 +123,20 @@ async function runFileBatch(changes: Change[], deps: ExecuteDeps): Promise<Batch
   return outcome;
 }
 
+/** One nft transaction per namespace: the scripts of all its changes, applied all or nothing. */
+async function runNftBatch(netns: string | null, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+  const script = changes
+    .flatMap((c) => commandsOf(c))
+    .map((c) => (c.tool === 'nft' ? c.script : ''))
+    .join('');
+  const argv = inNamespace(netns, ['nft', '-f', '-']);
+  deps.log?.command({ tool: 'nft', netns }, `nft -f - <<'EOF'\n${script}EOF`);
+  const result = await deps.runner.run(argv, script);
+  if (result.exitCode === 0) return { done: changes, failed: [] };
+  const error = new DriverError(argv, result.exitCode, result.stderr, script);
+  return { done: [], failed: changes.map((change) => ({ change, error })) };
+}
+
 function runBatch(batch: Batch, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
   switch (batch.scope.tool) {
     case 'ip':
@@ -128,6 +145,8 @@ function runBatch(batch: Batch, changes: Change[], deps: ExecuteDeps): Promise<B
       return runSysctlBatch(batch.scope.netns, changes, deps);
     case 'file':
       return runFileBatch(changes, deps);
+    case 'nft':
+      return runNftBatch(batch.scope.netns, changes, deps);
   }
 }
 
@@ -136,6 +155,7 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
   const blocked = new Set<string>();
   const isBlocked = (c: Change) => (plan.deps.get(c.id) ?? []).some((d) => blocked.has(d));
   const limit = pLimit(deps.concurrency);
+  deps.onProgress?.({ type: 'begin', total: plan.rounds.flat().reduce((n, b) => n + b.changes.length, 0) });
 
   const runUntilSettled = async (batch: Batch): Promise<void> => {
     let pending = batch.changes;
@@ -145,12 +165,16 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
         if (isBlocked(c)) {
           blocked.add(c.id);
           result.skipped.push(c);
+          deps.onProgress?.({ type: 'skipped', change: c });
         } else {
           runnable.push(c);
         }
       }
       if (runnable.length === 0) return;
+      deps.onProgress?.({ type: 'batch', scope: batch.scope, changes: runnable });
       const outcome = await runBatch(batch, runnable, deps);
+      for (const change of outcome.done) deps.onProgress?.({ type: 'done', change });
+      for (const { change, error } of outcome.failed) deps.onProgress?.({ type: 'failed', change, error });
       result.done.push(...outcome.done);
       result.failed.push(...outcome.failed);
       for (const f of outcome.failed) blocked.add(f.change.id);

@@ -2,7 +2,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { DriverError } from '../errors.js';
-import { emptyNode, type LabState, type NodeState } from '../model/types.js';
+import { emptyNode, type LabState, type NftTable, type NodeState } from '../model/types.js';
+import { isNoSuchTable, parseNftTable } from './nft-parse.js';
 import { resolvConfPath } from './commands.js';
 import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
 import { netnsPath } from './paths.js';
@@ -13,6 +14,8 @@ export interface NodeToRead {
   netns: string;
   /** Sysctls to read; only those the file sets are compared. */
   sysctlKeys: string[];
+  /** The lab's nftables table to read, when the file or the record says the node has one. */
+  nftTable?: string;
 }
 
 export interface ReadDeps {
@@ -58,13 +61,23 @@ export async function readNode(target: NodeToRead, runner: Runner): Promise<Node
   const sysctlText = target.sysctlKeys.length
     ? await runChecked(runner, inNamespace(target.netns, ['sysctl', '-e', ...target.sysctlKeys]))
     : undefined;
-  return parseNode(target.node, target.netns, {
+  const node = parseNode(target.node, target.netns, {
     links: (links ?? []) as IpLinkJson[],
     routes4: (routes4 ?? []) as IpRouteJson[],
     routes6: (routes6 ?? []) as IpRouteJson[],
     sysctlText,
     resolvConf: await readOptional(resolvConfPath(target.netns)),
   });
+  if (target.nftTable) node.nft = await readNftTable(target.netns, target.nftTable, runner);
+  return node;
+}
+
+async function readNftTable(netns: string, table: string, runner: Runner): Promise<NftTable | undefined> {
+  const argv = inNamespace(netns, ['nft', '-j', 'list', 'table', 'inet', table]);
+  const result = await runner.run(argv);
+  if (result.exitCode !== 0 && isNoSuchTable(result.stderr)) return undefined;
+  if (result.exitCode !== 0) throw new DriverError(argv, result.exitCode, result.stderr);
+  return parseNftTable(result.stdout);
 }
 
 export async function readLab(lab: string, targets: readonly NodeToRead[], deps: ReadDeps): Promise<LabState> {

@@ -17,9 +17,10 @@ export function canonicalCidr(cidr: string): string {
   return `${canonicalIp(ip ?? '')}/${Number(len)}`;
 }
 
-/** A route destination: "default" stays, a CIDR is canonicalised. */
+/** A route destination: "default" stays, as does 0.0.0.0/0 or ::/0 (the kernel says "default"); a CIDR is canonicalised. */
 export function canonicalDestination(to: string): string {
-  return to === 'default' ? 'default' : canonicalCidr(to);
+  if (to === 'default' || to.endsWith('/0')) return 'default';
+  return canonicalCidr(to);
 }
 
 export function ipOfCidr(cidr: string): string {

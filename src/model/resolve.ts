@@ -1,6 +1,7 @@
 // The lab file, already validated, becomes the desired state: names derived, defaults filled.
 import type { LabSpec, LinkSpec, NodeSpec } from '../config/spec.js';
 import { canonicalCidr, canonicalDestination, canonicalIp, familyOf } from './ip.js';
+import { desiredNftTable } from './nft.js';
 import { bridgePortName, namespaceName, parseEndpoint, type Endpoint } from './names.js';
 import { defaultMetric, emptyNode, routeKey, type LabState, type LinkState, type NodeState } from './types.js';
 
@@ -100,6 +101,7 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec): void {
   }
   for (const [key, value] of Object.entries(spec.sysctls ?? {})) state.sysctls.set(key, sysctlValue(value));
   if (spec.dns) state.resolvConf = renderResolvConf(spec.dns);
+  state.nft = desiredNftTable(spec);
 }
 
 export function resolveLab(spec: LabSpec): LabState {

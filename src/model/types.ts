@@ -24,6 +24,35 @@ export interface NodeState {
   sysctls: Map<string, string>;
   /** The content of /etc/netns/<netns>/resolv.conf; undefined when there is none. */
   resolvConf?: string;
+  /** The lab's nftables table in this namespace; undefined when there is none. */
+  nft?: NftTable;
+}
+
+export type NftHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
+
+/** One `inet` table per lab per node, named nftTableName(lab), holding all its NAT and filter rules. */
+export interface NftTable {
+  chains: NftChain[];
+}
+
+export interface NftChain {
+  name: string;
+  type: 'nat' | 'filter';
+  hook: NftHook;
+  priority: number;
+  policy: 'accept' | 'drop';
+  rules: NftRule[];
+}
+
+export interface NftRule {
+  /** The rule's comment, "netlab:<hash of chain and text>": how a rule is found again. */
+  id: string;
+  /** Desired: the rule as nft syntax (without the comment). Actual: undefined. */
+  text?: string;
+  /** Actual: the kernel's handle, to name a rule that is not the lab's. */
+  handle?: number;
+  /** Actual: a hash of the rule's expressions as the kernel reports them; changes when edited by hand. */
+  fingerprint?: string;
 }
 
 export type LinkType = 'veth' | 'bridge' | 'other';

@@ -1,5 +1,5 @@
 // A Change is one thing apply will do, with the reason a person reads in the plan.
-import type { RouteState } from '../model/types.js';
+import type { NftTable, RouteState } from '../model/types.js';
 
 export type Action = 'create' | 'update' | 'delete';
 
@@ -30,7 +30,15 @@ export type Change =
   | (Base & { kind: 'address'; dev: string; cidr: string })
   | (Base & { kind: 'route'; route: RouteState })
   | (Base & { kind: 'sysctl'; key: string; value: string })
-  | (Base & { kind: 'dns'; content?: string });
+  | (Base & { kind: 'dns'; content?: string })
+  | (Base & { kind: 'nftables'; lab: string; table?: NftTable; details: NftDetail[] });
+
+/** One line under an nftables change in the plan: the table is rewritten whole, atomically. */
+export interface NftDetail {
+  action: Action;
+  text: string;
+  reason: string;
+}
 
 export type ChangeKind = Change['kind'];
 
@@ -63,6 +71,7 @@ export const KIND_ORDER: readonly ChangeKind[] = [
   'address',
   'route',
   'sysctl',
+  'nftables',
   'dns',
 ];
 

@@ -2,10 +2,15 @@
 import { isVethPairedWith } from '../kernel/parse.js';
 import { subnetContains } from '../model/ip.js';
 import { formatEndpoint } from '../model/names.js';
-import { routeKey, sortedKeys, type LabState, type LinkState, type NodeState, type RouteState } from '../model/types.js';
-import { compareChanges, type Change, type Conflict, type LinkSettings, type NewChange, type Plan } from './change.js';
+import { emptyNode, routeKey, sortedKeys, type LabState, type LinkState, type NftChain, type NodeState, type RouteState } from '../model/types.js';
+import { compareChanges, type Change, type Conflict, type LinkSettings, type NewChange, type NftDetail, type Plan } from './change.js';
 
 export interface DiffOptions {
+  /**
+   * Per node, the fingerprint of each of the lab's nftables rules as the kernel read it back after
+   * the last apply: a rule edited by hand keeps its comment but not its fingerprint.
+   */
+  nftFingerprints?: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /**
    * Nodes the lab's record says it created. A namespace listed there but not (yet) marked is the
    * lab's own: the mark is written just after the namespace is made, and a run may have stopped
@@ -210,6 +215,53 @@ function diffDns(want: NodeState | undefined, have: NodeState, emit: Emit): void
   }
 }
 
+function diffChain(want: NftChain | undefined, have: NftChain | undefined, fingerprints: Readonly<Record<string, string>>): NftDetail[] {
+  const name = (want ?? have)!.name;
+  if (!want) return [{ action: 'delete', text: `chain ${name}`, reason: 'not in the file' }];
+  const details: NftDetail[] = [];
+  if (!have) details.push({ action: 'create', text: `chain ${name} (${want.hook}, policy ${want.policy})`, reason: 'chain missing' });
+  else if (have.policy !== want.policy) details.push({ action: 'update', text: `chain ${name} policy ${want.policy}`, reason: `policy is ${have.policy}` });
+  else if (have.type !== want.type || have.hook !== want.hook || have.priority !== want.priority) {
+    details.push({ action: 'update', text: `chain ${name}`, reason: `is ${have.type} ${have.hook} priority ${have.priority}` });
+  }
+  const haveRules = have?.rules ?? [];
+  const haveIds = new Set(haveRules.map((r) => r.id));
+  const wantIds = new Set(want.rules.map((r) => r.id));
+  for (const rule of want.rules) {
+    const current = haveRules.find((r) => r.id === rule.id);
+    if (!current) details.push({ action: 'create', text: `rule in ${name}: ${rule.text}`, reason: 'rule missing' });
+    else if (fingerprints[rule.id] !== undefined && fingerprints[rule.id] !== current.fingerprint) {
+      details.push({ action: 'update', text: `rule in ${name}: ${rule.text}`, reason: 'rule changed by hand' });
+    }
+  }
+  for (const rule of haveRules) {
+    if (!wantIds.has(rule.id)) details.push({ action: 'delete', text: `rule in ${name} (handle ${rule.handle})`, reason: rule.id.startsWith('netlab:') ? 'not in the file' : 'not the lab\'s rule' });
+  }
+  const kept = haveRules.filter((r) => wantIds.has(r.id)).map((r) => r.id);
+  const order = want.rules.filter((r) => haveIds.has(r.id)).map((r) => r.id);
+  if (details.length === 0 && kept.join() !== order.join()) details.push({ action: 'update', text: `chain ${name}`, reason: 'rules out of order' });
+  return details;
+}
+
+/** The lab's nftables table in one node: rule-level details, one atomic rewrite. */
+function diffNft(lab: string, want: NodeState | undefined, have: NodeState, fingerprints: Readonly<Record<string, string>>, emit: Emit): void {
+  const wantTable = want?.nft;
+  const haveTable = have.nft;
+  if (!wantTable && !haveTable) return;
+  const names = [...new Set([...(wantTable?.chains ?? []), ...(haveTable?.chains ?? [])].map((c) => c.name))];
+  const details = names.flatMap((n) =>
+    diffChain(
+      wantTable?.chains.find((c) => c.name === n),
+      haveTable?.chains.find((c) => c.name === n),
+      fingerprints,
+    ),
+  );
+  if (details.length === 0) return;
+  const action = !haveTable ? 'create' : !wantTable ? 'delete' : 'update';
+  const reason = action === 'create' ? 'table missing' : action === 'delete' ? 'nat and firewall are not in the file' : `${details.length} difference(s)`;
+  emit({ node: have.node, netns: have.netns, kind: 'nftables', action, lab, table: wantTable, details, reason });
+}
+
 function changeId(change: NewChange): string {
   const where = `${change.node}`;
   switch (change.kind) {
@@ -228,6 +280,8 @@ function changeId(change: NewChange): string {
       return `route/${where}/${routeKey(change.route)}`;
     case 'sysctl':
       return `sysctl/${where}/${change.key}`;
+    case 'nftables':
+      return `nftables/${where}`;
   }
 }
 
@@ -266,7 +320,7 @@ export function diff(desired: LabState, actual: LabState, options: DiffOptions =
       }
       continue;
     }
-    const current = have?.exists ? have : { ...want, exists: false, loUp: false, links: new Map(), routes: new Map(), sysctls: new Map(), resolvConf: undefined };
+    const current = have?.exists ? have : emptyNode(want.node, want.netns, false);
     if (!current.exists) {
       emit({ node: name, netns: want.netns, kind: 'netns', action: 'create', reason: 'namespace missing' });
     }
@@ -279,6 +333,7 @@ export function diff(desired: LabState, actual: LabState, options: DiffOptions =
     const gone = new Set([...current.links.keys()].filter((l) => !want.links.has(l) || disturbance.recreated.has(l)));
     diffRoutes(want, current, emit, gone, { ...disturbance, recreated: gone });
     diffSysctls(want, current, emit);
+    diffNft(desired.lab, want, current, options.nftFingerprints?.get(name) ?? {}, emit);
     diffDns(want, current, emit);
   }
   return { lab: desired.lab, changes: changes.sort(compareChanges), conflicts };

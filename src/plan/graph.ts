@@ -63,6 +63,11 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
           d.push(...sameNode(c, (o) => ['veth', 'bridge', 'settings', 'address'].includes(o.kind) || (o.kind === 'route' && o.action === 'delete')));
         }
         break;
+      case 'netns':
+        // A veth end in a kept namespace whose peer is in this one is deleted first, and at once;
+        // the kernel would only clean it up some time after the namespace goes.
+        if (c.action === 'delete') d.push(...linkDeletes.values());
+        break;
       case 'sysctl': {
         const dev = sysctlInterface(c.key);
         if (dev) d.push(makes.get(endpointKey(c.node, dev)));

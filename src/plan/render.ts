@@ -2,6 +2,7 @@
 import chalk, { type ChalkInstance } from 'chalk';
 import { commandsOf, scopeOf, type Command } from '../kernel/commands.js';
 import { formatEndpoint } from '../model/names.js';
+import { nftTableName } from '../model/nft.js';
 import type { Action, Change, Plan } from './change.js';
 import { routeArgs } from '../kernel/commands.js';
 
@@ -32,6 +33,8 @@ export function summarize(change: Change): string {
       return `sysctl on ${change.node}: ${change.key} = ${change.value}`;
     case 'dns':
       return `resolv.conf of ${change.node} (/etc/netns/${change.netns}/resolv.conf)`;
+    case 'nftables':
+      return `nftables table inet ${nftTableName(change.lab)} on ${change.node}`;
   }
 }
 
@@ -61,6 +64,9 @@ export function renderPlan(plan: Plan, c: ChalkInstance = chalk): string {
   for (const change of plan.changes) {
     const text = `${SYMBOL[change.action]} ${summarize(change).padEnd(width)}`;
     lines.push(`${colorOf(change.action, c)(text)}  ${c.dim(change.reason)}`);
+    if (change.kind === 'nftables') {
+      for (const d of change.details) lines.push(`    ${colorOf(d.action, c)(`${SYMBOL[d.action]} ${d.text}`)}  ${c.dim(d.reason)}`);
+    }
   }
   const n = countActions(plan.changes);
   lines.push('', `Lab ${plan.lab}: ${n.create} to create, ${n.update} to change, ${n.delete} to delete.`);
@@ -76,6 +82,8 @@ function describeCommand(cmd: Command): string {
       return `sysctl -w ${cmd.assignment}`;
     case 'file':
       return cmd.op === 'write' ? `write ${cmd.path}` : `remove ${cmd.path}`;
+    case 'nft':
+      return `nft -f - <<'EOF'\n${cmd.script}EOF`;
   }
 }
 
@@ -87,7 +95,8 @@ export function planToJson(plan: Plan): unknown {
     changes: plan.changes.map((change) => {
       const { id, kind, action, node, netns, reason } = change;
       const scope = scopeOf(change);
-      return { id, kind, action, node, netns, summary: summarize(change), reason, namespace: scope.netns, commands: commandsOf(change).map(describeCommand) };
+      const details = change.kind === 'nftables' ? { details: change.details } : {};
+      return { id, kind, action, node, netns, summary: summarize(change), reason, ...details, namespace: scope.netns, commands: commandsOf(change).map(describeCommand) };
     }),
   };
 }

@@ -11,6 +11,8 @@ export interface RecordedNode {
    * mark (lo's alias) a moment after it is made; until then only this says it is the lab's.
    */
   creating?: boolean;
+  /** The lab's nftables rules here, rule id → fingerprint as read back after the last apply. */
+  nft?: Record<string, string>;
 }
 
 export interface LabRecord {
@@ -64,5 +66,7 @@ export function creatingNodes(record: LabRecord | undefined): Set<string> {
 
 /** The union of two records' nodes: what must be findable while a change is under way. */
 export function mergeNodes(a: LabRecord['nodes'], b: LabRecord['nodes']): LabRecord['nodes'] {
-  return { ...a, ...b };
+  const merged: LabRecord['nodes'] = { ...a };
+  for (const [name, node] of Object.entries(b)) merged[name] = { ...a[name], ...node };
+  return merged;
 }

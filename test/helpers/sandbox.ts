@@ -51,12 +51,12 @@ export class Sandbox {
   }
 
   /** Runs argv inside the sandbox; never throws on a non-zero exit. */
-  async run(argv: string[], options: { input?: string; timeout?: number } = {}): Promise<Result> {
+  async run(argv: string[], options: { input?: string; timeout?: number; env?: Record<string, string> } = {}): Promise<Result> {
     const r = await execa('nsenter', ['--target', String(this.pid), '--net', '--mount', '--', ...argv], {
       input: options.input ?? '',
       reject: false,
       timeout: options.timeout ?? 60_000,
-      env: { NO_COLOR: '1' },
+      env: { NO_COLOR: '1', ...options.env },
     });
     return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
@@ -70,6 +70,13 @@ export class Sandbox {
 
   netlab(...args: string[]): Promise<Result> {
     return this.run([process.execPath, CLI, ...args]);
+  }
+
+  /** netlab that must succeed: a failure carries its output into the test's report. */
+  async netlabOk(...args: string[]): Promise<Result> {
+    const r = await this.netlab(...args);
+    if (r.exitCode !== 0) throw new Error(`netlab ${args.join(' ')} exited ${r.exitCode}\n${r.stdout}\n${r.stderr}`);
+    return r;
   }
 
   /** Runs argv inside one of the sandbox's lab namespaces. */

@@ -68,7 +68,7 @@ describe('seed 000: ns1 on bridge lxcbr0', () => {
   });
 
   it('repairs drift: a deleted address, a deleted veth, an address and a route added by hand', async () => {
-    expect((await sb.netlab('apply', SEED_000)).exitCode).toBe(0);
+    await sb.netlabOk('apply', SEED_000);
     await sb.ok(['nsenter', '--net=/run/netns/ns1', 'ip', 'addr', 'del', '192.168.10.11/24', 'dev', 'eth0']);
     await sb.ok(['nsenter', '--net=/run/netns/host', 'ip', 'addr', 'add', '10.99.0.1/24', 'dev', 'lxcbr0']);
     await sb.ok(['nsenter', '--net=/run/netns/host', 'ip', 'route', 'add', '10.98.0.0/16', 'via', '10.99.0.2']);
@@ -80,7 +80,7 @@ describe('seed 000: ns1 on bridge lxcbr0', () => {
     expect(plan.stdout).toMatch(/- address 10\.99\.0\.1\/24 on host:lxcbr0 .*not in the file/);
     expect(plan.stdout).toMatch(/- route on host: 10\.98\.0\.0\/16/);
 
-    expect((await sb.netlab('apply', SEED_000)).exitCode).toBe(0);
+    await sb.netlabOk('apply', SEED_000);
     expect(await sb.ping('ns1', '192.168.10.1')).toBe(true);
     const bridgeAddrs = (await sb.ipJson('host', ['addr', 'show', 'dev', 'lxcbr0']))[0]!.addr_info as Array<{ local: string }>;
     expect(bridgeAddrs.map((a) => a.local)).not.toContain('10.99.0.1');
@@ -89,13 +89,13 @@ describe('seed 000: ns1 on bridge lxcbr0', () => {
     await sb.ok(['nsenter', '--net=/run/netns/host', 'ip', 'link', 'del', 'lxcbr0.1']);
     const replan = await sb.netlab('plan', SEED_000);
     expect(replan.stdout).toMatch(/\+ veth (ns1:eth0 <-> host:lxcbr0\.1|host:lxcbr0\.1 <-> ns1:eth0)/);
-    expect((await sb.netlab('apply', SEED_000)).exitCode).toBe(0);
+    await sb.netlabOk('apply', SEED_000);
     expect(await sb.ping('ns1', '192.168.10.1')).toBe(true);
     expect((await sb.netlab('plan', '--detailed-exitcode', SEED_000)).exitCode).toBe(0);
   });
 
   it('destroys by name without the file, and without the record', async () => {
-    expect((await sb.netlab('apply', SEED_000)).exitCode).toBe(0);
+    await sb.netlabOk('apply', SEED_000);
     await sb.ok(['rm', '-rf', '/run/netlab/seed-000']);
     const destroyed = await sb.netlab('destroy', 'seed-000');
     expect(destroyed.exitCode).toBe(0);
@@ -106,14 +106,14 @@ describe('seed 000: ns1 on bridge lxcbr0', () => {
 
 describe('seed 001: two veths in one /16', () => {
   it('reaches the first namespace and not the second, as the seed shows', async () => {
-    expect((await sb.netlab('apply', SEED_001)).exitCode).toBe(0);
+    await sb.netlabOk('apply', SEED_001);
     expect(await sb.ping('host', '172.18.0.10')).toBe(true);
     expect(await sb.ping('host', '172.18.0.20')).toBe(false);
     // The kernel made one route per veth for the same subnet: that is the bug the seed shows.
     const routes = await sb.ipJson('host', ['route', 'show', '172.18.0.0/16']);
     expect(routes.map((r) => r.dev)).toEqual(['veth0', 'veth1']);
     expect((await sb.netlab('plan', '--detailed-exitcode', SEED_001)).exitCode).toBe(0);
-    expect((await sb.netlab('destroy', 'seed-001-two-veths')).exitCode).toBe(0);
+    await sb.netlabOk('destroy', 'seed-001-two-veths');
     expect(await sb.leftovers()).toEqual([]);
   });
 });
@@ -192,22 +192,22 @@ links:
       'update route/b/inet 198.51.100.0/24 metric 50',
       'delete route/b/inet6 2001:db8:1::/64 metric 1024',
     ]);
-    expect((await sb.netlab('apply', smaller)).exitCode).toBe(0);
+    await sb.netlabOk('apply', smaller);
     expect(await sb.ping('t-a', '203.0.113.3')).toBe(true);
 
-    expect((await sb.netlab('destroy', 'features')).exitCode).toBe(0);
+    await sb.netlabOk('destroy', 'features');
     expect(await sb.leftovers()).toEqual([]);
   });
 
   it('deletes a node removed from the file, with the veth ends that led to it', async () => {
     const two = labFile('two.yaml', 'name: shrink\nnodes:\n  a: {}\n  b: {}\n  c: {}\nlinks:\n  - [a:e1, b:e1]\n  - [a:e2, c:e1]\n');
-    expect((await sb.netlab('apply', two)).exitCode).toBe(0);
+    await sb.netlabOk('apply', two);
     const one = labFile('one.yaml', 'name: shrink\nnodes:\n  a: {}\n  b: {}\nlinks:\n  - [a:e1, b:e1]\n');
     const applied = await sb.netlab('apply', one);
     expect(applied.exitCode).toBe(0);
     expect(applied.stdout).toMatch(/- netns c/);
     expect((await sb.ipJson('a', ['link', 'show'])).map((l) => l.ifname)).toEqual(['lo', 'e1']);
-    expect((await sb.netlab('destroy', one)).exitCode).toBe(0);
+    await sb.netlabOk('destroy', one);
     expect(await sb.leftovers()).toEqual([]);
   });
 });
@@ -222,7 +222,7 @@ describe('ownership and failures', () => {
     const plan = await sb.netlab('plan', SEED_000);
     expect(plan.stdout).toMatch(/! conflict on ns1/);
     // destroy leaves what is not the lab's alone
-    expect((await sb.netlab('destroy', SEED_000)).exitCode).toBe(0);
+    await sb.netlabOk('destroy', SEED_000);
     expect((await sb.ok(['ls', '/run/netns'])).trim()).toBe('ns1');
     await sb.ok(['ip', 'netns', 'del', 'ns1']);
     expect(await sb.leftovers()).toEqual([]);
@@ -239,8 +239,8 @@ describe('ownership and failures', () => {
     expect((await sb.ipJson('b', ['link', 'show', 'dev', 'eth0']))[0]!.flags).toContain('UP');
     // What the file can get converges once the file is fixed; destroy finds everything.
     const fixed = labFile('bad-sysctl.yaml', 'name: badsys\nnodes:\n  a:\n    sysctls: {net.ipv4.ip_forward: 1}\n  b: {}\nlinks:\n  - [a:eth0, b:eth0]\n');
-    expect((await sb.netlab('apply', fixed)).exitCode).toBe(0);
-    expect((await sb.netlab('destroy', 'badsys')).exitCode).toBe(0);
+    await sb.netlabOk('apply', fixed);
+    await sb.netlabOk('destroy', 'badsys');
     expect(await sb.leftovers()).toEqual([]);
   });
 

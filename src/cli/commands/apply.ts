@@ -4,13 +4,28 @@ import { countActions, renderPlan } from '../../plan/render.js';
 import { engineDeps, loadSpec, requireRoot, type CommonOptions } from '../context.js';
 import type { Output } from '../output.js';
 import { renderFailures } from '../report.js';
+import { ApplyWatch } from '../apply-watch.js';
 
-export async function applyCommand(file: string, options: CommonOptions, out: Output): Promise<number> {
+export interface ApplyOptions extends CommonOptions {
+  /** Stream JSON lines (one per change done/failed, then a summary) on stdout instead of the plan. */
+  json?: boolean;
+}
+
+export async function applyCommand(file: string, options: ApplyOptions, out: Output): Promise<number> {
   const { spec } = await loadSpec(file, out);
   requireRoot();
   const started = performance.now();
-  const result = await applyLab(spec, resolve(file), engineDeps(options, out));
+  const watch = new ApplyWatch(spec.name, options, out);
+  const result = await applyLab(spec, resolve(file), watch.deps(engineDeps(options, out))).then(
+    (r) => (watch.stop(), r),
+    (e: unknown) => {
+      watch.stop();
+      watch.thrown(e);
+      throw e;
+    },
+  );
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
+  if (options.json) return watch.summary(result, Number(seconds), `netlab apply ${file}`);
   if (!result.execution) {
     out.out(`Lab ${spec.name}: no changes, nothing written. The kernel matches the file (${seconds} s).`);
     return 0;

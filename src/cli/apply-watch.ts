@@ -1,0 +1,101 @@
+// What watches an apply as it runs: the progress line on a terminal and, with --json, one JSON
+// line per change done, failed or skipped on stdout, then a summary line. The engine is told
+// through execute's onProgress hook.
+import type { ApplyResult, EngineDeps } from '../engine.js';
+import { DriverError } from '../errors.js';
+import type { ExecuteDeps } from '../kernel/execute.js';
+import type { ProgressEvent } from '../kernel/progress.js';
+import type { Change } from '../plan/change.js';
+import { countActions, summarize } from '../plan/render.js';
+import type { Output } from './output.js';
+import { ProgressLine, type ProgressStream } from './progress.js';
+import { renderFailures } from './report.js';
+
+export interface WatchOptions {
+  json?: boolean;
+}
+
+function changeFields(change: Change): Record<string, unknown> {
+  const { id, kind, action, node, netns } = change;
+  return { id, kind, action, node, netns, summary: summarize(change) };
+}
+
+function errorFields(error: unknown): Record<string, unknown> {
+  if (error instanceof DriverError) {
+    return { message: error.message, command: error.argv.join(' '), exitCode: error.exitCode, stderr: error.stderr.trim() };
+  }
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** One JSON line per event, for tools; `begin` says how many changes will come. */
+export function eventJson(lab: string, event: ProgressEvent): string | undefined {
+  switch (event.type) {
+    case 'begin':
+      return JSON.stringify({ event: 'begin', lab, total: event.total });
+    case 'done':
+    case 'skipped':
+      return JSON.stringify({ event: event.type, ...changeFields(event.change) });
+    case 'failed':
+      return JSON.stringify({ event: 'failed', ...changeFields(event.change), error: errorFields(event.error) });
+    case 'batch':
+      return undefined;
+  }
+}
+
+export class ApplyWatch {
+  readonly progress: ProgressLine;
+
+  constructor(
+    private readonly lab: string,
+    private readonly options: WatchOptions,
+    private readonly out: Output,
+    stream: ProgressStream = process.stderr,
+  ) {
+    this.progress = new ProgressLine(`netlab apply ${lab}`, stream);
+  }
+
+  /** The engine's dependencies with this watch plugged into execute. */
+  deps(base: EngineDeps): EngineDeps & Pick<ExecuteDeps, 'onProgress'> {
+    return {
+      ...base,
+      log: this.progress.wrapLog(base.log),
+      onProgress: (event) => {
+        this.progress.listener(event);
+        if (!this.options.json) return;
+        const line = eventJson(this.lab, event);
+        if (line) this.out.out(line);
+      },
+    };
+  }
+
+  stop(): void {
+    this.progress.stop();
+  }
+
+  /** --json: the run threw (conflict, verification, a read that failed): a summary that says so. */
+  thrown(error: unknown): void {
+    if (this.options.json) this.out.out(JSON.stringify({ event: 'summary', lab: this.lab, ok: false, error: errorFields(error) }));
+  }
+
+  /** --json: the closing line; failures are also told on stderr as without --json. Returns the exit code. */
+  summary(result: ApplyResult, seconds: number, rerun: string): number {
+    const execution = result.execution;
+    const ok = (execution?.failed.length ?? 0) === 0;
+    this.out.out(
+      JSON.stringify({
+        event: 'summary',
+        lab: this.lab,
+        ok,
+        changes: countActions(result.plan.changes),
+        done: execution?.done.length ?? 0,
+        failed: execution?.failed.length ?? 0,
+        skipped: execution?.skipped.length ?? 0,
+        rounds: result.rounds,
+        seconds,
+        verified: ok,
+      }),
+    );
+    if (!ok && execution) this.out.err(renderFailures(execution, rerun));
+    return ok ? 0 : 1;
+  }
+}

@@ -1,0 +1,29 @@
+// The programs netlab runs, checked before anything is read or changed, so that a missing one
+// is one clear line naming its Debian package rather than a failure half way through.
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { UserError } from '../errors.js';
+
+export type Tool = 'ip' | 'nsenter' | 'sysctl' | 'nft';
+
+const PACKAGE: Record<Tool, string> = { ip: 'iproute2', nsenter: 'util-linux', sysctl: 'procps', nft: 'nftables' };
+
+async function onPath(tool: string, path: string): Promise<boolean> {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    const found = await access(join(dir, tool), constants.X_OK).then(
+      () => true,
+      () => false,
+    );
+    if (found) return true;
+  }
+  return false;
+}
+
+export async function requireTools(tools: Iterable<Tool>, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): Promise<void> {
+  const missing: Tool[] = [];
+  for (const tool of new Set(tools)) if (!(await onPath(tool, path))) missing.push(tool);
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((t) => PACKAGE[t]))].join(' ');
+  throw new UserError(`${missing.join(', ')} not found on PATH — install with: apt-get install -y ${packages} (nothing was changed)`);
+}

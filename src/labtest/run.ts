@@ -1,0 +1,259 @@
+// Runs a lab's tests against the kernel: ping and socat clients through the Runner, inside the
+// node's namespace (nsenter), and the listeners of `serve` as processes that live for one test.
+// Every listener is stopped when its test ends, when the run is aborted (Ctrl-C), and, should
+// netlab itself die, by the kernel: it runs with a parent-death signal (setpriv --pdeathsig).
+// No shell anywhere: argv arrays, built from validated addresses and ports and netlab's own token.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
+import { inNamespace, type RunResult, type Runner } from '../kernel/runner.js';
+import { classifyConnect, classifyPing, type Outcome } from './outcome.js';
+import type { TestResult } from './render.js';
+import { independentGroups, type ConnectCheck, type LabTest, type Listener, type PingCheck } from './resolve.js';
+
+/** A process that runs until stopped: a test's listener. */
+export interface StartedProcess {
+  /** Called with each chunk the process writes to stderr. */
+  onStderr(listener: (text: string) => void): void;
+  /** Settles when the process has exited, with what it said. */
+  exited: Promise<RunResult>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export interface ProcessStarter {
+  start(argv: readonly string[]): StartedProcess;
+}
+
+export function processStarter(): ProcessStarter {
+  return {
+    start(argv) {
+      const [file, ...args] = argv;
+      const child = spawn(file!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      const listeners: Array<(text: string) => void> = [];
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', (text: string) => {
+        // socat -d -d logs every connection: keep the tail, which holds the error if there is one.
+        stderr = (stderr + text).slice(-8192);
+        for (const l of listeners) l(text);
+      });
+      const exited = new Promise<RunResult>((resolve) => {
+        child.once('error', (error) => resolve({ exitCode: 127, stdout: '', stderr: `${stderr}${error.message}` }));
+        child.once('close', (code, signal) => resolve({ exitCode: code ?? (signal ? 128 : 1), stdout: '', stderr }));
+      });
+      return {
+        onStderr: (l) => listeners.push(l),
+        exited,
+        kill: (signal = 'SIGTERM') => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        },
+      };
+    },
+  };
+}
+
+export interface LabTestDeps {
+  runner: Runner;
+  starter: ProcessStarter;
+  /** Tests at once. */
+  concurrency: number;
+  /** Per test: ping's deadline, the connect timeout, how long a UDP answer is waited for. */
+  timeoutSeconds: number;
+  /** Aborted on Ctrl-C: no new test starts, every listener is stopped. */
+  signal?: AbortSignal;
+  /** Called with each command before it runs (netlab test -v). */
+  log?: (netns: string | null, argv: readonly string[]) => void;
+  /** What listeners answer; random per run, so that a reply proves it came from this run's listener. */
+  token?: string;
+}
+
+export function newToken(): string {
+  return `netlab-test-${randomBytes(4).toString('hex')}`;
+}
+
+/** How long a listener may take to bind before its test fails. */
+const LISTENER_START_MS = 3000;
+/** How long a stopped listener may take to exit before it is killed. */
+const LISTENER_STOP_MS = 1000;
+/** UDP is sent again this often: a datagram sent before a veth's carrier is up is simply lost. */
+const UDP_RETRY_SECONDS = 1;
+
+function hostPort(address: string, family: 4 | 6, port: number): string {
+  return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+export function pingArgv(check: PingCheck, timeoutSeconds: number): string[] {
+  // -w: one echo may be lost while a veth's carrier comes up; ping sends once a second until the deadline.
+  return ['ping', '-n', `-${check.family}`, '-c', '1', '-w', String(timeoutSeconds), check.address];
+}
+
+export function listenerArgv(check: ConnectCheck, listener: Listener, token: string, timeoutSeconds: number): string[] {
+  const address = `${check.proto.toUpperCase()}${check.family}-${check.proto === 'tcp' ? 'LISTEN' : 'RECVFROM'}:${listener.port},reuseaddr,fork`;
+  return [
+    // The kernel kills the listener if netlab dies without stopping it.
+    'setpriv',
+    '--pdeathsig',
+    'KILL',
+    'socat',
+    // -d -d: socat says "listening on" / "receiving on" once bound, which is when the test may connect.
+    '-d',
+    '-d',
+    // -U: only from the reply to the socket; what the client sends is never read by anything.
+    '-U',
+    '-T',
+    String(timeoutSeconds),
+    address,
+    // echo, found on PATH by socat without a shell; the token is netlab's own [a-z0-9-] text.
+    `EXEC:echo ${token}`,
+  ];
+}
+
+export function clientArgv(check: ConnectCheck, reply: string | undefined, waitSeconds: number): string[] {
+  const target = `${check.proto.toUpperCase()}${check.family}:${hostPort(check.address, check.family, check.port)}`;
+  const options: string[] = [];
+  if (check.proto === 'tcp') options.push(`connect-timeout=${waitSeconds}`);
+  // readbytes: stop as soon as the whole reply is read, rather than wait for the timeout.
+  if (reply !== undefined) options.push(`readbytes=${Buffer.byteLength(reply)}`);
+  else if (check.proto === 'udp') options.push('readbytes=1');
+  const linger = reply === undefined && check.proto === 'tcp' ? '0.5' : String(waitSeconds);
+  return ['socat', '-T', String(waitSeconds), '-t', linger, '-', [target, ...options].join(',')];
+}
+
+interface Running {
+  deps: LabTestDeps;
+  token: string;
+  live: Set<StartedProcess>;
+}
+
+async function run(running: Running, netns: string | null, argv: string[], input?: string): Promise<RunResult> {
+  const full = inNamespace(netns, argv);
+  running.deps.log?.(netns, full);
+  return running.deps.runner.run(full, input);
+}
+
+async function ping(running: Running, test: LabTest, check: PingCheck): Promise<Outcome> {
+  const seconds = running.deps.timeoutSeconds;
+  return classifyPing(await run(running, test.fromNetns, pingArgv(check, seconds)), seconds);
+}
+
+function lastError(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+  const error = [...lines].reverse().find((l) => / E /.test(l)) ?? lines.pop() ?? 'no message';
+  return error.replace(/^\S+ \S+ socat\[\d+\] E /, '').trim();
+}
+
+/** Starts a listener and waits until it is bound; a string says why it did not start. */
+async function startListener(running: Running, check: ConnectCheck, listener: Listener): Promise<StartedProcess | string> {
+  const argv = inNamespace(listener.netns, listenerArgv(check, listener, running.token, running.deps.timeoutSeconds));
+  running.deps.log?.(listener.netns, argv);
+  const proc = running.deps.starter.start(argv);
+  running.live.add(proc);
+  let said = '';
+  const bound = new Promise<true>((resolve) => {
+    proc.onStderr((text) => {
+      said += text;
+      if (/ (listening|receiving) on /.test(said)) resolve(true);
+    });
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`did not start within ${LISTENER_START_MS / 1000} s`), LISTENER_START_MS);
+  });
+  const died = proc.exited.then((r) => `exited (${r.exitCode}): ${lastError(r.stderr)}`);
+  const outcome = await Promise.race([bound, died, late]);
+  clearTimeout(timer);
+  if (outcome === true) return proc;
+  await stopListener(running, proc);
+  return outcome;
+}
+
+async function stopListener(running: Running, proc: StartedProcess): Promise<void> {
+  proc.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    proc.exited.then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), LISTENER_STOP_MS))),
+  ]);
+  clearTimeout(timer);
+  if (!stopped) {
+    proc.kill('SIGKILL');
+    await proc.exited;
+  }
+  running.live.delete(proc);
+}
+
+async function connect(running: Running, test: LabTest, check: ConnectCheck): Promise<Outcome> {
+  const seconds = running.deps.timeoutSeconds;
+  let listener: StartedProcess | undefined;
+  if (check.serve) {
+    const started = await startListener(running, check, check.serve);
+    if (typeof started === 'string') {
+      return { got: 'error', why: `listener on ${check.serve.node}:${check.serve.port}/${check.proto} ${started}` };
+    }
+    listener = started;
+  }
+  try {
+    const reply = check.serve ? `${running.token}\n` : undefined;
+    const probe = { proto: check.proto, reply, timeoutSeconds: seconds };
+    if (check.proto === 'tcp') {
+      return classifyConnect(await run(running, test.fromNetns, clientArgv(check, reply, seconds)), probe);
+    }
+    // UDP: a lost datagram looks like a blocked path, so send again until the deadline.
+    const deadline = performance.now() + seconds * 1000;
+    // Bounded too by a count, should a client ever come back at once without an answer.
+    for (let attempt = 1; ; attempt++) {
+      const left = (deadline - performance.now()) / 1000;
+      const wait = Math.max(0.1, Math.min(UDP_RETRY_SECONDS, left));
+      const outcome = classifyConnect(await run(running, test.fromNetns, clientArgv(check, reply, Number(wait.toFixed(2))), 'netlab\n'), probe);
+      const silent = outcome.got === 'fail' && /^(timed out|no answer)/.test(outcome.why);
+      const last = performance.now() >= deadline - 50 || attempt > seconds / UDP_RETRY_SECONDS + 1;
+      if (!silent || last || running.deps.signal?.aborted) return outcome;
+    }
+  } finally {
+    if (listener) await stopListener(running, listener);
+  }
+}
+
+async function runOne(running: Running, test: LabTest): Promise<TestResult> {
+  const started = performance.now();
+  const check = test.check;
+  let outcome = check.kind === 'ping' ? await ping(running, test, check) : await connect(running, test, check);
+  // Stopped part way, a probe's "no answer" says nothing about the lab.
+  if (running.deps.signal?.aborted) outcome = { got: 'error', why: 'interrupted' };
+  return { test, outcome, seconds: (performance.now() - started) / 1000 };
+}
+
+export interface RunTestsResult {
+  /** In file order; only the tests that ran. */
+  results: TestResult[];
+  interrupted: boolean;
+}
+
+/** Runs every test, independent ones at once; tests that share a listener's port one after another. */
+export async function runTests(tests: readonly LabTest[], deps: LabTestDeps): Promise<RunTestsResult> {
+  const running: Running = { deps, token: deps.token ?? newToken(), live: new Set() };
+  const stopAll = () => {
+    for (const proc of running.live) proc.kill('SIGTERM');
+  };
+  deps.signal?.addEventListener('abort', stopAll);
+  const limit = pLimit(deps.concurrency);
+  const results: TestResult[] = [];
+  try {
+    await Promise.all(
+      independentGroups(tests).map((group) =>
+        limit(async () => {
+          for (const test of group) {
+            if (deps.signal?.aborted) return;
+            results.push(await runOne(running, test));
+          }
+        }),
+      ),
+    );
+  } finally {
+    deps.signal?.removeEventListener('abort', stopAll);
+    // Whatever happened above, no listener outlives the run.
+    await Promise.all([...running.live].map((proc) => stopListener(running, proc)));
+  }
+  results.sort((a, b) => a.test.number - b.test.number);
+  return { results, interrupted: deps.signal?.aborted ?? false };
+}

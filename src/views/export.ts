@@ -1,0 +1,369 @@
+// Live namespaces → a lab file that describes them, for `netlab export`. Pure: fed the state the
+// engine's reader returns. Node names are the namespace names. What the format cannot say (an
+// interface that is neither a veth nor a bridge, a veth whose peer is not exported, a route
+// through something left out) is left out and named in a YAML comment.
+import { parse as parseYaml } from 'yaml';
+import { EXPORTED_SYSCTLS, type NamespaceSnapshot } from '../kernel/export-read.js';
+import { familyOf, subnetContains } from '../model/ip.js';
+import { bridgePortName, IFNAME_PATTERN, LAB_NAME_PATTERN, MAX_IFNAME_BYTES, NODE_NAME_PATTERN } from '../model/names.js';
+import { defaultMetric, routeKey, sortedKeys, type LinkState, type NodeState, type RouteState } from '../model/types.js';
+
+/** The MTU the kernel gives a veth or a bridge: not written out. */
+const DEFAULT_MTU = 1500;
+
+export const DEFAULT_EXPORT_NAME = 'exported';
+
+export interface ExportOptions {
+  /** The lab's name; default: the lab that marked every namespace, else "exported". */
+  name?: string;
+  /** When the state was read, for the header. */
+  exportedAt: Date;
+  /** How it was read, for the header, e.g. "netlab export a b". */
+  command?: string;
+  /** The machine, for the header. */
+  host?: string;
+}
+
+interface End {
+  node: string;
+  name: string;
+}
+
+interface Pair {
+  ends: [End, End];
+}
+
+/** Where each exported veth end leads: its peer among the exported ends, or why not. */
+type PeerOf = { peer: End } | { outside: string };
+
+function endKey(e: End): string {
+  return `${e.node}:${e.name}`;
+}
+
+/**
+ * A veth names its peer by ifindex in a namespace its own namespace knows by id; the ids come
+ * with names from `ip netns list-id`. Both ends must point at each other (ifindexes repeat across
+ * namespaces, so one direction proves nothing).
+ */
+function findPeer(snapshots: Map<string, NamespaceSnapshot>, node: string, link: LinkState): PeerOf {
+  const kp = link.kernelPeer;
+  const self = snapshots.get(node)!;
+  if (!kp) return { outside: 'the kernel did not say where its peer is' };
+  if (kp.peerNetnsId === undefined) {
+    const peer = kp.peerName ? self.state.links.get(kp.peerName) : undefined;
+    if (peer?.type === 'veth' && peer.kernelPeer?.peerName === link.name) return { peer: { node, name: peer.name } };
+    return { outside: 'its peer was not found in the same namespace' };
+  }
+  const peerNs = self.nsids.get(kp.peerNetnsId);
+  if (peerNs === undefined) return { outside: `its peer is in a namespace with no name under /run/netns (netns id ${kp.peerNetnsId} here), such as the root namespace` };
+  const other = snapshots.get(peerNs);
+  if (!other) return { outside: `its peer is in namespace ${peerNs}, which is not exported` };
+  for (const candidate of other.state.links.values()) {
+    const ck = candidate.kernelPeer;
+    if (candidate.type !== 'veth' || !ck || ck.ifindex !== kp.peerIfindex || ck.peerIfindex !== kp.ifindex) continue;
+    if (ck.peerNetnsId === undefined || other.nsids.get(ck.peerNetnsId) !== node) continue;
+    return { peer: { node: peerNs, name: candidate.name } };
+  }
+  return { outside: `its peer (ifindex ${kp.peerIfindex ?? '?'}) was not found in namespace ${peerNs}` };
+}
+
+// ── YAML text
+
+/** A string as YAML reads it back: plain when it is safe in flow and block context, else quoted. */
+export function yamlString(text: string): string {
+  // One ':' between names is plain in YAML ("c0:eth0", "ndots:2"); IPv6 addresses (two or more) are quoted.
+  if (/^[A-Za-z0-9_./-]+(?::[A-Za-z0-9_./-]+)?$/.test(text) && parseYaml(text) === text) return text;
+  return JSON.stringify(text);
+}
+
+function yamlValue(value: string | number | boolean): string {
+  return typeof value === 'string' ? yamlString(value) : String(value);
+}
+
+function flowList(values: ReadonlyArray<string | number>): string {
+  return `[${values.map(yamlValue).join(', ')}]`;
+}
+
+type FlowMap = Array<[string, string | number | boolean | ReadonlyArray<string | number>]>;
+
+function flowMap(entries: FlowMap): string {
+  return `{${entries.map(([k, v]) => `${k}: ${Array.isArray(v) ? flowList(v) : yamlValue(v as string | number | boolean)}`).join(', ')}}`;
+}
+
+function comment(indent: string, text: string): string {
+  return `${indent}# ${text.replace(/\s*\n\s*/g, ' ')}`;
+}
+
+// ── one node
+
+interface NodeOut {
+  lines: string[];
+}
+
+function describeRoute(r: RouteState): string {
+  const parts = [`${r.family === 6 && r.to === 'default' ? 'default (IPv6)' : r.to}`];
+  if (r.via) parts.push(`via ${r.via}`);
+  if (r.dev) parts.push(`dev ${r.dev}`);
+  if (r.metric !== defaultMetric(r.family)) parts.push(`metric ${r.metric}`);
+  return parts.join(' ');
+}
+
+function isLinkLocal6(ip: string): boolean {
+  return familyOf(ip) === 6 && /^fe[89ab][0-9a-f]:/i.test(ip);
+}
+
+/** resolv.conf → the dns key; lines it cannot say are reported. */
+export function parseResolvConf(text: string): { dns: { nameservers: string[]; search: string[]; options: string[] }; skipped: string[] } {
+  const dns = { nameservers: [] as string[], search: [] as string[], options: [] as string[] };
+  const skipped: string[] = [];
+  let domain: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    if (line === '') continue;
+    const [key, ...values] = line.split(/\s+/);
+    if (key === 'nameserver' && values.length === 1) {
+      try {
+        familyOf(values[0]!);
+        dns.nameservers.push(values[0]!);
+      } catch {
+        skipped.push(raw.trim());
+      }
+    } else if (key === 'search') dns.search = values;
+    else if (key === 'domain') domain = values;
+    else if (key === 'options') dns.options.push(...values);
+    else skipped.push(raw.trim());
+  }
+  // `domain` is the older, one-name form of `search`; the last of the two wins in libc.
+  if (dns.search.length === 0) dns.search = domain;
+  return { dns, skipped };
+}
+
+interface Exported {
+  /** Kept veth ends and bridges, by name. */
+  kept: Set<string>;
+  /** veth ends written in links as their bridge (NODE:BRIDGE), by name → bridge. */
+  bridgeEnds: Map<string, string>;
+  /** veth ends whose pair carries the MTU (long-form link). */
+  linkMtu: Map<string, number>;
+  leftOut: string[];
+}
+
+function renderNode(state: NodeState, ex: Exported): NodeOut {
+  const lines: string[] = [];
+  const indent = '    ';
+  const notes = [...ex.leftOut];
+  const has = (name: string) => ex.kept.has(name);
+
+  const sysctls = Object.entries(EXPORTED_SYSCTLS)
+    .map(([key, dflt]) => [key, state.sysctls.get(key), dflt] as const)
+    .filter(([, value, dflt]) => value !== undefined && value !== dflt);
+  if (sysctls.length > 0) {
+    lines.push(`${indent}sysctls:`);
+    for (const [key, value] of sysctls) lines.push(`${indent}  ${key}: ${/^\d+$/.test(value!) ? value : yamlString(value!)}`);
+  }
+
+  const bridges = sortedKeys(state.links).filter((n) => has(n) && state.links.get(n)!.type === 'bridge');
+  if (bridges.length > 0) {
+    lines.push(`${indent}bridges:`);
+    for (const name of bridges) {
+      const b = state.links.get(name)!;
+      const entries: FlowMap = [];
+      if (b.addresses.length) entries.push(['addresses', b.addresses]);
+      if (b.stp) entries.push(['stp', true]);
+      if (b.mtu !== undefined && b.mtu !== DEFAULT_MTU) entries.push(['mtu', b.mtu]);
+      if (!b.up) notes.push(`bridge ${name} is down; netlab brings every bridge up`);
+      lines.push(`${indent}  ${yamlString(name)}: ${flowMap(entries)}`);
+    }
+  }
+
+  const interfaces: string[] = [];
+  for (const name of sortedKeys(state.links)) {
+    const link = state.links.get(name)!;
+    if (!has(name) || link.type !== 'veth') continue;
+    const entries: FlowMap = [];
+    if (link.addresses.length) entries.push(['addresses', link.addresses]);
+    if (link.mtu !== undefined && link.mtu !== DEFAULT_MTU && ex.linkMtu.get(name) !== link.mtu) entries.push(['mtu', link.mtu]);
+    if (link.master && !ex.bridgeEnds.has(name)) {
+      if (has(link.master) && state.links.get(link.master)?.type === 'bridge') entries.push(['master', link.master]);
+      else notes.push(`${name}: master ${link.master}, which is not an exported bridge`);
+    }
+    if (!link.up) entries.push(['up', false]);
+    if (entries.length > 0) interfaces.push(`${indent}  ${yamlString(name)}: ${flowMap(entries)}`);
+  }
+  if (interfaces.length > 0) lines.push(`${indent}interfaces:`, ...interfaces);
+
+  // Routes the file can hold: through what is exported, via a gateway the node can reach.
+  const keptAddresses = [...state.links.values()].filter((l) => has(l.name)).flatMap((l) => l.addresses.map((cidr) => ({ dev: l.name, cidr })));
+  const routes: string[] = [];
+  const byKey = [...state.routes.values()].sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
+  for (const route of byKey) {
+    const why = routeProblem(route, keptAddresses, has);
+    if (why) {
+      notes.push(`route ${describeRoute(route)}: ${why}`);
+      continue;
+    }
+    const entries: FlowMap = [];
+    // A default route without a gateway is IPv4 unless written ::/0.
+    entries.push(['to', route.to === 'default' && route.family === 6 && !route.via ? '::/0' : route.to]);
+    if (route.via) entries.push(['via', route.via]);
+    if (route.dev && needsDev(route, keptAddresses)) entries.push(['dev', route.dev]);
+    if (route.metric !== defaultMetric(route.family)) entries.push(['metric', route.metric]);
+    routes.push(`${indent}  - ${flowMap(entries)}`);
+  }
+  if (routes.length > 0) lines.push(`${indent}routes:`, ...routes);
+
+  if (state.resolvConf !== undefined) {
+    const { dns, skipped } = parseResolvConf(state.resolvConf);
+    for (const line of skipped) notes.push(`resolv.conf line ${JSON.stringify(line)}: the dns key has no place for it`);
+    const entries: string[] = [];
+    if (dns.nameservers.length) entries.push(`${indent}  nameservers: ${flowList(dns.nameservers)}`);
+    if (dns.search.length) entries.push(`${indent}  search: ${flowList(dns.search)}`);
+    if (dns.options.length) entries.push(`${indent}  options: ${flowList(dns.options)}`);
+    if (entries.length > 0) lines.push(`${indent}dns:`, ...entries);
+    else notes.push('resolv.conf has no nameserver, search or options line');
+  }
+  return { lines: [...notes.map((n) => comment(indent, `left out: ${n}`)), ...lines] };
+}
+
+function routeProblem(route: RouteState, addresses: Array<{ dev: string; cidr: string }>, has: (name: string) => boolean): string | undefined {
+  if (route.dev && !has(route.dev)) return `it goes out of ${route.dev}, which is left out`;
+  if (!route.via && !route.dev) return 'it has neither a gateway nor an interface (a multipath route?)';
+  if (!route.via) return undefined;
+  if (isLinkLocal6(route.via)) return route.dev ? undefined : 'a link-local gateway needs an interface';
+  if (addresses.some((a) => a.cidr.split('/')[0] === route.via)) return 'its gateway is an address of this namespace';
+  if (!addresses.some((a) => subnetContains(a.cidr, route.via!))) return `its gateway ${route.via} is on no exported subnet of this namespace`;
+  return undefined;
+}
+
+/** dev is written only when the gateway alone does not say it: none, link-local, or ambiguous. */
+function needsDev(route: RouteState, addresses: Array<{ dev: string; cidr: string }>): boolean {
+  if (!route.via || isLinkLocal6(route.via)) return true;
+  const devs = new Set(addresses.filter((a) => subnetContains(a.cidr, route.via!)).map((a) => a.dev));
+  return devs.size !== 1 || !devs.has(route.dev!);
+}
+
+// ── the whole lab
+
+function defaultName(snapshots: readonly NamespaceSnapshot[]): string {
+  const owners = new Set(snapshots.map((s) => s.state.owner));
+  const [owner] = owners;
+  return owners.size === 1 && owner !== undefined && LAB_NAME_PATTERN.test(owner) ? owner : DEFAULT_EXPORT_NAME;
+}
+
+/** Whether a veth end can be written as its bridge: its name is the one netlab would give it, and it has nothing of its own. */
+function plainPort(link: LinkState, far: LinkState): boolean {
+  return link.addresses.length === 0 && link.up && (link.mtu === undefined || link.mtu === DEFAULT_MTU || link.mtu === far.mtu);
+}
+
+export function exportLab(snapshots: readonly NamespaceSnapshot[], options: ExportOptions): string {
+  const byName = new Map(snapshots.map((s) => [s.netns, s]));
+  const nodes = [...byName.keys()].sort();
+  const leftOut = new Map(nodes.map((n) => [n, [] as string[]]));
+  const kept = new Map(nodes.map((n) => [n, new Set<string>()]));
+  const linkOf = (e: End) => byName.get(e.node)!.state.links.get(e.name)!;
+
+  // Which links are exported, and the veth pairs among them.
+  const pairs = new Map<string, Pair>();
+  for (const node of nodes) {
+    const state = byName.get(node)!.state;
+    for (const name of sortedKeys(state.links)) {
+      const link = state.links.get(name)!;
+      if (!IFNAME_PATTERN.test(name) || Buffer.byteLength(name) > MAX_IFNAME_BYTES) {
+        leftOut.get(node)!.push(`${name}: a name the lab format does not accept`);
+        continue;
+      }
+      if (link.type === 'bridge') {
+        kept.get(node)!.add(name);
+        continue;
+      }
+      if (link.type !== 'veth') {
+        const what = link.addresses.length ? ` (addresses ${link.addresses.join(', ')})` : '';
+        leftOut.get(node)!.push(`${name}${what}: neither a veth nor a bridge`);
+        continue;
+      }
+      const found = findPeer(byName, node, link);
+      if ('outside' in found) {
+        const what = link.addresses.length ? ` (addresses ${link.addresses.join(', ')})` : '';
+        leftOut.get(node)!.push(`veth ${name}${what}: ${found.outside}`);
+        continue;
+      }
+      if (!IFNAME_PATTERN.test(found.peer.name) || Buffer.byteLength(found.peer.name) > MAX_IFNAME_BYTES) {
+        leftOut.get(node)!.push(`veth ${name}: its peer ${endKey(found.peer)} has a name the lab format does not accept`);
+        continue;
+      }
+      kept.get(node)!.add(name);
+      const ends = [{ node, name }, found.peer].sort((a, b) => endKey(a).localeCompare(endKey(b))) as [End, End];
+      pairs.set(ends.map(endKey).join('='), { ends });
+    }
+  }
+
+  // How each pair is written: an end named as netlab names a bridge's port is written as the bridge.
+  const bridgeEnds = new Map(nodes.map((n) => [n, new Map<string, string>()]));
+  const linkMtu = new Map(nodes.map((n) => [n, new Map<string, number>()]));
+  const written: Array<{ text: string; ends: [string, string]; mtu?: number }> = [];
+  for (const { ends } of [...pairs.values()].sort((a, b) => endKey(a.ends[0]).localeCompare(endKey(b.ends[0])))) {
+    const [a, b] = ends;
+    const [la, lb] = [linkOf(a), linkOf(b)];
+    const bridgeOf = (e: End, l: LinkState, far: LinkState): string | undefined =>
+      l.master && kept.get(e.node)!.has(l.master) && linkOf({ node: e.node, name: l.master }).type === 'bridge' && plainPort(l, far) ? l.master : undefined;
+    const [ba, bb] = [bridgeOf(a, la, lb), bridgeOf(b, lb, la)];
+    const as = (e: End, bridge: string | undefined) => `${e.node}:${bridge ?? e.name}`;
+    // Try both ends as bridges, then one, then none: the first whose names netlab would give.
+    const candidates: Array<[string | undefined, string | undefined]> = [
+      [ba, bb],
+      [ba, undefined],
+      [undefined, bb],
+    ];
+    let choice: [string | undefined, string | undefined] = [undefined, undefined];
+    for (const [xa, xb] of candidates) {
+      const okA = xa === undefined || a.name === bridgePortName({ node: b.node, ifname: xb ?? b.name });
+      const okB = xb === undefined || b.name === bridgePortName({ node: a.node, ifname: xa ?? a.name });
+      if ((xa !== undefined || xb !== undefined) && okA && okB) {
+        choice = [xa, xb];
+        break;
+      }
+    }
+    if (choice[0]) bridgeEnds.get(a.node)!.set(a.name, choice[0]);
+    if (choice[1]) bridgeEnds.get(b.node)!.set(b.name, choice[1]);
+    const mtu = la.mtu !== undefined && la.mtu === lb.mtu && la.mtu !== DEFAULT_MTU ? la.mtu : undefined;
+    if (mtu !== undefined) {
+      linkMtu.get(a.node)!.set(a.name, mtu);
+      linkMtu.get(b.node)!.set(b.name, mtu);
+    }
+    const endTexts = [as(a, choice[0]), as(b, choice[1])] as [string, string];
+    // A bridge end reads best second: [c0:eth0, host:br0].
+    if (choice[0] && !choice[1]) endTexts.reverse();
+    written.push({ text: endTexts[0], ends: endTexts, mtu });
+  }
+
+  const name = options.name ?? defaultName(snapshots);
+  const from = nodes.join(', ');
+  const out = [
+    `# Exported by ${options.command ?? 'netlab export'} at ${options.exportedAt.toISOString()} from the live network namespaces ${from}${options.host ? ` on ${options.host}` : ''}.`,
+    '# Read with ip -d -j (links, addresses, main-table routes), sysctl and /etc/netns/<namespace>/resolv.conf;',
+    '# node names are the namespace names. Not exported: MAC addresses (the kernel picks new ones), link-local',
+    '# IPv6 addresses and the routes the kernel derives from addresses, which it makes again by itself.',
+    `name: ${yamlString(name)}`,
+    `description: ${yamlString(`Exported from the network namespaces ${from}`)}`,
+    'nodes:',
+  ];
+  for (const node of nodes) {
+    const ex: Exported = { kept: kept.get(node)!, bridgeEnds: bridgeEnds.get(node)!, linkMtu: linkMtu.get(node)!, leftOut: leftOut.get(node)! };
+    const body = renderNode(byName.get(node)!.state, ex);
+    const hasKeys = body.lines.some((l) => !l.trimStart().startsWith('#'));
+    out.push(`  ${yamlString(node)}:${hasKeys ? '' : ' {}'}`, ...body.lines);
+  }
+  if (written.length > 0) {
+    out.push('links:');
+    for (const link of written.sort((x, y) => x.text.localeCompare(y.text))) {
+      const ends = flowList(link.ends);
+      out.push(link.mtu !== undefined ? `  - {endpoints: ${ends}, mtu: ${link.mtu}}` : `  - ${ends}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** A namespace name that cannot be a node name; export refuses it by name. */
+export function badNodeName(netns: string): boolean {
+  return !NODE_NAME_PATTERN.test(netns);
+}

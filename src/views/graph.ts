@@ -1,0 +1,169 @@
+// The lab as a picture: Mermaid (renders in a README on the usual git hosts) or Graphviz DOT.
+// Pure: rendered from the validated file through the same resolution the engine uses, so port
+// names are the ones apply makes. Output is stable: nodes, bridges and links are sorted.
+import type { LabSpec } from '../config/spec.js';
+import { resolveLab, resolveLinks } from '../model/resolve.js';
+import { routeKey, sortedKeys, type LinkState, type NodeState, type RouteState } from '../model/types.js';
+
+export type GraphFormat = 'mermaid' | 'dot' | 'svg';
+export const GRAPH_FORMATS: readonly GraphFormat[] = ['mermaid', 'dot', 'svg'];
+
+/** One box of the picture: a namespace's own stack, or a bridge in it. */
+interface Box {
+  id: string;
+  /** Lines of the label; the first is the title. */
+  lines: string[];
+}
+
+interface NodeGroup {
+  /** The group's own id (a Mermaid subgraph, a DOT cluster). */
+  id: string;
+  node: string;
+  title: string;
+  /** The namespace's own interfaces (those not enslaved to a bridge) and routes; none for a node of bridges only. */
+  stack?: Box;
+  bridges: Box[];
+}
+
+interface Edge {
+  from: string;
+  to: string;
+  label: string;
+}
+
+export interface TopologyGraph {
+  lab: string;
+  description?: string;
+  groups: NodeGroup[];
+  edges: Edge[];
+}
+
+function describeRoute(route: RouteState): string {
+  const to = route.to === 'default' && route.family === 6 ? 'default (IPv6)' : route.to;
+  const parts = [`route ${to}`];
+  if (route.via) parts.push(`via ${route.via}`);
+  if (route.dev) parts.push(`dev ${route.dev}`);
+  if (route.metric !== (route.family === 6 ? 1024 : 0)) parts.push(`metric ${route.metric}`);
+  return parts.join(' ');
+}
+
+function addressLines(link: LinkState): string[] {
+  return link.addresses.map((cidr) => `${link.name}: ${cidr}`);
+}
+
+function stackLines(state: NodeState): string[] {
+  const lines: string[] = [];
+  for (const name of sortedKeys(state.links)) {
+    const link = state.links.get(name)!;
+    if (link.type === 'bridge' || link.master) continue;
+    lines.push(...addressLines(link));
+    if (!link.up) lines.push(`${link.name}: down`);
+  }
+  const routes = [...state.routes.values()].sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
+  lines.push(...routes.map(describeRoute));
+  return lines;
+}
+
+/** The lab's topology as boxes and edges, before any syntax. */
+export function topologyGraph(spec: LabSpec): TopologyGraph {
+  const desired = resolveLab(spec);
+  const nodeNames = Object.keys(spec.nodes).sort();
+  const stackId = new Map<string, string>();
+  const bridgeId = new Map<string, string>();
+  const built = nodeNames.map((node, i): NodeGroup & { stack: Box } => {
+    const state = desired.nodes.get(node)!;
+    const id = `n${i + 1}`;
+    stackId.set(node, id);
+    const bridges = sortedKeys(state.links)
+      .filter((name) => state.links.get(name)!.type === 'bridge')
+      .map((name, j): Box => {
+        const bridge = state.links.get(name)!;
+        const box = { id: `${id}b${j + 1}`, lines: [`bridge ${name}`, ...bridge.addresses] };
+        if (bridge.stp) box.lines.push('stp on');
+        bridgeId.set(`${node}:${name}`, box.id);
+        return box;
+      });
+    const title = state.netns === node ? node : `${node} (namespace ${state.netns})`;
+    return { id: `${id}g`, node, title, stack: { id, lines: [node, ...stackLines(state)] }, bridges };
+  });
+
+  const boxOf = (node: string, name: string): string => {
+    const master = desired.nodes.get(node)!.links.get(name)?.master;
+    return (master && bridgeId.get(`${node}:${master}`)) || stackId.get(node)!;
+  };
+  const edges = resolveLinks(spec)
+    .map(({ ends, mtu }): Edge & { key: string } => {
+      const [a, b] = [...ends].sort((x, y) => `${x.node}:${x.name}`.localeCompare(`${y.node}:${y.name}`)) as [typeof ends[0], typeof ends[1]];
+      const label = `${a.node}:${a.name} ↔ ${b.node}:${b.name}${mtu ? ` (mtu ${mtu})` : ''}`;
+      return { from: boxOf(a.node, a.name), to: boxOf(b.node, b.name), label, key: `${a.node}:${a.name}` };
+    })
+    .sort((x, y) => x.key.localeCompare(y.key))
+    .map(({ from, to, label }) => ({ from, to, label }));
+  // A node that is only bridges needs no box for its own stack: nothing leads there.
+  const groups = built.map((group): NodeGroup => {
+    const used = edges.some((e) => e.from === group.stack.id || e.to === group.stack.id);
+    return group.bridges.length > 0 && group.stack.lines.length === 1 && !used ? { ...group, stack: undefined } : group;
+  });
+  return { lab: spec.name, description: spec.description, groups, edges };
+}
+
+// ── Mermaid
+
+/** Mermaid labels are quoted; a quote inside is an entity, and so are < and > (labels are HTML). */
+function mermaidText(text: string): string {
+  return text.replace(/&/g, '#amp;').replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+}
+
+function mermaidLabel(lines: string[]): string {
+  return `"${lines.map(mermaidText).join('<br/>')}"`;
+}
+
+export function renderMermaid(spec: LabSpec): string {
+  const g = topologyGraph(spec);
+  const out = ['---', `title: ${JSON.stringify(g.lab)}`, '---', 'flowchart LR'];
+  if (g.description) out.push(`  %% ${g.description.replace(/\s+/g, ' ')}`);
+  for (const group of g.groups) {
+    out.push(`  subgraph ${group.id}[${mermaidLabel([group.title])}]`);
+    if (group.stack) out.push(`    ${group.stack.id}[${mermaidLabel(group.stack.lines)}]`);
+    for (const bridge of group.bridges) out.push(`    ${bridge.id}{{${mermaidLabel(bridge.lines)}}}`);
+    out.push('  end');
+  }
+  for (const edge of g.edges) out.push(`  ${edge.from} ---|${mermaidLabel([edge.label])}| ${edge.to}`);
+  return `${out.join('\n')}\n`;
+}
+
+// ── Graphviz DOT
+
+function dotString(text: string): string {
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** Lines of a DOT label, each left-aligned (\l) but for the centred title. */
+function dotLabel(lines: string[]): string {
+  const [title = '', ...rest] = lines;
+  const escape = (t: string) => t.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  return `"${escape(title)}\\n${rest.map((l) => `${escape(l)}\\l`).join('')}"`;
+}
+
+export function renderDot(spec: LabSpec): string {
+  const g = topologyGraph(spec);
+  const out = [
+    `graph ${dotString(g.lab)} {`,
+    `  label=${dotString(g.description ? `${g.lab}: ${g.description}` : g.lab)};`,
+    '  labelloc=t;',
+    '  rankdir=LR;',
+    '  fontname="Helvetica";',
+    '  node [fontname="Helvetica", fontsize=10];',
+    '  edge [fontname="Helvetica", fontsize=9];',
+  ];
+  for (const group of g.groups) {
+    out.push(`  subgraph ${dotString(`cluster_${group.id}`)} {`);
+    out.push(`    label=${dotString(group.title)};`, '    style=rounded;');
+    if (group.stack) out.push(`    ${group.stack.id} [shape=box, label=${dotLabel(group.stack.lines)}];`);
+    for (const bridge of group.bridges) out.push(`    ${bridge.id} [shape=hexagon, label=${dotLabel(bridge.lines)}];`);
+    out.push('  }');
+  }
+  for (const edge of g.edges) out.push(`  ${edge.from} -- ${edge.to} [label=${dotString(edge.label)}];`);
+  out.push('}');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,128 @@
+// The lab as a shell script: the commands that build it from nothing, in order, one per line (an
+// nftables script is one command over several lines, a here-document) —
+// what a student would type. Pure, and derived from the very changes and commands apply runs
+// (diff against an empty kernel, schedule, commandsOf), so the script and apply cannot disagree:
+// apply sends each step below to one process (`ip -batch`, `sysctl -w k=v ...`), the script
+// spells it out.
+import { dirname } from 'node:path';
+import type { LabSpec } from '../config/spec.js';
+import { commandsOf, type Command, type Scope } from '../kernel/commands.js';
+import { resolveLab } from '../model/resolve.js';
+import type { LabState } from '../model/types.js';
+import { KIND_ORDER, type Change, type ChangeKind } from '../plan/change.js';
+import { diff } from '../plan/diff.js';
+import { schedule, type Batch } from '../plan/graph.js';
+
+/** Characters a shell word may hold unquoted. */
+const SAFE_WORD = /^[A-Za-z0-9_.\/:=@%+,-]+$/;
+
+/** Single quotes, always: what is inside is taken as it is. */
+export function singleQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A word as a shell reads it back: as it is when safe, else single-quoted. */
+export function shellWord(text: string): string {
+  return SAFE_WORD.test(text) ? text : singleQuote(text);
+}
+
+function shellWords(line: string): string {
+  return line.split(' ').map(shellWord).join(' ');
+}
+
+/** printf arguments that print `content` exactly. */
+function printfArgs(content: string): string {
+  if (content.endsWith('\n')) {
+    return `'%s\\n' ${content.slice(0, -1).split('\n').map(singleQuote).join(' ')}`;
+  }
+  return `'%s' ${singleQuote(content)}`;
+}
+
+/** One kernel command as a person would type it. */
+export function commandLines(cmd: Command, netns: string | null): string[] {
+  const exec = netns === null ? '' : `ip netns exec ${shellWord(netns)} `;
+  switch (cmd.tool) {
+    case 'ip':
+      return [netns === null ? `ip ${shellWords(cmd.line)}` : `ip -n ${shellWord(netns)} ${shellWords(cmd.line)}`];
+    case 'sysctl':
+      return [`${exec}sysctl -w ${shellWord(cmd.assignment)}`];
+    case 'file':
+      if (cmd.op === 'write') return [`mkdir -p ${shellWord(dirname(cmd.path))}`, `printf ${printfArgs(cmd.content)} > ${shellWord(cmd.path)}`];
+      return [`rm -f ${shellWord(cmd.path)}`, `rmdir ${shellWord(dirname(cmd.path))} 2>/dev/null || true`];
+    case 'nft': {
+      // One command over several lines: nft reads its script from a here-document, as typed.
+      const body = cmd.script.endsWith('\n') ? cmd.script : `${cmd.script}\n`;
+      let end = 'NFT';
+      while (body.split('\n').includes(end)) end += '_END';
+      return [`${exec}nft -f - <<'${end}'\n${body}${end}`];
+    }
+    default:
+      return assertNever(cmd);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new Error(`no shell form for command ${JSON.stringify(value)}`);
+}
+
+const KIND_WORDS: Record<ChangeKind, string> = {
+  netns: 'namespaces',
+  loopback: "lo and the lab's ownership mark",
+  'link-delete': 'links to delete',
+  bridge: 'bridges',
+  veth: 'veth pairs',
+  settings: 'link settings',
+  address: 'addresses',
+  route: 'routes',
+  sysctl: 'sysctls',
+  dns: 'resolv.conf',
+  nftables: 'nftables table (NAT, firewall)',
+} as Record<ChangeKind, string>;
+
+function joinWords(words: string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
+}
+
+function whereOf(scope: Scope, changes: readonly Change[]): string {
+  if (scope.netns === null) return 'root namespace';
+  const node = changes[0]?.node;
+  return node !== undefined && node !== scope.netns ? `namespace ${scope.netns}, node ${node}` : `namespace ${scope.netns}`;
+}
+
+function describeBatch(batch: Batch): string {
+  const kinds = [...new Set(batch.changes.map((c) => c.kind))].sort((a, b) => KIND_ORDER.indexOf(a) - KIND_ORDER.indexOf(b));
+  return `${joinWords(kinds.map((k) => KIND_WORDS[k] ?? k))} (${whereOf(batch.scope, batch.changes)})`;
+}
+
+/** The batches apply would run for this lab on a machine where none of it exists, in order. */
+export function buildSteps(desired: LabState): Batch[] {
+  const plan = diff(desired, { lab: desired.lab, nodes: new Map() });
+  return schedule(plan.changes).rounds.flat();
+}
+
+export interface ScriptOptions {
+  /** The lab file, named in the header. */
+  file?: string;
+}
+
+export function renderScript(spec: LabSpec, options: ScriptOptions = {}): string {
+  const desired = resolveLab(spec);
+  const steps = buildSteps(desired);
+  const from = options.file ? ` (${options.file})` : '';
+  const out = [
+    '#!/bin/sh',
+    `# netlab script: lab ${spec.name}${from}`,
+    '# The commands that build the lab from nothing, in order, one per line: the same changes and',
+    '# commands `netlab apply` runs, which sends each step below to one process (`ip -batch`).',
+    "# Run as root where none of the lab exists yet: sh -e THIS_FILE. The lab is then netlab's like",
+    `# any applied lab: \`netlab plan\` finds it clean, \`netlab destroy ${spec.name}\` removes it.`,
+    'set -e',
+  ];
+  steps.forEach((batch, i) => {
+    out.push('', `# step ${i + 1}: ${describeBatch(batch)}`);
+    for (const change of batch.changes) {
+      for (const cmd of commandsOf(change)) out.push(...commandLines(cmd, batch.scope.netns));
+    }
+  });
+  return `${out.join('\n')}\n`;
+}

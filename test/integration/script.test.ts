@@ -1,0 +1,96 @@
+// netlab script against a real kernel, inside a sandbox: for every lab in topologies/, the script
+// run with `sh -e` builds a lab that `netlab plan` finds clean, and netlab destroys it to nothing.
+// Also apply --json, which streams what execute does.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox, TOPOLOGIES } from '../helpers/sandbox.js';
+
+const LABS = readdirSync(TOPOLOGIES)
+  .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+  .sort();
+
+let sb: Sandbox;
+
+beforeAll(async () => {
+  sb = await Sandbox.create();
+});
+afterAll(async () => {
+  await sb?.dispose();
+});
+afterEach(async () => {
+  await sb.reset();
+});
+
+describe('netlab script', () => {
+  it('finds the labs to check', () => {
+    expect(LABS.length).toBeGreaterThan(0);
+  });
+
+  for (const name of LABS) {
+    it(`${name}: sh -e builds it, plan finds it clean, destroy leaves nothing`, async () => {
+      const file = join(TOPOLOGIES, name);
+      const script = await sb.netlab('script', file);
+      expect(script.stderr).toBe('');
+      expect(script.exitCode).toBe(0);
+      expect(script.stdout).toMatch(/^#!\/bin\/sh\n/);
+
+      const ran = await sb.run(['sh', '-e', '-s'], { input: script.stdout });
+      expect(ran.exitCode, `${ran.stdout}\n${ran.stderr}`).toBe(0);
+
+      const plan = await sb.netlab('plan', '--detailed-exitcode', file);
+      expect(plan.exitCode, plan.stdout + plan.stderr).toBe(0);
+
+      const destroyed = await sb.netlab('destroy', file);
+      expect(destroyed.exitCode, destroyed.stderr).toBe(0);
+      expect(await sb.leftovers()).toEqual([]);
+    });
+  }
+});
+
+describe('netlab apply --json', () => {
+  it('streams one JSON line per change done, then a summary, and no progress line off a terminal', async () => {
+    const file = join(TOPOLOGIES, 'seed-001-two-veths.yaml');
+    const applied = await sb.netlab('apply', '--json', file);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(applied.stderr).toBe('');
+    const events = applied.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events[0]).toMatchObject({ event: 'begin', lab: 'seed-001-two-veths' });
+    const done = events.filter((e) => e.event === 'done');
+    expect(done.length).toBe(events[0]!.total);
+    expect(done).toContainEqual(expect.objectContaining({ kind: 'netns', action: 'create', node: 'netns0' }));
+    expect(events.at(-1)).toMatchObject({ event: 'summary', ok: true, done: done.length, failed: 0, skipped: 0, verified: true });
+
+    const again = await sb.netlab('apply', '--json', file);
+    expect(again.stdout.trim().split('\n').map((l) => JSON.parse(l) as unknown)).toEqual([
+      expect.objectContaining({ event: 'summary', ok: true, done: 0, changes: { create: 0, update: 0, delete: 0 } }),
+    ]);
+    expect((await sb.netlab('destroy', file)).exitCode).toBe(0);
+    expect(await sb.leftovers()).toEqual([]);
+  });
+
+  it('tells a failed change with its command, and a conflict as a summary that is not ok', async () => {
+    const lab = 'name: badsys\nnodes:\n  a:\n    sysctls: {net.ipv4.no_such_key: 1}\n  b: {}\nlinks:\n  - [a:eth0, b:eth0]\n';
+    await sb.ok(['sh', '-c', `mkdir -p /run/netlab-test && cat > /run/netlab-test/bad.yaml`], lab);
+    const applied = await sb.netlab('apply', '--json', '/run/netlab-test/bad.yaml');
+    expect(applied.exitCode).toBe(1);
+    const events = applied.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events).toContainEqual(
+      expect.objectContaining({ event: 'failed', kind: 'sysctl', error: expect.objectContaining({ command: expect.stringContaining('no_such_key') }) }),
+    );
+    expect(events.at(-1)).toMatchObject({ event: 'summary', ok: false, failed: 1 });
+    expect(applied.stderr).toMatch(/change\(s\) failed/);
+    expect((await sb.netlab('destroy', 'badsys')).exitCode).toBe(0);
+
+    await sb.ok(['ip', 'netns', 'add', 'netns0']);
+    const refused = await sb.netlab('apply', '--json', join(TOPOLOGIES, 'seed-001-two-veths.yaml'));
+    expect(refused.exitCode).toBe(1);
+    expect(JSON.parse(refused.stdout.trim())).toMatchObject({ event: 'summary', ok: false, error: { message: expect.stringMatching(/netns0/) } });
+    await sb.ok(['ip', 'netns', 'del', 'netns0']);
+    await sb.ok(['rm', '-rf', '/run/netlab-test']);
+    expect(await sb.leftovers()).toEqual([]);
+  });
+});
