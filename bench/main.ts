@@ -70,7 +70,7 @@ function options() {
 async function versions() {
   const ip = await execa('ip', ['-V'], { reject: false });
   const mn = await execa('mn', ['--version'], { reject: false });
-  return { cpus: cpus().length, kernel: (await execa('uname', ['-r'])).stdout, node: process.version, iproute2: ip.stdout.trim(), mininet: mn.exitCode === 0 ? mn.stdout.trim() : null };
+  return { cpus: cpus().length, kernel: (await execa('uname', ['-r'])).stdout, node: process.version, iproute2: ip.stdout.trim(), mininet: mn.exitCode === 0 ? `${mn.stdout}${mn.stderr}`.trim() : null };
 }
 
 async function main(): Promise<number> {
@@ -97,6 +97,7 @@ async function main(): Promise<number> {
   if (work.startsWith('/run/') || work.startsWith('/etc/netns')) throw new Error(`${work}: the sandbox mounts over /run and /etc/netns; set TMPDIR elsewhere`);
 
   const results: LabResult[] = [];
+  let busy = 0; // measurements started while something else kept the CPUs busy
   try {
     for (const lab of labs) {
       const dir = join(work, lab.id);
@@ -108,7 +109,7 @@ async function main(): Promise<number> {
       for (let run = 1; run <= opts.runs; run++) {
         // Contenders take turns within each run, so slow drift of the machine hits all alike.
         for (const c of contenders.filter((c) => c.appliesTo(lab) && !failed.has(c.name))) {
-          await settle();
+          if (!(await settle())) busy++;
           try {
             const samples = await c.measure(lab, files);
             result.add(samples);
@@ -131,7 +132,8 @@ async function main(): Promise<number> {
   const text = toText(results, opts.runs);
   console.log(text);
   for (const f of setupFailures) console.log(`\nFAILED before measuring: ${f}`);
-  writeJson(RESULTS, toJson(results, { date: new Date().toISOString(), machine: await versions(), options: opts, setupFailures }));
+  if (busy) console.log(`\nnote: the CPUs were not idle before ${busy} measurement(s): something else was running; expect noise`);
+  writeJson(RESULTS, toJson(results, { date: new Date().toISOString(), machine: await versions(), options: { ...opts, help: undefined }, busyMeasurements: busy, setupFailures }));
   log(`\nwritten: ${RESULTS}`);
   return setupFailures.length || results.some((r) => r.failures.length) ? 1 : 0;
 }

@@ -80,7 +80,7 @@ export function writeJson(path: string, json: unknown): void {
 
 export function toText(results: LabResult[], runs: number): string {
   const out: string[] = [];
-  const line = (label: string, value: string, extra = '') => out.push(`  ${label.padEnd(34)} ${value.padStart(9)}${extra ? '   ' + extra : ''}`);
+  const line = (label: string, value: string, extra = '') => out.push(`  ${label.padEnd(38)} ${value.padStart(9)}${extra ? '   ' + extra : ''}`);
   for (const r of results) {
     out.push('', `${r.lab.id}: ${r.lab.description} (${r.lab.nodes.length} namespaces), median of ${runs} run(s)`);
     for (const row of ROWS) {

@@ -19,16 +19,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Waits until the CPUs are mostly idle (or maxMs passes). A namespace is freed by the kernel
  * after `ip netns del` or the holder's death returns, in a workqueue: with 1000 veths that work
- * would otherwise land in the next measurement.
+ * would otherwise land in the next measurement. False when the machine never went quiet.
  */
-export async function settle(maxMs = 20_000, idleShare = 0.85, windowMs = 300): Promise<void> {
+export async function settle(maxMs = 20_000, idleShare = 0.85, windowMs = 300): Promise<boolean> {
   const deadline = Date.now() + maxMs;
   while (Date.now() < deadline) {
     const a = cpuTimes();
     await sleep(windowMs);
     const b = cpuTimes();
-    if (b.total > a.total && (b.idle - a.idle) / (b.total - a.total) >= idleShare) return;
+    if (b.total > a.total && (b.idle - a.idle) / (b.total - a.total) >= idleShare) return true;
   }
+  return false; // something else keeps the machine busy: the numbers will be noisy
 }
 
 export function formatMs(ms: number): string {

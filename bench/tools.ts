@@ -53,7 +53,7 @@ export function netlab(cli: string): Contender {
   const step = async (sb: Sandbox, row: Row, args: string[], okCodes = [0]): Promise<Sample & { result: RunResult }> => {
     const r = await sb.run(['/usr/bin/time', '-f', `${RSS_MARK}%M`, process.execPath, cli, ...args]);
     const m = r.stderr.match(new RegExp(`^${RSS_MARK}(\\d+)$`, 'm'));
-    r.stderr = r.stderr.replace(new RegExp(`^${RSS_MARK}\\d+\\n?`, 'm'), '');
+    r.stderr = r.stderr.replace(new RegExp(`^(${RSS_MARK}\\d+|Command exited with non-zero status \\d+)\\n?`, 'gm'), '');
     mustSucceed(r, `netlab ${args.join(' ')}`, okCodes);
     return { row, ms: r.ms, maxRssKb: m ? Number(m[1]) : undefined, result: r };
   };

@@ -18,7 +18,9 @@ import type { Plan } from './plan/change.js';
 import { diff } from './plan/diff.js';
 import { schedule } from './plan/graph.js';
 import { renderPlan } from './plan/render.js';
-import { creatingNodes, mergeNodes, readRecord, removeRecord, writeRecord, type LabRecord } from './state/record.js';
+import { checkAttachments } from './kernel/attach.js';
+import { creatingNodes, nftFingerprints, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
+import { mergeNodes, readRecord, removeRecord, writeRecord, type LabRecord } from './state/record.js';
 
 export interface EngineDeps {
   runner: Runner;
@@ -35,40 +37,19 @@ export interface LabPlan {
   record?: LabRecord;
 }
 
-function recordedNodes(state: LabState): LabRecord['nodes'] {
-  const nodes: LabRecord['nodes'] = {};
-  for (const [name, node] of state.nodes) nodes[name] = { netns: node.netns, kind: 'netns' };
-  return nodes;
-}
-
 function targetsOf(desired: LabState, record: LabRecord | undefined): NodeToRead[] {
   const table = nftTableName(desired.lab);
   const targets = new Map<string, NodeToRead>();
-  for (const [node, { netns, nft }] of Object.entries(record?.nodes ?? {})) {
-    targets.set(node, { node, netns, sysctlKeys: [], nftTable: nft ? table : undefined });
+  for (const [node, n] of Object.entries(record?.nodes ?? {})) {
+    targets.set(node, { node, kind: n.kind, netns: n.netns, source: n.source, sysctlKeys: Object.keys(n.sysctls ?? {}), nftTable: n.nft ? table : undefined });
   }
   for (const [node, state] of desired.nodes) {
-    const recorded = record?.nodes[node]?.nft !== undefined;
-    targets.set(node, { node, netns: state.netns, sysctlKeys: [...state.sysctls.keys()], nftTable: state.nft || recorded ? table : undefined });
+    const recorded = record?.nodes[node];
+    const sysctlKeys = [...new Set([...state.sysctls.keys(), ...Object.keys(recorded?.sysctls ?? {})])];
+    const nftTable = state.nft || recorded?.nft ? table : undefined;
+    targets.set(node, { node, kind: state.kind, netns: state.netns, source: state.source, sysctlKeys, nftTable });
   }
   return [...targets.values()].sort((a, b) => a.node.localeCompare(b.node));
-}
-
-function nftFingerprints(record: LabRecord | undefined): Map<string, Record<string, string>> {
-  return new Map(Object.entries(record?.nodes ?? {}).flatMap(([node, n]) => (n.nft ? [[node, n.nft] as const] : [])));
-}
-
-/** What the record keeps of a node's nftables rules: their fingerprints as the kernel has them now. */
-function readBackFingerprints(actual: LabState, nodes: LabRecord['nodes']): void {
-  for (const [name, node] of actual.nodes) {
-    const recorded = nodes[name];
-    if (!recorded) continue;
-    if (!node.nft) {
-      delete recorded.nft;
-      continue;
-    }
-    recorded.nft = Object.fromEntries(node.nft.chains.flatMap((c) => c.rules.map((r) => [r.id, r.fingerprint ?? ''])));
-  }
 }
 
 function toolsFor(targets: readonly NodeToRead[]): Tool[] {
@@ -83,7 +64,12 @@ async function planFor(desired: LabState, record: LabRecord | undefined, deps: E
   const targets = targetsOf(desired, known);
   await requireTools(toolsFor(targets));
   const actual = await readLab(desired.lab, targets, deps);
-  const plan = diff(desired, actual, { recorded: creatingNodes(record), nftFingerprints: nftFingerprints(record) });
+  const plan = diff(desired, actual, {
+    recorded: creatingNodes(record),
+    nftFingerprints: nftFingerprints(record),
+    partial: partialOwnership(record),
+    sysctlOriginals: sysctlOriginals(record),
+  });
   return { desired, actual, plan, record };
 }
 
@@ -107,26 +93,21 @@ async function verify(desired: LabState, record: LabRecord | undefined, deps: En
 }
 
 export async function applyLab(spec: LabSpec, file: string, deps: EngineDeps): Promise<ApplyResult> {
-  const { desired, plan, record } = await planFor(resolveLab(spec), await readRecord(deps.stateDir, spec.name), deps);
+  const desired = resolveLab(spec);
+  await checkAttachments(desired);
+  const { plan, record, actual } = await planFor(desired, await readRecord(deps.stateDir, spec.name), deps);
   if (plan.conflicts.length > 0) throw new ConflictError(renderPlan({ ...plan, changes: [] }));
   if (plan.changes.length === 0) return { plan, rounds: 0 };
 
-  // Written first: whatever the run leaves behind, the record knows every namespace it may touch.
-  const creating = new Set(plan.changes.filter((c) => c.kind === 'netns' && c.action === 'create').map((c) => c.node));
-  const nodes = mergeNodes(record?.nodes ?? {}, recordedNodes(desired));
-  for (const name of creating) nodes[name] = { ...nodes[name]!, creating: true };
-  // A table about to be made must be findable by the next run, whatever happens to this one.
-  for (const [name, state] of desired.nodes) if (state.nft) nodes[name] = { ...nodes[name]!, nft: record?.nodes[name]?.nft ?? {} };
-  const during: LabRecord = { lab: spec.name, file, nodes, updated: new Date().toISOString() };
+  // Written first: whatever the run leaves behind, the record knows everything it may touch.
+  const during = recordBeforeRun(record, desired, actual, plan.changes, file);
   await writeRecord(deps.stateDir, during);
   const steps = schedule(plan.changes);
   const execution = await execute(steps, deps);
   if (execution.failed.length > 0) return { plan, execution, rounds: steps.rounds.length };
 
-  const actual = await verify(desired, during, deps);
-  const after: LabRecord = { ...during, nodes: recordedNodes(desired), updated: new Date().toISOString() };
-  readBackFingerprints(actual, after.nodes);
-  await writeRecord(deps.stateDir, after);
+  const after = await verify(desired, during, deps);
+  await writeRecord(deps.stateDir, recordAfterRun(during, desired, after));
   return { plan, execution, rounds: steps.rounds.length };
 }
 

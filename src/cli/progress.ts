@@ -83,7 +83,8 @@ export class ProgressLine {
     if (t - this.started < this.delayMs && !force) return;
     if (!force && t - this.drawnAt < this.intervalMs) return;
     this.drawnAt = t;
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    // A terminal that does not say its width (columns 0) gets 80.
+    const width = Math.max(20, (this.stream.columns || 80) - 1);
     this.stream.write(`${CLEAR}${this.text().slice(0, width)}`);
     this.shown = true;
   }

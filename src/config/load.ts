@@ -34,6 +34,13 @@ export const MAX_ALIAS_COUNT = 1000;
 /** Larger than any lab file; guards against pointing netlab at a disk image or a log. */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 
+/**
+ * How deep collections may nest (the root mapping is level 1). A lab needs 8 at most
+ * (nodes.c0.firewall.forward.rules[0].state); deeper input would overflow the stack of the
+ * recursive walks below and of the conversion to JS.
+ */
+export const MAX_NESTING = 64;
+
 const EMPTY_HINT = 'a lab needs at least name: and nodes:, e.g. "name: my-lab" and "nodes: {a: {}}"';
 
 export async function loadLab(file: string): Promise<LoadedLab> {
@@ -44,7 +51,11 @@ export async function loadLab(file: string): Promise<LoadedLab> {
     if (info.size > MAX_FILE_BYTES) {
       return unreadable(file, `is ${info.size} bytes, too large for a lab file`, `a lab file is at most ${MAX_FILE_BYTES} bytes`);
     }
-    return parseLab(await readFile(file, 'utf8'), file);
+    const bytes = await readFile(file);
+    const text = bytes.toString('utf8');
+    const notUtf8 = invalidUtf8(bytes, text);
+    if (notUtf8) return { file, diagnostics: [{ file, severity: 'error', ...notUtf8 }] };
+    return parseLab(text, file);
   } catch (err) {
     return unreadable(file, ...readProblem(err));
   }
@@ -56,6 +67,39 @@ function readProblem(err: unknown): [string, string] {
   if (code === 'EISDIR') return ['is a directory, not a lab file', 'give the path of a YAML lab file'];
   if (code === 'EACCES' || code === 'EPERM') return ['cannot be read: permission denied', 'make it readable, or run as a user who can read it'];
   return [`cannot be read: ${err instanceof Error ? err.message : String(err)}`, 'check that the path names a readable file'];
+}
+
+/**
+ * Where the bytes stop being UTF-8, or undefined when they are UTF-8. Decoding would silently
+ * turn a bad byte into U+FFFD, so a Latin-1 "café" would reach names and descriptions mangled.
+ */
+function invalidUtf8(bytes: Buffer, text: string): Omit<Diagnostic, 'file' | 'severity'> | undefined {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return undefined;
+  } catch {
+    // The first U+FFFD that the file does not spell as EF BF BD is the first bad byte.
+    let offset = 0;
+    let done = 0;
+    for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) {
+      offset += Buffer.byteLength(text.slice(done, i));
+      done = i + 1;
+      if (bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) {
+        offset += 3;
+        continue;
+      }
+      const line = text.slice(0, i).split('\n').length;
+      const col = i - text.lastIndexOf('\n', i - 1);
+      const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+      return {
+        line,
+        col,
+        message: `the file is not UTF-8 text: byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, '0')} here is not valid UTF-8`,
+        hint: utf16 ? 'it looks like UTF-16: save it as UTF-8' : 'save the file as UTF-8',
+      };
+    }
+    return { line: 0, col: 0, message: 'the file is not UTF-8 text', hint: 'save the file as UTF-8' };
+  }
 }
 
 /** A problem of the whole file, which has no line. */
@@ -72,8 +116,17 @@ export function parseLab(text: string, file: string): LoadedLab {
   if (text.trim() === '') return unreadable(file, 'the file is empty', EMPTY_HINT);
   const lineCounter = new LineCounter();
   // uniqueKeys off: checkKeys reports duplicates with both lines. logLevel 'error': nothing on the
-  // console ('silent' would also drop the error for a second document).
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
+  // console ('silent' would also drop the error for a second document). The core schema without
+  // known tags, even under %YAML 1.1: only JSON values, never a Set, Map, Date or Buffer (from
+  // !!set, !!omap, !!timestamp, !!binary), which the JSON Schema would take for empty mappings.
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: false,
+    logLevel: 'error',
+    schema: 'core',
+    resolveKnownTags: false,
+  });
   const at = (offset: number): Position => lineCounter.linePos(offset);
   const yamlProblems = [
     ...doc.errors.map((e) => yamlDiagnostic(file, e, 'error', at)),
@@ -103,11 +156,17 @@ const YAML_HINTS: Record<string, string> = {
   MISSING_CHAR: 'add the missing closing character',
   BAD_SCALAR_START: 'quote a value that starts with a special character such as @, `, |, >, !, %, & or *',
   TAG_RESOLVE_FAILED: 'remove the tag (the word starting with "!"), or quote the value',
+  RESOURCE_EXHAUSTION: 'a lab nests only a few levels deep: close the brackets, or remove the extra levels',
 };
 
 function yamlDiagnostic(file: string, error: YAMLError, severity: Severity, at: (offset: number) => Position): Diagnostic {
   const { line, col } = at(error.pos[0]);
-  const text = error.code === 'MULTIPLE_DOCS' ? 'the file holds more than one YAML document' : error.message.split('\n')[0];
+  const text =
+    error.code === 'MULTIPLE_DOCS'
+      ? 'the file holds more than one YAML document'
+      : error.code === 'RESOURCE_EXHAUSTION' // the composer ran out of stack
+        ? 'the file nests too deeply to be read'
+        : error.message.split('\n')[0];
   const message = `${severity === 'error' ? 'YAML syntax error' : 'YAML warning'}: ${text}`;
   const unclosed = /end with an? (\S)/.exec(error.message);
   const hint = unclosed
@@ -123,9 +182,21 @@ interface KeyProblem extends Position {
   hint: string;
 }
 
-/** yaml would silently keep the last of two equal keys; both are usually a merge gone wrong. */
-function checkKeys(node: unknown, path: Path, at: (offset: number) => Position): KeyProblem[] {
-  if (isSeq(node)) return node.items.flatMap((item, i) => checkKeys(item, [...path, i], at));
+/**
+ * yaml would silently keep the last of two equal keys; both are usually a merge gone wrong.
+ * Also refuses nesting deeper than MAX_NESTING, before anything recursive sees it.
+ */
+function checkKeys(node: unknown, path: Path, at: (offset: number) => Position, depth = 1): KeyProblem[] {
+  if ((isSeq(node) || isMap(node)) && depth > MAX_NESTING) {
+    return [
+      {
+        ...at((node as Ranged).range?.[0] ?? 0),
+        message: `the YAML ${where(path.slice(0, 2))} nests more than ${MAX_NESTING} levels deep`,
+        hint: YAML_HINTS.RESOURCE_EXHAUSTION!,
+      },
+    ];
+  }
+  if (isSeq(node)) return node.items.flatMap((item, i) => checkKeys(item, [...path, i], at, depth + 1));
   if (!isMap(node)) return [];
   const problems: KeyProblem[] = [];
   const first = new Map<string, number>();
@@ -148,7 +219,7 @@ function checkKeys(node: unknown, path: Path, at: (offset: number) => Position):
         hint: 'a key may appear once in a mapping: merge the two entries, or delete one',
       });
     }
-    problems.push(...checkKeys(pair.value, [...path, name], at));
+    problems.push(...checkKeys(pair.value, [...path, name], at, depth + 1));
   }
   return problems;
 }

@@ -40,8 +40,6 @@ export const SCHEMA_URL = new URL('../../schemas/topology.schema.json', import.m
  * lands.
  */
 export const UNSUPPORTED_FEATURES: readonly UnsupportedFeature[] = [
-  { key: 'kind', value: 'host', what: 'kind: host' },
-  { key: 'kind', value: 'attach', what: 'kind: attach' },
   { key: 'run', what: 'run' },
 ];
 
@@ -94,8 +92,12 @@ function yamlText(value: unknown): string {
   return stringify(value, { collectionStyle: 'flow', flowCollectionPadding: false, lineWidth: 0 }).trim();
 }
 
-/** Edit distance where swapping two neighbours ("mut" → "mtu") is one typo, not two. */
-function editDistance(a: string, b: string): number {
+/**
+ * Edit distance where swapping two neighbours ("mut" → "mtu") is one typo, not two. Above `max`
+ * it only says so (max + 1): words of very different lengths cost nothing to compare.
+ */
+function editDistance(a: string, b: string, max = Infinity): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
     Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
   );
@@ -110,23 +112,38 @@ function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-function distance(word: string, candidate: string): number {
+function distance(word: string, candidate: string, max = Infinity): number {
   const [w, c] = [word.toLowerCase(), candidate.toLowerCase()];
   if (w === c) return 0;
   // "failure" for "fail", "int" for "interfaces": a prefix is as good as one typo.
   if (w.length >= 3 && c.length >= 3 && (w.startsWith(c) || c.startsWith(w))) return 1;
-  return editDistance(w, c);
+  return editDistance(w, c, max);
 }
+
+/** No name, key or value that a suggestion could fix is longer; a longer word gets none. */
+const MAX_SUGGESTED_LENGTH = 64;
 
 /** The closest candidate when it is close enough to be a typo. */
 function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length > MAX_SUGGESTED_LENGTH) return undefined;
+  const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const d = distance(word, candidate);
+    const d = distance(word, candidate, limit);
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
-  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 3)) ? best : undefined;
+  return best !== undefined && bestDistance <= limit ? best : undefined;
+}
+
+/** How many names a message lists: one line even in a lab of a thousand nodes. */
+const MAX_LISTED_NAMES = 10;
+
+/** Sorted names, the first MAX_LISTED_NAMES of them and how many more. */
+function nameList(names: Iterable<string>): string {
+  const sorted = [...names].sort();
+  if (sorted.length <= MAX_LISTED_NAMES) return sorted.join(', ');
+  return `${sorted.slice(0, MAX_LISTED_NAMES).join(', ')} and ${sorted.length - MAX_LISTED_NAMES} more`;
 }
 
 function didYouMean(word: string, candidates: readonly string[], quote = false): string {
@@ -568,7 +585,7 @@ function nodeEntries(spec: LabSpec): Array<[string, NodeSpec]> {
 }
 
 function nodeList(spec: LabSpec): string {
-  return Object.keys(spec.nodes).sort().join(', ');
+  return nameList(Object.keys(spec.nodes));
 }
 
 function kindOf(node: NodeSpec): NonNullable<NodeSpec['kind']> {
@@ -658,6 +675,15 @@ function checkKinds(ctx: Ctx): void {
           'key',
         );
       }
+    }
+    if (kind === 'host' && node.dns !== undefined) {
+      report(
+        ctx,
+        ['nodes', name, 'dns'],
+        `dns on node ${name}: a kind: host node is the machine itself, and its resolv.conf is the machine's`,
+        'remove dns here; it is for the lab\'s own and attached namespaces',
+        'key',
+      );
     }
     if (kind === 'attach' && node.pid === undefined && node.path === undefined) {
       report(ctx, ['nodes', name, 'kind'], `node ${name} is kind: attach but names no namespace`, 'add pid: PID or path: /run/netns/NAME');
@@ -803,7 +829,7 @@ function devicesOf(ctx: Ctx, name: string, node: NodeSpec): Set<string> {
 }
 
 function deviceList(devices: Set<string>): string {
-  return [...devices].sort().join(', ');
+  return nameList(devices);
 }
 
 // ── interfaces: created by a link, master, mac
@@ -835,6 +861,7 @@ function checkInterfaceName(ctx: Ctx, name: string, node: NodeSpec, ifname: stri
   if (ctx.topology.rejected.has(deviceKey(name, ifname))) return;
   if (kindOf(node) !== 'netns' || ifnameProblem(ifname) !== undefined || ifname === 'lo') {
     checkIfname(ctx, ifname, path, ` (node ${name})`, 'key');
+    if (kindOf(node) !== 'netns' && !made) checkExistingInterface(ctx, name, node, ifname, path);
     return;
   }
   if (made) return;
@@ -845,6 +872,21 @@ function checkInterfaceName(ctx: Ctx, name: string, node: NodeSpec, ifname: stri
     `add a link such as [${name}:${ifname}, OTHER:IFNAME] or remove it`,
     'key',
   );
+}
+
+/** In a host or attach node an interface no link creates is the machine's: the lab may add addresses to it, nothing more. */
+function checkExistingInterface(ctx: Ctx, name: string, node: NodeSpec, ifname: string, path: Path): void {
+  const spec = node.interfaces?.[ifname] ?? {};
+  for (const key of ['mtu', 'mac', 'master', 'up'] as const) {
+    if (spec[key] === undefined) continue;
+    report(
+      ctx,
+      [...path, key],
+      `${key} of ${ifname}: node ${name} is kind ${kindOf(node)} and no link creates ${ifname}, so it is not the lab's to change`,
+      `keep only addresses for an existing interface, or create it with a link`,
+      'key',
+    );
+  }
 }
 
 function checkMaster(ctx: Ctx, name: string, node: NodeSpec, ifname: string, master: string, made: Claim | undefined, path: Path): void {

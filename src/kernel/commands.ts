@@ -1,6 +1,6 @@
 // Change → the kernel commands that carry it out: `ip -batch` lines, sysctl assignments, file
 // writes. Pure. Every value here was validated, so lines are rendered, never escaped or quoted.
-import { ownerMark } from '../model/names.js';
+import { ownerMark, ROUTE_PROTOCOL } from '../model/names.js';
 import { nftReplaceScript } from '../model/nft.js';
 import type { RouteState } from '../model/types.js';
 import type { Change, LinkSettings } from '../plan/change.js';
@@ -8,7 +8,7 @@ import { ETC_NETNS } from './paths.js';
 
 /** Where a change's commands run: which tool, and in which namespace (null: the root namespace). */
 export interface Scope {
-  tool: 'ip' | 'sysctl' | 'file' | 'nft';
+  tool: 'ip' | 'sysctl' | 'file' | 'nft' | 'mount';
   netns: string | null;
 }
 
@@ -16,6 +16,8 @@ export type Command =
   | { tool: 'ip'; line: string }
   | { tool: 'sysctl'; assignment: string }
   | { tool: 'nft'; script: string }
+  | { tool: 'mount'; op: 'publish'; source: string; netns: string }
+  | { tool: 'mount'; op: 'unpublish'; netns: string }
   | { tool: 'file'; op: 'write'; path: string; content: string }
   | { tool: 'file'; op: 'remove'; path: string };
 
@@ -28,6 +30,8 @@ export function scopeOf(change: Change): Scope {
     case 'netns':
     case 'veth':
       return { tool: 'ip', netns: null };
+    case 'publish':
+      return { tool: 'mount', netns: null };
     case 'sysctl':
       return { tool: 'sysctl', netns: change.netns };
     case 'dns':
@@ -52,19 +56,25 @@ export function routeArgs(route: RouteState): string {
   return parts.join(' ');
 }
 
+/** `netns X` places a veth end in a namespace; without it the end stays where ip runs: the root. */
+function placeIn(netns: string | null): string {
+  return netns === null ? '' : ` netns ${netns}`;
+}
+
 function settingsLines(name: string, set: LinkSettings): string[] {
   const lines: string[] = [];
   const args: string[] = [];
   if (set.mtu !== undefined) args.push('mtu', String(set.mtu));
   if (set.mac !== undefined) args.push('address', set.mac);
   if (set.master !== undefined) args.push(...(set.master === null ? ['nomaster'] : ['master', set.master]));
+  if (set.alias !== undefined) args.push('alias', set.alias);
   if (set.stp !== undefined) lines.push(`link set dev ${name} type bridge stp_state ${set.stp ? 1 : 0}`);
   if (set.up !== undefined) args.push(set.up ? 'up' : 'down');
   if (args.length > 0) lines.push(`link set dev ${name} ${args.join(' ')}`);
   return lines;
 }
 
-export function resolvConfPath(netns: string): string {
+export function resolvConfPath(netns: string | null): string {
   return `${ETC_NETNS}/${netns}/resolv.conf`;
 }
 
@@ -73,10 +83,12 @@ export function commandsOf(change: Change): Command[] {
   switch (change.kind) {
     case 'netns':
       return [ip(change.action === 'delete' ? `netns del ${change.netns}` : `netns add ${change.netns}`)];
+    case 'publish':
+      return [change.action === 'delete' ? { tool: 'mount', op: 'unpublish', netns: change.netns! } : { tool: 'mount', op: 'publish', source: change.source, netns: change.netns! }];
     case 'loopback':
       return [ip('link set dev lo up'), ip(`link set dev lo alias ${ownerMark(change.lab)}`)];
     case 'veth':
-      return [ip(`link add ${change.name} netns ${change.netns} type veth peer name ${change.peer.name} netns ${change.peer.netns}`)];
+      return [ip(`link add ${change.name}${placeIn(change.netns)} type veth peer name ${change.peer.name}${placeIn(change.peer.netns)}`)];
     case 'bridge':
       return [ip(`link add ${change.name} type bridge`)];
     case 'link-delete':
@@ -90,7 +102,7 @@ export function commandsOf(change: Change): Command[] {
       return [ip(change.action === 'delete' ? `addr del ${change.cidr} dev ${change.dev}` : `addr replace ${change.cidr} dev ${change.dev}${nodad}`)];
     }
     case 'route':
-      return [ip(`route ${change.action === 'delete' ? 'del' : 'replace'} ${routeArgs(change.route)}`)];
+      return [ip(change.action === 'delete' ? `route del ${routeArgs(change.route)}` : `route replace ${routeArgs(change.route)} proto ${change.route.protocol ?? ROUTE_PROTOCOL}`)];
     case 'sysctl':
       return [{ tool: 'sysctl', assignment: `${change.key}=${change.value}` }];
     case 'nftables':

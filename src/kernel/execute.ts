@@ -8,6 +8,7 @@ import type { Change } from '../plan/change.js';
 import type { Batch, Schedule } from '../plan/graph.js';
 import { commandsOf, type Command, type Scope } from './commands.js';
 import type { ProgressListener } from './progress.js';
+import { netnsPath, RUN_NETNS } from './paths.js';
 import { inNamespace, type Runner } from './runner.js';
 
 export interface ExecuteLog {
@@ -137,6 +138,35 @@ async function runNftBatch(netns: string | null, changes: Change[], deps: Execut
   return { done: [], failed: changes.map((change) => ({ change, error })) };
 }
 
+/**
+ * Publishing a namespace the lab did not make (kind attach) at /run/netns/<name>, as the seed does
+ * by hand: an empty file there, and the namespace bind-mounted over it. Unpublishing unmounts and
+ * removes the file; the namespace lives on with its processes.
+ */
+async function runMountBatch(changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { done: [], failed: [] };
+  for (const change of changes) {
+    for (const cmd of commandsOf(change)) {
+      if (cmd.tool !== 'mount') continue;
+      const target = netnsPath(cmd.netns);
+      const argv = cmd.op === 'publish' ? ['mount', '--bind', cmd.source, target] : ['umount', target];
+      deps.log?.command({ tool: 'mount', netns: null }, argv.join(' '));
+      if (cmd.op === 'publish') {
+        await mkdir(RUN_NETNS, { recursive: true });
+        await writeFile(target, '', { flag: 'a' });
+      }
+      const result = await deps.runner.run(argv);
+      if (result.exitCode !== 0) {
+        outcome.failed.push({ change, error: new DriverError(argv, result.exitCode, result.stderr) });
+        continue;
+      }
+      if (cmd.op === 'unpublish') await rm(target, { force: true });
+      outcome.done.push(change);
+    }
+  }
+  return outcome;
+}
+
 function runBatch(batch: Batch, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
   switch (batch.scope.tool) {
     case 'ip':
@@ -147,6 +177,8 @@ function runBatch(batch: Batch, changes: Change[], deps: ExecuteDeps): Promise<B
       return runFileBatch(changes, deps);
     case 'nft':
       return runNftBatch(batch.scope.netns, changes, deps);
+    case 'mount':
+      return runMountBatch(changes, deps);
   }
 }
 

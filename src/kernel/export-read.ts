@@ -39,11 +39,11 @@ export async function readNamespaces(names: readonly string[], deps: ExportReadD
   const limit = pLimit(deps.concurrency);
   const keys = Object.keys(EXPORTED_SYSCTLS);
   // All links first: reading a veth is what makes its namespace assign an id to the peer's.
-  const states = await Promise.all(names.map((netns) => limit(() => readNode({ node: netns, netns, sysctlKeys: keys }, deps.runner))));
-  const missing = states.filter((s) => !s.exists).map((s) => s.netns);
+  const states = await Promise.all(names.map((netns) => limit(() => readNode({ node: netns, kind: 'netns', netns, sysctlKeys: keys }, deps.runner))));
+  const missing = names.filter((_, i) => !states[i]!.exists);
   if (missing.length > 0) {
     throw new UserError(`no network namespace ${missing.join(', ')} (see \`ip netns list\`): export reads namespaces by their name under /run/netns`);
   }
   const ids = await Promise.all(names.map((netns) => limit(() => namespaceIds(netns, deps.runner))));
-  return states.map((state, i) => ({ netns: state.netns, state, nsids: ids[i]! }));
+  return states.map((state, i) => ({ netns: names[i]!, state, nsids: ids[i]! }));
 }

@@ -1,7 +1,7 @@
 // What `ip -d -j` prints, turned into the model. Pure: fed by captured output in tests.
 import { canonicalCidr, canonicalDestination, canonicalIp } from '../model/ip.js';
 import { labFromMark } from '../model/names.js';
-import { routeKey, type KernelPeer, type LinkState, type LinkType, type NodeState, type PeerRef, type RouteState } from '../model/types.js';
+import { routeKey, type KernelPeer, type LinkState, type LinkType, type NodeKind, type NodeState, type PeerRef, type RouteState } from '../model/types.js';
 
 /** The fields of `ip -d -j addr show` that netlab reads. */
 export interface IpLinkJson {
@@ -58,6 +58,8 @@ function parseLink(json: IpLinkJson): LinkState {
   };
   if (type === 'bridge') link.stp = (json.linkinfo?.info_data?.stp_state ?? 0) !== 0;
   if (type === 'veth') link.kernelPeer = kernelPeer(json);
+  const owner = labFromMark(json.ifalias);
+  if (owner) link.owner = owner;
   return link;
 }
 
@@ -85,6 +87,7 @@ export function isLabRoute(route: IpRouteJson): boolean {
 export function parseRoute(route: IpRouteJson, family: 4 | 6): RouteState {
   return {
     family,
+    protocol: route.protocol ?? 'boot',
     to: canonicalDestination(route.dst),
     via: route.gateway ? canonicalIp(route.gateway) : undefined,
     dev: route.dev,
@@ -101,9 +104,10 @@ export interface NodeReadOutput {
   resolvConf?: string;
 }
 
-export function parseNode(node: string, netns: string, out: NodeReadOutput): NodeState {
+export function parseNode(node: string, netns: string | null, out: NodeReadOutput, kind: NodeKind = 'netns'): NodeState {
   const state: NodeState = {
     node,
+    kind,
     netns,
     exists: true,
     loUp: false,

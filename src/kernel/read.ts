@@ -2,16 +2,20 @@
 import { readFile, stat } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { DriverError } from '../errors.js';
-import { emptyNode, type LabState, type NftTable, type NodeState } from '../model/types.js';
+import { emptyNode, type LabState, type NftTable, type NodeKind, type NodeState } from '../model/types.js';
 import { isNoSuchTable, parseNftTable } from './nft-parse.js';
 import { resolvConfPath } from './commands.js';
 import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
 import { netnsPath } from './paths.js';
-import { inNamespace, type Runner } from './runner.js';
+import { enterPath, type Runner } from './runner.js';
 
 export interface NodeToRead {
   node: string;
-  netns: string;
+  kind: NodeKind;
+  /** null: the root namespace. */
+  netns: string | null;
+  /** kind attach: the namespace file it publishes. */
+  source?: string;
   /** Sysctls to read; only those the file sets are compared. */
   sysctlKeys: string[];
   /** The lab's nftables table to read, when the file or the record says the node has one. */
@@ -50,30 +54,52 @@ async function runChecked(runner: Runner, argv: string[], input?: string): Promi
   return result.stdout;
 }
 
+async function identity(path: string): Promise<string | undefined> {
+  return stat(path).then(
+    (s) => `${s.dev}:${s.ino}`,
+    () => undefined,
+  );
+}
+
+/** Where to enter a node's namespace to read it, whether it is there, and, for attach, whether it is published. */
+async function locate(target: NodeToRead): Promise<{ path: string | null; exists: boolean; published?: boolean }> {
+  if (target.kind === 'host') return { path: null, exists: true };
+  const named = netnsPath(target.netns!);
+  if (target.kind === 'netns') return { path: named, exists: await exists(named) };
+  const [source, publishedAs] = await Promise.all([target.source ? identity(target.source) : undefined, identity(named)]);
+  const published = publishedAs !== undefined && (source === undefined || publishedAs === source);
+  if (published) return { path: named, exists: true, published: true };
+  return { path: target.source ?? named, exists: source !== undefined, published: false };
+}
+
 export async function readNode(target: NodeToRead, runner: Runner): Promise<NodeState> {
-  if (!(await exists(netnsPath(target.netns)))) return emptyNode(target.node, target.netns, false);
-  const ipOut = await runChecked(runner, inNamespace(target.netns, ['ip', '-d', '-j', '-batch', '-']), READ_BATCH);
+  const where = await locate(target);
+  if (!where.exists) return { ...emptyNode(target.node, target.netns, false, target.kind), source: target.source };
+  const inside = (argv: string[]) => enterPath(where.path, argv);
+  const ipOut = await runChecked(runner, inside(['ip', '-d', '-j', '-batch', '-']), READ_BATCH);
   const [links, routes4, routes6] = ipOut
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as unknown[]);
   // sysctl -e: a per-interface key of an interface not made yet is simply absent.
   const sysctlText = target.sysctlKeys.length
-    ? await runChecked(runner, inNamespace(target.netns, ['sysctl', '-e', ...target.sysctlKeys]))
+    ? await runChecked(runner, inside(['sysctl', '-e', ...target.sysctlKeys]))
     : undefined;
   const node = parseNode(target.node, target.netns, {
     links: (links ?? []) as IpLinkJson[],
     routes4: (routes4 ?? []) as IpRouteJson[],
     routes6: (routes6 ?? []) as IpRouteJson[],
     sysctlText,
-    resolvConf: await readOptional(resolvConfPath(target.netns)),
-  });
-  if (target.nftTable) node.nft = await readNftTable(target.netns, target.nftTable, runner);
+    resolvConf: target.netns === null ? undefined : await readOptional(resolvConfPath(target.netns)),
+  }, target.kind);
+  node.source = target.source;
+  node.published = where.published;
+  if (target.nftTable) node.nft = await readNftTable(inside, target.nftTable, runner);
   return node;
 }
 
-async function readNftTable(netns: string, table: string, runner: Runner): Promise<NftTable | undefined> {
-  const argv = inNamespace(netns, ['nft', '-j', 'list', 'table', 'inet', table]);
+async function readNftTable(inside: (argv: string[]) => string[], table: string, runner: Runner): Promise<NftTable | undefined> {
+  const argv = inside(['nft', '-j', 'list', 'table', 'inet', table]);
   const result = await runner.run(argv);
   if (result.exitCode !== 0 && isNoSuchTable(result.stderr)) return undefined;
   if (result.exitCode !== 0) throw new DriverError(argv, result.exitCode, result.stderr);

@@ -28,5 +28,10 @@ export function processRunner(): Runner {
  * `ip -n` and `ip netns exec` copy the whole mount table on every call, which grows with the
  * number of namespaces. */
 export function inNamespace(netns: string | null, argv: readonly string[]): string[] {
-  return netns === null ? [...argv] : ['nsenter', `--net=${netnsPath(netns)}`, ...argv];
+  return enterPath(netns === null ? null : netnsPath(netns), argv);
+}
+
+/** argv that runs a tool inside the namespace a file names (/run/netns/X, /proc/PID/ns/net); null is the root namespace. */
+export function enterPath(path: string | null, argv: readonly string[]): string[] {
+  return path === null ? [...argv] : ['nsenter', `--net=${path}`, ...argv];
 }

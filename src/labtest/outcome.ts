@@ -78,7 +78,7 @@ function quote(text: string, max = 40): string {
 
 export interface ConnectProbe {
   proto: 'tcp' | 'udp';
-  /** What the listener answers; undefined when netlab runs no listener. */
+  /** What the listener must echo back; undefined when netlab runs no listener. */
   reply?: string;
   timeoutSeconds: number;
 }

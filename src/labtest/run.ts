@@ -3,6 +3,8 @@
 // Every listener is stopped when its test ends, when the run is aborted (Ctrl-C), and, should
 // netlab itself die, by the kernel: it runs with a parent-death signal (setpriv --pdeathsig).
 // No shell anywhere: argv arrays, built from validated addresses and ports and netlab's own token.
+// A listener is a socat echo (PIPE: no program runs for a connection); the client sends a random
+// token and must read it back, so a reply proves the traffic went there and back.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -63,7 +65,7 @@ export interface LabTestDeps {
   signal?: AbortSignal;
   /** Called with each command before it runs (netlab test -v). */
   log?: (netns: string | null, argv: readonly string[]) => void;
-  /** What listeners answer; random per run, so that a reply proves it came from this run's listener. */
+  /** What clients send and listeners echo; random per run, so that no stale answer can pass. */
   token?: string;
 }
 
@@ -75,39 +77,47 @@ export function newToken(): string {
 const LISTENER_START_MS = 3000;
 /** How long a stopped listener may take to exit before it is killed. */
 const LISTENER_STOP_MS = 1000;
-/** UDP is sent again this often: a datagram sent before a veth's carrier is up is simply lost. */
-const UDP_RETRY_SECONDS = 1;
+/**
+ * A connect is tried again this often until the deadline. Packets sent before a veth's carrier is
+ * up (or, for IPv6, before its link-local address is) are lost: a lost datagram is silence, and
+ * TCP would wait 3 s for its own second SYN retransmission.
+ */
+const RETRY_SECONDS = 1;
 
 function hostPort(address: string, family: 4 | 6, port: number): string {
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** The kernel kills a probe or listener whose netlab died without stopping it. */
+const ORPHAN_GUARD = ['setpriv', '--pdeathsig', 'KILL'];
+
 export function pingArgv(check: PingCheck, timeoutSeconds: number): string[] {
   // -w: one echo may be lost while a veth's carrier comes up; ping sends once a second until the deadline.
-  return ['ping', '-n', `-${check.family}`, '-c', '1', '-w', String(timeoutSeconds), check.address];
+  return [...ORPHAN_GUARD, 'ping', '-n', `-${check.family}`, '-c', '1', '-w', String(timeoutSeconds), check.address];
 }
 
-export function listenerArgv(check: ConnectCheck, listener: Listener, token: string, timeoutSeconds: number): string[] {
-  const address = `${check.proto.toUpperCase()}${check.family}-${check.proto === 'tcp' ? 'LISTEN' : 'RECVFROM'}:${listener.port},reuseaddr,fork`;
+export function listenerArgv(check: ConnectCheck, listener: Listener, timeoutSeconds: number): string[] {
+  // fork: one child per connection (per datagram for UDP), which reads what came and echoes it.
+  // reuseaddr for TCP only: it lets a port in TIME_WAIT be bound again; for UDP it would let the
+  // listener share a port that something else holds, instead of saying so.
+  const options = check.proto === 'tcp' ? 'reuseaddr,fork' : 'fork';
+  const address = `${check.proto.toUpperCase()}${check.family}-${check.proto === 'tcp' ? 'LISTEN' : 'RECVFROM'}:${listener.port},${options}`;
   return [
-    // The kernel kills the listener if netlab dies without stopping it.
-    'setpriv',
-    '--pdeathsig',
-    'KILL',
+    ...ORPHAN_GUARD,
     'socat',
     // -d -d: socat says "listening on" / "receiving on" once bound, which is when the test may connect.
     '-d',
     '-d',
-    // -U: only from the reply to the socket; what the client sends is never read by anything.
-    '-U',
+    // -T: a connection's child ends after this long without traffic.
     '-T',
     String(timeoutSeconds),
     address,
-    // echo, found on PATH by socat without a shell; the token is netlab's own [a-z0-9-] text.
-    `EXEC:echo ${token}`,
+    // PIPE: what is read is written back. No program, no shell.
+    'PIPE',
   ];
 }
 
+/** The client: sends stdin (the token, or nothing for a TCP test without a listener), prints what comes back. */
 export function clientArgv(check: ConnectCheck, reply: string | undefined, waitSeconds: number): string[] {
   const target = `${check.proto.toUpperCase()}${check.family}:${hostPort(check.address, check.family, check.port)}`;
   const options: string[] = [];
@@ -116,7 +126,7 @@ export function clientArgv(check: ConnectCheck, reply: string | undefined, waitS
   if (reply !== undefined) options.push(`readbytes=${Buffer.byteLength(reply)}`);
   else if (check.proto === 'udp') options.push('readbytes=1');
   const linger = reply === undefined && check.proto === 'tcp' ? '0.5' : String(waitSeconds);
-  return ['socat', '-T', String(waitSeconds), '-t', linger, '-', [target, ...options].join(',')];
+  return [...ORPHAN_GUARD, 'socat', '-T', String(waitSeconds), '-t', linger, '-', [target, ...options].join(',')];
 }
 
 interface Running {
@@ -144,7 +154,7 @@ function lastError(stderr: string): string {
 
 /** Starts a listener and waits until it is bound; a string says why it did not start. */
 async function startListener(running: Running, check: ConnectCheck, listener: Listener): Promise<StartedProcess | string> {
-  const argv = inNamespace(listener.netns, listenerArgv(check, listener, running.token, running.deps.timeoutSeconds));
+  const argv = inNamespace(listener.netns, listenerArgv(check, listener, running.deps.timeoutSeconds));
   running.deps.log?.(listener.netns, argv);
   const proc = running.deps.starter.start(argv);
   running.live.add(proc);
@@ -193,20 +203,20 @@ async function connect(running: Running, test: LabTest, check: ConnectCheck): Pr
     listener = started;
   }
   try {
-    const reply = check.serve ? `${running.token}\n` : undefined;
+    const message = `${running.token}\n`;
+    const reply = check.serve ? message : undefined;
     const probe = { proto: check.proto, reply, timeoutSeconds: seconds };
-    if (check.proto === 'tcp') {
-      return classifyConnect(await run(running, test.fromNetns, clientArgv(check, reply, seconds)), probe);
-    }
-    // UDP: a lost datagram looks like a blocked path, so send again until the deadline.
+    // Without a listener a TCP test sends nothing: it only connects.
+    const input = check.proto === 'tcp' && !check.serve ? '' : message;
     const deadline = performance.now() + seconds * 1000;
     // Bounded too by a count, should a client ever come back at once without an answer.
     for (let attempt = 1; ; attempt++) {
       const left = (deadline - performance.now()) / 1000;
-      const wait = Math.max(0.1, Math.min(UDP_RETRY_SECONDS, left));
-      const outcome = classifyConnect(await run(running, test.fromNetns, clientArgv(check, reply, Number(wait.toFixed(2))), 'netlab\n'), probe);
+      const wait = Math.max(0.1, Math.min(RETRY_SECONDS, left));
+      const outcome = classifyConnect(await run(running, test.fromNetns, clientArgv(check, reply, Number(wait.toFixed(2))), input), probe);
+      // Refused or unreachable is an answer; only silence is worth another try.
       const silent = outcome.got === 'fail' && /^(timed out|no answer)/.test(outcome.why);
-      const last = performance.now() >= deadline - 50 || attempt > seconds / UDP_RETRY_SECONDS + 1;
+      const last = performance.now() >= deadline - 50 || attempt > seconds / RETRY_SECONDS + 1;
       if (!silent || last || running.deps.signal?.aborted) return outcome;
     }
   } finally {

@@ -25,6 +25,12 @@ export function namespaceName(prefix: string | undefined, node: string): string 
   return `${prefix ?? ''}${node}`;
 }
 
+/**
+ * The route protocol netlab gives its routes (`ip route ... proto 77`), so that they can be told
+ * from the machine's in a namespace the lab does not own. Unassigned in linux/rtnetlink.h.
+ */
+export const ROUTE_PROTOCOL = '77';
+
 export interface Endpoint {
   node: string;
   ifname: string;

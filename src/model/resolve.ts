@@ -77,7 +77,13 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec): void {
   }
   for (const [name, iface] of Object.entries(spec.interfaces ?? {})) {
     const link = state.links.get(name);
-    if (!link) continue; // validation reports an interface no link creates
+    if (!link) {
+      // In a host or attach node: an interface that is there already; the lab adds addresses only.
+      if (state.kind !== 'netns') {
+        state.links.set(name, { name, type: 'existing', master: null, up: true, addresses: (iface.addresses ?? []).map(canonicalCidr).sort() });
+      }
+      continue; // in a netns node validation reports an interface no link creates
+    }
     const merged: LinkState = {
       ...link,
       mtu: iface.mtu ?? link.mtu,
@@ -104,11 +110,22 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec): void {
   state.nft = desiredNftTable(spec);
 }
 
+/** /proc/PID/ns/net or the path given: the namespace an attach node publishes. */
+export function attachSource(node: NodeSpec): string | undefined {
+  if (node.pid !== undefined) return `/proc/${node.pid}/ns/net`;
+  return node.path;
+}
+
+function nodeState(prefix: string | undefined, name: string, node: NodeSpec): NodeState {
+  const kind = node.kind ?? 'netns';
+  const state = emptyNode(name, kind === 'host' ? null : namespaceName(prefix, name), true, kind);
+  if (kind === 'attach') state.source = attachSource(node);
+  return state;
+}
+
 export function resolveLab(spec: LabSpec): LabState {
   const nodes = new Map<string, NodeState>();
-  for (const name of Object.keys(spec.nodes)) {
-    nodes.set(name, emptyNode(name, namespaceName(spec.prefix, name), true));
-  }
+  for (const [name, node] of Object.entries(spec.nodes)) nodes.set(name, nodeState(spec.prefix, name, node));
   for (const { ends, mtu } of resolveLinks(spec)) {
     const [a, b] = ends;
     addVethEnd(nodes.get(a.node)!, a, b, mtu);

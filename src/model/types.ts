@@ -7,10 +7,22 @@ export interface LabState {
   nodes: Map<string, NodeState>;
 }
 
+export type NodeKind = 'netns' | 'host' | 'attach';
+
+/** How much of a node's namespace the lab owns: all of one it created, only its own objects elsewhere. */
+export function ownsWholeNamespace(kind: NodeKind): boolean {
+  return kind === 'netns';
+}
+
 export interface NodeState {
   node: string;
-  /** The namespace's name under /run/netns. */
-  netns: string;
+  kind: NodeKind;
+  /** The namespace's name under /run/netns; null for the machine's root namespace (kind host). */
+  netns: string | null;
+  /** kind attach: the namespace file to publish at /run/netns/<netns> (/proc/PID/ns/net or a path). */
+  source?: string;
+  /** kind attach, actual: /run/netns/<netns> is a bind mount of that very namespace. */
+  published?: boolean;
   /** Actual only: the lab named by the namespace's ownership mark (lo's alias), if any. */
   owner?: string;
   /** Actual only: the namespace file exists. Desired: always true. */
@@ -55,7 +67,8 @@ export interface NftRule {
   fingerprint?: string;
 }
 
-export type LinkType = 'veth' | 'bridge' | 'other';
+/** 'existing': an interface of a host or attach node that no link creates; the lab only adds addresses to it. */
+export type LinkType = 'veth' | 'bridge' | 'existing' | 'other';
 
 export interface PeerRef {
   node: string;
@@ -79,6 +92,8 @@ export interface LinkState {
   addresses: string[];
   /** Actual veth only: how the kernel says this end points at its peer. */
   kernelPeer?: KernelPeer;
+  /** Actual: the lab named by the link's mark (its alias), if any. */
+  owner?: string;
 }
 
 /**
@@ -96,6 +111,8 @@ export type Family = 4 | 6;
 
 export interface RouteState {
   family: Family;
+  /** Actual: the route's protocol as ip prints it ("kernel", "boot", "77", ...). */
+  protocol?: string;
   /** "default" or a canonical CIDR. */
   to: string;
   via?: string;
@@ -112,8 +129,8 @@ export function defaultMetric(family: Family): number {
   return family === 6 ? 1024 : 0;
 }
 
-export function emptyNode(node: string, netns: string, exists: boolean): NodeState {
-  return { node, netns, exists, loUp: exists, links: new Map(), routes: new Map(), sysctls: new Map() };
+export function emptyNode(node: string, netns: string | null, exists: boolean, kind: NodeKind = 'netns'): NodeState {
+  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), sysctls: new Map() };
 }
 
 export function sortedKeys<K extends string, V>(map: Map<K, V>): K[] {

@@ -8,11 +8,14 @@ interface Base {
   id: string;
   action: Action;
   node: string;
-  netns: string;
+  /** null: the root namespace. */
+  netns: string | null;
   reason: string;
 }
 
 export interface LinkSettings {
+  /** The lab's mark on a link it made in a namespace it does not own. */
+  alias?: string;
   mtu?: number;
   mac?: string;
   master?: string | null;
@@ -22,8 +25,9 @@ export interface LinkSettings {
 
 export type Change =
   | (Base & { kind: 'netns' })
+  | (Base & { kind: 'publish'; source: string })
   | (Base & { kind: 'loopback'; lab: string })
-  | (Base & { kind: 'veth'; name: string; peer: { node: string; netns: string; name: string } })
+  | (Base & { kind: 'veth'; name: string; peer: { node: string; netns: string | null; name: string } })
   | (Base & { kind: 'bridge'; name: string })
   | (Base & { kind: 'link-delete'; name: string })
   | (Base & { kind: 'settings'; name: string; set: LinkSettings })
@@ -50,7 +54,7 @@ export type NewChange = DistributiveOmit<Change, 'id'> & { id?: string };
 /** A namespace the lab would use that something else owns. Apply refuses while any exists. */
 export interface Conflict {
   node: string;
-  netns: string;
+  netns: string | null;
   reason: string;
 }
 
@@ -63,6 +67,7 @@ export interface Plan {
 /** The order kinds are listed in, per node: the order a person would build them in. */
 export const KIND_ORDER: readonly ChangeKind[] = [
   'netns',
+  'publish',
   'loopback',
   'link-delete',
   'bridge',

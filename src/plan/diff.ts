@@ -1,11 +1,16 @@
 // (desired, actual) → the changes that make actual equal desired. Pure.
 import { isVethPairedWith } from '../kernel/parse.js';
 import { subnetContains } from '../model/ip.js';
-import { formatEndpoint } from '../model/names.js';
-import { emptyNode, routeKey, sortedKeys, type LabState, type LinkState, type NftChain, type NodeState, type RouteState } from '../model/types.js';
+import { formatEndpoint, ownerMark } from '../model/names.js';
+import { labView, type PartialOwnership } from './ownership.js';
+import { emptyNode, ownsWholeNamespace, routeKey, sortedKeys, type LabState, type LinkState, type NftChain, type NodeState, type RouteState } from '../model/types.js';
 import { compareChanges, type Change, type Conflict, type LinkSettings, type NewChange, type NftDetail, type Plan } from './change.js';
 
 export interface DiffOptions {
+  /** Per host or attach node, what the lab's record says it made there. */
+  partial?: ReadonlyMap<string, PartialOwnership>;
+  /** Per host or attach node, each sysctl's value from before the lab changed it. */
+  sysctlOriginals?: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /**
    * Per node, the fingerprint of each of the lab's nftables rules as the kernel read it back after
    * the last apply: a rule edited by hand keeps its comment but not its fingerprint.
@@ -42,6 +47,7 @@ function describeSettings(set: LinkSettings): string {
 /** What must be set on a link for it to match; everything when the link is new. */
 export function settingsDiff(want: LinkState, have: LinkState | undefined): LinkSettings {
   const set: LinkSettings = {};
+  if (want.type === 'existing') return set;
   if (want.mtu !== undefined && want.mtu !== have?.mtu) set.mtu = want.mtu;
   if (want.mac !== undefined && want.mac !== have?.mac) set.mac = want.mac;
   if (have ? want.master !== have.master : want.master !== null) set.master = want.master;
@@ -53,6 +59,7 @@ export function settingsDiff(want: LinkState, have: LinkState | undefined): Link
 /** Whether an actual link can be kept for a desired one, or must be deleted and made again. */
 function linkMatches(desired: LabState, actual: LabState, node: string, want: LinkState): boolean {
   const have = actual.nodes.get(node)?.links.get(want.name);
+  if (want.type === 'existing') return have !== undefined;
   if (!have || have.type !== want.type) return false;
   if (want.type !== 'veth') return true;
   const peerNode = desired.nodes.get(want.peer!.node)!;
@@ -108,6 +115,8 @@ function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: N
     }
     const current = keep ? existing : undefined;
     const set = settingsDiff(link, current);
+    // In a namespace the lab does not own, what it makes carries its mark.
+    if (!ownsWholeNamespace(want.kind) && link.type !== 'existing' && current?.owner !== desired.lab) set.alias = ownerMark(desired.lab);
     if (Object.keys(set).length > 0) {
       emit({
         ...base,
@@ -142,6 +151,14 @@ function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: N
 function diffExtraLinks(desired: NodeState | undefined, have: NodeState, actual: LabState, emit: Emit, deletedEnds: Set<string>): void {
   for (const name of sortedKeys(have.links)) {
     if (desired?.links.has(name)) continue;
+    const link = have.links.get(name)!;
+    if (link.type === 'existing') {
+      // Not the lab's interface: only the addresses the lab gave it go.
+      for (const cidr of link.addresses) {
+        emit({ node: have.node, netns: have.netns, kind: 'address', action: 'delete', dev: name, cidr, reason: `address ${cidr} on ${have.node}:${name} is not in the file` });
+      }
+      continue;
+    }
     const self = formatEndpoint({ node: have.node, ifname: name });
     if (deletedEnds.has(self)) continue;
     deletedEnds.add(self);
@@ -187,7 +204,12 @@ function diffRoutes(want: NodeState, have: NodeState, emit: Emit, deletedLinks: 
   }
 }
 
-function diffSysctls(want: NodeState, have: NodeState, emit: Emit): void {
+function diffSysctls(want: NodeState, have: NodeState, originals: Readonly<Record<string, string>>, emit: Emit): void {
+  // Outside its own namespaces the lab puts back what it found, once the file stops setting it.
+  for (const [key, value] of Object.entries(originals).sort()) {
+    if (want.sysctls.has(key) || have.sysctls.get(key) === value) continue;
+    emit({ node: want.node, netns: want.netns, kind: 'sysctl', action: 'update', key, value, reason: `${key}: back to ${value}, its value before the lab` });
+  }
   for (const key of sortedKeys(want.sysctls)) {
     const value = want.sysctls.get(key)!;
     const current = have.sysctls.get(key);
@@ -266,6 +288,7 @@ function changeId(change: NewChange): string {
   const where = `${change.node}`;
   switch (change.kind) {
     case 'netns':
+    case 'publish':
     case 'loopback':
     case 'dns':
       return `${change.kind}/${where}`;
@@ -296,45 +319,116 @@ function ownershipConflict(lab: string, have: NodeState, recorded: ReadonlySet<s
   };
 }
 
-export function diff(desired: LabState, actual: LabState, options: DiffOptions = {}): Plan {
-  const recorded = options.recorded ?? new Set<string>();
-  const changes: Change[] = [];
-  const conflicts: Conflict[] = [];
-  const emit: Emit = (change) => changes.push({ ...change, id: change.id ?? changeId(change) } as Change);
-  const doneVeths = new Set<string>();
-  const deletedEnds = new Set<string>();
+interface Context {
+  desired: LabState;
+  actual: LabState;
+  options: DiffOptions;
+  emit: Emit;
+  conflicts: Conflict[];
+  doneVeths: Set<string>;
+  deletedEnds: Set<string>;
+}
 
+/** Everything inside one node's namespace, compared; `current` is what the lab may change there. */
+function diffContents(ctx: Context, want: NodeState, current: NodeState): void {
+  const { desired, actual, options, emit } = ctx;
+  const disturbance = diffLinks(desired, actual, want, current, emit, ctx.doneVeths);
+  diffExtraLinks(want, current, actual, emit, ctx.deletedEnds);
+  const gone = new Set([...current.links.keys()].filter((l) => !want.links.has(l) || disturbance.recreated.has(l)));
+  diffRoutes(want, current, emit, gone, { ...disturbance, recreated: gone });
+  diffSysctls(want, current, options.sysctlOriginals?.get(want.node) ?? {}, emit);
+  diffNft(desired.lab, want, current, options.nftFingerprints?.get(want.node) ?? {}, emit);
+  diffDns(want, current, emit);
+}
+
+/** A namespace the lab creates and owns whole. */
+function diffOwnedNode(ctx: Context, name: string, want: NodeState | undefined, have: NodeState | undefined): void {
+  const { desired, emit } = ctx;
+  const conflict = have && ownershipConflict(desired.lab, have, ctx.options.recorded ?? new Set());
+  if (conflict) {
+    ctx.conflicts.push(conflict);
+    return;
+  }
+  if (!want) {
+    if (have?.exists) {
+      emit({ node: name, netns: have.netns, kind: 'netns', action: 'delete', reason: 'node is not in the file' });
+      if (have.resolvConf !== undefined) diffDns(undefined, have, emit);
+    }
+    return;
+  }
+  const current = have?.exists ? have : emptyNode(want.node, want.netns, false);
+  if (!current.exists) emit({ node: name, netns: want.netns, kind: 'netns', action: 'create', reason: 'namespace missing' });
+  if (!current.exists || !current.loUp || current.owner !== desired.lab) {
+    const action = current.exists ? 'update' : 'create';
+    emit({ node: name, netns: want.netns, kind: 'loopback', action, lab: desired.lab, reason: current.exists ? 'lo down or unmarked' : 'lo up, ownership mark' });
+  }
+  diffContents(ctx, want, current);
+}
+
+const NOTHING_OWNED: PartialOwnership = { links: new Set(), addresses: new Map(), routes: new Set() };
+
+/** The machine's root namespace, or an attached one: only the lab's own objects are compared. */
+function diffPartialNode(ctx: Context, name: string, wantOrNone: NodeState | undefined, have: NodeState | undefined): void {
+  const { desired, emit } = ctx;
+  const kind = (wantOrNone ?? have)!.kind;
+  const netns = (wantOrNone ?? have)!.netns;
+  if (!have?.exists) {
+    if (wantOrNone) ctx.conflicts.push({ node: name, netns, reason: `the namespace of node ${name} (${wantOrNone.source ?? 'root'}) does not exist` });
+    return;
+  }
+  const want = wantOrNone ?? { ...emptyNode(name, netns, true, kind), source: have.source };
+  const owned = ctx.options.partial?.get(name) ?? NOTHING_OWNED;
+  const { view, conflicts } = labView(desired.lab, want, have, owned);
+  ctx.conflicts.push(...conflicts.map((reason) => ({ node: name, netns, reason })));
+  if (conflicts.length > 0) return;
+  if (kind === 'attach' && wantOrNone && !have.published) {
+    emit({ node: name, netns, kind: 'publish', action: 'create', source: want.source!, reason: `ip netns does not see it yet` });
+  }
+  const emitted: Change[] = [];
+  diffContents({ ...ctx, emit: (c) => (emitted.push(c as Change), emit(c)) }, want, view);
+  restoreFlushedRoutes(ctx, have, view, emitted);
+  if (kind === 'attach' && !wantOrNone && have.published) {
+    emit({ node: name, netns, kind: 'publish', action: 'delete', source: have.source ?? '', reason: 'node is not in the file; its namespace stays' });
+  }
+}
+
+/**
+ * The kernel flushes every IPv4 route through an interface when its last IPv4 address goes. When
+ * the lab takes its address off an interface that is not its own and that was the last one, the
+ * machine's routes through it are put back as they were (same protocol), after the delete.
+ */
+function restoreFlushedRoutes(ctx: Context, have: NodeState, view: NodeState, emitted: readonly Change[]): void {
+  const deleted = new Map<string, Set<string>>();
+  for (const c of emitted) {
+    if (c.kind === 'address' && c.action === 'delete' && !c.cidr.includes(':')) deleted.set(c.dev, (deleted.get(c.dev) ?? new Set()).add(c.cidr));
+  }
+  for (const [dev, gone] of deleted) {
+    const left = (have.links.get(dev)?.addresses ?? []).filter((a) => !a.includes(':') && !gone.has(a));
+    if (left.length > 0) continue;
+    for (const [key, route] of have.routes) {
+      if (route.family !== 4 || route.dev !== dev || view.routes.has(key)) continue;
+      ctx.emit({ node: have.node, netns: have.netns, kind: 'route', action: 'create', id: `route/${have.node}/${key}/restore`, route, reason: `not the lab's: the kernel drops it with ${dev}'s last address, so it is put back` });
+    }
+  }
+}
+
+export function diff(desired: LabState, actual: LabState, options: DiffOptions = {}): Plan {
+  const changes: Change[] = [];
+  const ctx: Context = {
+    desired,
+    actual,
+    options,
+    emit: (change) => changes.push({ ...change, id: change.id ?? changeId(change) } as Change),
+    conflicts: [],
+    doneVeths: new Set(),
+    deletedEnds: new Set(),
+  };
   const nodeNames = [...new Set([...desired.nodes.keys(), ...actual.nodes.keys()])].sort();
   for (const name of nodeNames) {
     const want = desired.nodes.get(name);
     const have = actual.nodes.get(name);
-    const conflict = have && ownershipConflict(desired.lab, have, recorded);
-    if (conflict) {
-      conflicts.push(conflict);
-      continue;
-    }
-    if (!want) {
-      if (have?.exists) {
-        emit({ node: name, netns: have.netns, kind: 'netns', action: 'delete', reason: 'node is not in the file' });
-        if (have.resolvConf !== undefined) diffDns(undefined, have, emit);
-      }
-      continue;
-    }
-    const current = have?.exists ? have : emptyNode(want.node, want.netns, false);
-    if (!current.exists) {
-      emit({ node: name, netns: want.netns, kind: 'netns', action: 'create', reason: 'namespace missing' });
-    }
-    if (!current.exists || !current.loUp || current.owner !== desired.lab) {
-      const action = current.exists ? 'update' : 'create';
-      emit({ node: name, netns: want.netns, kind: 'loopback', action, lab: desired.lab, reason: current.exists ? 'lo down or unmarked' : 'lo up, ownership mark' });
-    }
-    const disturbance = diffLinks(desired, actual, want, current, emit, doneVeths);
-    diffExtraLinks(want, current, actual, emit, deletedEnds);
-    const gone = new Set([...current.links.keys()].filter((l) => !want.links.has(l) || disturbance.recreated.has(l)));
-    diffRoutes(want, current, emit, gone, { ...disturbance, recreated: gone });
-    diffSysctls(want, current, emit);
-    diffNft(desired.lab, want, current, options.nftFingerprints?.get(name) ?? {}, emit);
-    diffDns(want, current, emit);
+    if (ownsWholeNamespace((want ?? have)!.kind)) diffOwnedNode(ctx, name, want, have);
+    else diffPartialNode(ctx, name, want, have);
   }
-  return { lab: desired.lab, changes: changes.sort(compareChanges), conflicts };
+  return { lab: desired.lab, changes: changes.sort(compareChanges), conflicts: ctx.conflicts };
 }

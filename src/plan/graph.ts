@@ -29,7 +29,8 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
   const byNode = new Map<string, Change[]>();
   for (const c of changes) {
     byNode.set(c.node, [...(byNode.get(c.node) ?? []), c]);
-    if (c.kind === 'netns' && c.action === 'create') netnsCreate.set(c.node, c.id);
+    // A namespace made, or published (attach), comes before everything done inside it.
+    if ((c.kind === 'netns' || c.kind === 'publish') && c.action === 'create') netnsCreate.set(c.node, c.id);
     if (c.kind === 'bridge') makes.set(endpointKey(c.node, c.name), c.id);
     if (c.kind === 'veth') {
       makes.set(endpointKey(c.node, c.name), c.id);
@@ -42,7 +43,7 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
   const deps = new Map<string, string[]>();
   for (const c of changes) {
     const d: Array<string | undefined> = [];
-    if (c.kind !== 'netns') d.push(netnsCreate.get(c.node));
+    if (c.kind !== 'netns' && c.kind !== 'publish') d.push(netnsCreate.get(c.node));
     switch (c.kind) {
       case 'veth':
         d.push(netnsCreate.get(c.peer.node), linkDeletes.get(endpointKey(c.node, c.name)), linkDeletes.get(endpointKey(c.peer.node, c.peer.name)));
@@ -62,6 +63,10 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
         if (c.action !== 'delete') {
           d.push(...sameNode(c, (o) => ['veth', 'bridge', 'settings', 'address'].includes(o.kind) || (o.kind === 'route' && o.action === 'delete')));
         }
+        break;
+      case 'publish':
+        // Unpublished last: until then /run/netns/<name> is how the lab's commands reach inside.
+        if (c.action === 'delete') d.push(...sameNode(c, () => true));
         break;
       case 'netns':
         // A veth end in a kept namespace whose peer is in this one is deleted first, and at once;

@@ -13,6 +13,8 @@ export function summarize(change: Change): string {
   switch (change.kind) {
     case 'netns':
       return `netns ${change.netns}`;
+    case 'publish':
+      return `publish ${change.source} as /run/netns/${change.netns}`;
     case 'loopback':
       return `lo on ${change.node}: up, marked netlab:${change.lab}`;
     case 'veth':
@@ -84,6 +86,8 @@ function describeCommand(cmd: Command): string {
       return cmd.op === 'write' ? `write ${cmd.path}` : `remove ${cmd.path}`;
     case 'nft':
       return `nft -f - <<'EOF'\n${cmd.script}EOF`;
+    case 'mount':
+      return cmd.op === 'publish' ? `mount --bind ${cmd.source} /run/netns/${cmd.netns}` : `umount /run/netns/${cmd.netns}`;
   }
 }
 

@@ -2,10 +2,23 @@
 // The record is written before the kernel changes it describes, so it is never behind them.
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { NodeKind } from '../model/types.js';
 
 export interface RecordedNode {
-  netns: string;
-  kind: 'netns';
+  /** null: the root namespace. */
+  netns: string | null;
+  kind: NodeKind;
+  /** kind attach: the namespace file published at /run/netns/<netns>. */
+  source?: string;
+  /**
+   * In a namespace the lab does not own (host, attach), what it made there, listed before it is
+   * made: links, addresses on interfaces that are not its own (dev → CIDRs), routes (route keys),
+   * and each sysctl's value from before the lab changed it, to put back on destroy.
+   */
+  links?: string[];
+  addresses?: Record<string, string[]>;
+  routes?: string[];
+  sysctls?: Record<string, string>;
   /**
    * Set while an apply that creates this namespace runs. A namespace the lab made carries its
    * mark (lo's alias) a moment after it is made; until then only this says it is the lab's.
@@ -57,11 +70,6 @@ export async function listRecords(stateDir: string): Promise<LabRecord[]> {
   const names = await readdir(stateDir).catch(() => [] as string[]);
   const records = await Promise.all(names.sort().map((name) => readRecord(stateDir, name).catch(() => undefined)));
   return records.filter((r): r is LabRecord => r !== undefined);
-}
-
-/** Nodes whose namespace may exist without its mark yet: a run that made them stopped early. */
-export function creatingNodes(record: LabRecord | undefined): Set<string> {
-  return new Set(Object.entries(record?.nodes ?? {}).filter(([, n]) => n.creating).map(([name]) => name));
 }
 
 /** The union of two records' nodes: what must be findable while a change is under way. */

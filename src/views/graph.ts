@@ -1,7 +1,7 @@
 // The lab as a picture: Mermaid (renders in a README on the usual git hosts) or Graphviz DOT.
 // Pure: rendered from the validated file through the same resolution the engine uses, so port
 // names are the ones apply makes. Output is stable: nodes, bridges and links are sorted.
-import type { LabSpec } from '../config/spec.js';
+import type { LabSpec, NatRuleSpec, NodeSpec } from '../config/spec.js';
 import { resolveLab, resolveLinks } from '../model/resolve.js';
 import { routeKey, sortedKeys, type LinkState, type NodeState, type RouteState } from '../model/types.js';
 
@@ -51,6 +51,30 @@ function addressLines(link: LinkState): string[] {
   return link.addresses.map((cidr) => `${link.name}: ${cidr}`);
 }
 
+function natLine(rule: NatRuleSpec): string {
+  const parts = [`nat: ${rule.type}`];
+  if (rule.source) parts.push(`from ${rule.source}`);
+  if (rule.destination) parts.push(`to ${rule.destination}`);
+  if (rule.in) parts.push(`in ${rule.in}`);
+  if (rule.out) parts.push(`out ${rule.out}`);
+  if (rule.proto) parts.push(rule.port ? `${rule.proto}/${rule.port}` : rule.proto);
+  if (rule.to) parts.push(`→ ${rule.to}`);
+  return parts.join(' ');
+}
+
+/** What a node does besides its interfaces: sysctls, NAT rules, firewall chains, one line each. */
+function policyLines(spec: NodeSpec): string[] {
+  const lines = Object.entries(spec.sysctls ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => `sysctl ${key} = ${typeof value === 'boolean' ? (value ? 1 : 0) : value}`);
+  lines.push(...(spec.nat ?? []).map(natLine));
+  for (const chain of ['input', 'forward', 'output'] as const) {
+    const c = spec.firewall?.[chain];
+    if (c) lines.push(`firewall ${chain}: policy ${c.policy ?? 'accept'}, ${c.rules?.length ?? 0} rule(s)`);
+  }
+  return lines;
+}
+
 function stackLines(state: NodeState): string[] {
   const lines: string[] = [];
   for (const name of sortedKeys(state.links)) {
@@ -83,8 +107,9 @@ export function topologyGraph(spec: LabSpec): TopologyGraph {
         bridgeId.set(`${node}:${name}`, box.id);
         return box;
       });
-    const title = state.netns === node ? node : `${node} (namespace ${state.netns})`;
-    return { id: `${id}g`, node, title, stack: { id, lines: [node, ...stackLines(state)] }, bridges };
+    const title = state.netns === null ? `${node} (root namespace)` : state.netns === node ? node : `${node} (namespace ${state.netns})`;
+    const lines = [node, ...stackLines(state), ...policyLines(spec.nodes[node]!)];
+    return { id: `${id}g`, node, title, stack: { id, lines }, bridges };
   });
 
   const boxOf = (node: string, name: string): string => {

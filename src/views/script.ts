@@ -7,6 +7,7 @@
 import { dirname } from 'node:path';
 import type { LabSpec } from '../config/spec.js';
 import { commandsOf, type Command, type Scope } from '../kernel/commands.js';
+import { netnsPath, RUN_NETNS } from '../kernel/paths.js';
 import { resolveLab } from '../model/resolve.js';
 import type { LabState } from '../model/types.js';
 import { KIND_ORDER, type Change, type ChangeKind } from '../plan/change.js';
@@ -56,6 +57,13 @@ export function commandLines(cmd: Command, netns: string | null): string[] {
       while (body.split('\n').includes(end)) end += '_END';
       return [`${exec}nft -f - <<'${end}'\n${body}${end}`];
     }
+    case 'mount': {
+      // A namespace the lab did not make (kind attach), published where `ip netns` looks.
+      const target = shellWord(netnsPath(cmd.netns));
+      return cmd.op === 'publish'
+        ? [`mkdir -p ${RUN_NETNS}`, `touch ${target}`, `mount --bind ${shellWord(cmd.source)} ${target}`]
+        : [`umount ${target}`, `rm -f ${target}`];
+    }
     default:
       return assertNever(cmd);
   }
@@ -77,6 +85,7 @@ const KIND_WORDS: Record<ChangeKind, string> = {
   sysctl: 'sysctls',
   dns: 'resolv.conf',
   nftables: 'nftables table (NAT, firewall)',
+  publish: 'namespaces published under /run/netns',
 } as Record<ChangeKind, string>;
 
 function joinWords(words: string[]): string {

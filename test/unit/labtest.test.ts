@@ -278,19 +278,17 @@ describe('whether the lab is applied', () => {
 describe('probe argv: no shell, only validated values', () => {
   const { tests } = load(LAB);
 
-  it('ping: one echo, a deadline, the family', () => {
-    expect(pingArgv({ kind: 'ping', address: '2001:db8::10', family: 6 }, 3)).toEqual(['ping', '-n', '-6', '-c', '1', '-w', '3', '2001:db8::10']);
+  it('ping: one echo, a deadline, the family, under a parent-death signal', () => {
+    expect(pingArgv({ kind: 'ping', address: '2001:db8::10', family: 6 }, 3)).toEqual(['setpriv', '--pdeathsig', 'KILL', 'ping', '-n', '-6', '-c', '1', '-w', '3', '2001:db8::10']);
   });
 
-  it('listener: socat under a parent-death signal, bound to the family, answering a fixed token', () => {
+  it('listener: a socat echo (no program, no shell) under a parent-death signal, bound to the family', () => {
     const check = tests[5]!.check;
     if (check.kind !== 'connect') throw new Error('connect expected');
-    expect(listenerArgv(check, check.serve!, 'netlab-test-ab12', 2)).toEqual([
-      'setpriv', '--pdeathsig', 'KILL', 'socat', '-d', '-d', '-U', '-T', '2', 'UDP6-RECVFROM:53,reuseaddr,fork', 'EXEC:echo netlab-test-ab12',
-    ]);
+    expect(listenerArgv(check, check.serve!, 2)).toEqual(['setpriv', '--pdeathsig', 'KILL', 'socat', '-d', '-d', '-T', '2', 'UDP6-RECVFROM:53,fork', 'PIPE']);
     const tcp = tests[4]!.check;
     if (tcp.kind !== 'connect') throw new Error('connect expected');
-    expect(listenerArgv(tcp, tcp.serve!, 't', 2)[9]).toBe('TCP4-LISTEN:8080,reuseaddr,fork');
+    expect(listenerArgv(tcp, tcp.serve!, 2)[8]).toBe('TCP4-LISTEN:8080,reuseaddr,fork');
   });
 
   it('client: reads exactly the reply, brackets IPv6', () => {
@@ -298,9 +296,9 @@ describe('probe argv: no shell, only validated values', () => {
     const tcp = tests[4]!.check;
     const bare = tests[6]!.check;
     if (udp.kind !== 'connect' || tcp.kind !== 'connect' || bare.kind !== 'connect') throw new Error('connect expected');
-    expect(clientArgv(udp, 'netlab-test-ab12\n', 1)).toEqual(['socat', '-T', '1', '-t', '1', '-', 'UDP6:[2001:db8::10]:53,readbytes=17']);
-    expect(clientArgv(tcp, 'netlab-test-ab12\n', 2)).toEqual(['socat', '-T', '2', '-t', '2', '-', 'TCP4:198.51.100.10:8080,connect-timeout=2,readbytes=17']);
-    expect(clientArgv(bare, undefined, 2)).toEqual(['socat', '-T', '2', '-t', '0.5', '-', 'TCP4:198.51.100.20:22,connect-timeout=2']);
+    expect(clientArgv(udp, 'netlab-test-ab12\n', 1)).toEqual(['setpriv', '--pdeathsig', 'KILL', 'socat', '-T', '1', '-t', '1', '-', 'UDP6:[2001:db8::10]:53,readbytes=17']);
+    expect(clientArgv(tcp, 'netlab-test-ab12\n', 2)).toEqual(['setpriv', '--pdeathsig', 'KILL', 'socat', '-T', '2', '-t', '2', '-', 'TCP4:198.51.100.10:8080,connect-timeout=2,readbytes=17']);
+    expect(clientArgv(bare, undefined, 2)).toEqual(['setpriv', '--pdeathsig', 'KILL', 'socat', '-T', '2', '-t', '0.5', '-', 'TCP4:198.51.100.20:22,connect-timeout=2']);
   });
 });
 
@@ -340,12 +338,15 @@ function fakeStarter(behaviour: (argv: readonly string[]) => 'listen' | 'die' | 
   return { starter, started };
 }
 
-function fakeRunner(answer: (argv: readonly string[]) => RunResult | Promise<RunResult>): Runner & { calls: string[][] } {
+function fakeRunner(answer: (argv: readonly string[]) => RunResult | Promise<RunResult>): Runner & { calls: string[][]; inputs: Array<string | undefined> } {
   const calls: string[][] = [];
+  const inputs: Array<string | undefined> = [];
   return {
     calls,
-    async run(argv) {
+    inputs,
+    async run(argv, input) {
       calls.push([...argv]);
+      inputs.push(input);
       return answer(argv);
     },
   };
@@ -389,14 +390,27 @@ describe('running the tests', () => {
     expect(started[0]!.killed).toBe(true);
   });
 
-  it('sends UDP again until the deadline: a datagram lost while a carrier comes up is not a failure', async () => {
+  it('tries a silent connect again until the deadline: packets lost while a carrier comes up are not a failure', async () => {
+    for (const test of [{ ...tests[5]!, expect: 'success' as const }, tests[4]!]) {
+      const { starter } = fakeStarter(() => 'listen');
+      let tries = 0;
+      const timedOut = exit(1, '', 'x socat[1] E connecting to AF=2 198.51.100.10:8080: Connection timed out\n');
+      const runner = fakeRunner(() => (++tries < 2 ? (test.check.kind === 'connect' && test.check.proto === 'udp' ? ok('') : timedOut) : ok(`${token}\n`)));
+      const { results } = await runTests([test], { runner, starter, concurrency: 1, timeoutSeconds: 2, token });
+      expect(tries).toBe(2);
+      expect(results[0]!.outcome.got).toBe('success');
+      // The client sends the token, the listener echoes it.
+      expect(runner.calls[1]!.at(-1)).toMatch(/,readbytes=17$/);
+      expect(runner.inputs).toEqual([`${token}\n`, `${token}\n`]);
+    }
+  });
+
+  it('takes refused as an answer: no second try', async () => {
     const { starter } = fakeStarter(() => 'listen');
-    let tries = 0;
-    const runner = fakeRunner(() => (++tries < 2 ? ok('') : ok(`${token}\n`)));
-    const udpOk = { ...tests[5]!, expect: 'success' as const };
-    const { results } = await runTests([udpOk], { runner, starter, concurrency: 1, timeoutSeconds: 2, token });
-    expect(tries).toBe(2);
-    expect(results[0]!.outcome.got).toBe('success');
+    const runner = fakeRunner(() => exit(1, '', 'x socat[1] E connect(5, AF=2 198.51.100.10:8080, 16): Connection refused\n'));
+    const { results } = await runTests([tests[4]!], { runner, starter, concurrency: 1, timeoutSeconds: 2, token });
+    expect(runner.calls).toHaveLength(1);
+    expect(results[0]!.outcome).toEqual({ got: 'fail', why: 'connection refused' });
   });
 
   it('stops every listener when the run is aborted, and an aborted probe counts as interrupted', async () => {

@@ -254,9 +254,15 @@ describe('semantic checks: names and links', () => {
   });
 
   it('checks interface keys of host nodes, which need no link', () => {
-    expectDiagnostics(lab('name: x', 'nodes:', '  root:', '    kind: host', '    interfaces:', '      eno1: {}', '      "eno 2": {}'), [
-      ['4:11', 'kind: host (node root) is not supported by this version of netlab yet — remove it for now'],
+    expectDiagnostics(lab('name: x', 'nodes:', '  root:', '    kind: host', '    interfaces:', '      eno1: {mtu: 9000}', '      "eno 2": {}'), [
+      ['6:14', 'mtu of eno1: node root is kind host and no link creates eno1, so it is not the lab\'s to change', 'keep only addresses'],
       ['7:7', 'interface name "eno 2" (node root) is not allowed'],
+    ]);
+  });
+
+  it('refuses dns on the host node, whose resolv.conf is the machine\'s', () => {
+    expectDiagnostics(lab('name: x', 'nodes:', '  root:', '    kind: host', '    dns: {nameservers: [192.0.2.53]}'), [
+      ['5:5', 'dns on node root: a kind: host node is the machine itself', 'remove dns here'],
     ]);
   });
 
@@ -316,10 +322,7 @@ describe('semantic checks: kinds and unsupported features', () => {
   it('checks pid/path against kind, and one host node', () => {
     expectDiagnostics(lab('name: x', 'nodes:', '  a: {pid: 5}', '  b: {kind: attach}', '  h1: {kind: host}', '  h2: {kind: host}'), [
       ['3:7', 'pid is only for kind: attach (node a is kind netns)'],
-      ['4:13', 'kind: attach (node b) is not supported'],
       ['4:13', 'node b is kind: attach but names no namespace', 'add pid: PID or path'],
-      ['5:14', 'kind: host (node h1) is not supported'],
-      ['6:14', 'kind: host (node h2) is not supported'],
       ['6:14', 'node h2 is a second kind: host node (the first is h1, line 5)'],
     ]);
   });

@@ -1,0 +1,63 @@
+// In a namespace the lab did not create (kind host or attach) it owns only what it made there.
+// This module cuts the actual state of such a namespace down to the lab's own objects, so that
+// diff can treat it like any other, and names what stands in the lab's way. Pure.
+import { routeKey, type LinkState, type NodeState, type RouteState } from '../model/types.js';
+import { ROUTE_PROTOCOL } from '../model/names.js';
+
+/** What the lab's record says it made in one such namespace. */
+export interface PartialOwnership {
+  links: ReadonlySet<string>;
+  /** dev → CIDRs the lab added to an interface that is not its own. */
+  addresses: ReadonlyMap<string, ReadonlySet<string>>;
+  routes: ReadonlySet<string>;
+}
+
+export interface LabView {
+  view: NodeState;
+  conflicts: string[];
+}
+
+function isLabLink(lab: string, link: LinkState, owned: PartialOwnership): boolean {
+  return link.owner === lab || owned.links.has(link.name);
+}
+
+function isLabRoute(route: RouteState, owned: PartialOwnership): boolean {
+  return route.protocol === ROUTE_PROTOCOL && owned.routes.has(routeKey(route));
+}
+
+export function labView(lab: string, want: NodeState, have: NodeState, owned: PartialOwnership): LabView {
+  const conflicts: string[] = [];
+  const links = new Map<string, LinkState>();
+  for (const [name, link] of have.links) {
+    const wanted = want.links.get(name);
+    if (isLabLink(lab, link, owned)) {
+      links.set(name, link);
+      continue;
+    }
+    const ours = owned.addresses.get(name) ?? new Set<string>();
+    if (wanted && wanted.type !== 'existing') {
+      conflicts.push(`${link.type} ${name} already exists in node ${have.node} and is not the lab's — rename it in the file, or remove it`);
+      continue;
+    }
+    if (!wanted && ours.size === 0) continue;
+    for (const cidr of wanted?.addresses ?? []) {
+      if (link.addresses.includes(cidr) && !ours.has(cidr)) {
+        conflicts.push(`address ${cidr} on ${have.node}:${name} already exists and is not the lab's — remove it from the file or from ${name}`);
+      }
+    }
+    links.set(name, { ...link, type: 'existing', addresses: link.addresses.filter((a) => ours.has(a)) });
+  }
+  for (const [name, link] of want.links) {
+    if (link.type === 'existing' && !have.links.has(name)) {
+      conflicts.push(`interface ${name} does not exist in node ${have.node} — create it with a link, or correct the name`);
+    }
+  }
+  const routes = new Map<string, RouteState>();
+  for (const [key, route] of have.routes) {
+    if (isLabRoute(route, owned)) routes.set(key, route);
+    else if (want.routes.has(key)) {
+      conflicts.push(`route ${route.to} (metric ${route.metric}) already exists in node ${have.node} and is not the lab's — remove it, or change the file's metric`);
+    }
+  }
+  return { view: { ...have, links, routes }, conflicts };
+}
