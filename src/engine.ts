@@ -132,6 +132,15 @@ async function scanForLab(lab: string, deps: EngineDeps): Promise<LabRecord['nod
   return nodes;
 }
 
+/** The live state of an applied lab, from its record alone. */
+export async function readAppliedLab(lab: string, deps: EngineDeps): Promise<LabState | undefined> {
+  const record = await readRecord(deps.stateDir, lab);
+  if (!record) return undefined;
+  const targets = targetsOf({ lab, nodes: new Map() }, record);
+  await requireTools(toolsFor(targets));
+  return readLab(lab, targets, deps);
+}
+
 export interface DestroyResult {
   plan: Plan;
   execution?: ExecuteResult;

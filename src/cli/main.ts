@@ -6,11 +6,13 @@ import { ConfigError, ConflictError, DriverError, UserError, VerificationError }
 import { CycleError } from '../plan/graph.js';
 import { applyCommand } from './commands/apply.js';
 import { destroyCommand } from './commands/destroy.js';
+import { execCommand } from './commands/exec.js';
 import { exportCommand } from './commands/export.js';
 import { graphCommand } from './commands/graph.js';
 import { lsCommand } from './commands/ls.js';
 import { planCommand } from './commands/plan.js';
 import { scriptCommand } from './commands/script.js';
+import { statusCommand } from './commands/status.js';
 import { testCommand } from './commands/test.js';
 import { validateCommand } from './commands/validate.js';
 import { processOutput, type Output } from './output.js';
@@ -73,6 +75,18 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .option('--json', 'the results as JSON')
     .option('--timeout <seconds>', 'per test: ping deadline, connect and reply timeout', '2')
     .action((file: string, opts) => run(() => testCommand(file, opts, out))());
+  common(program.command('status'))
+    .argument('[name]', 'an applied lab (default: all)')
+    .description('per lab: nodes, interfaces with addresses, state and peer, routes, and what differs from its file')
+    .option('--json', 'as JSON')
+    .action((name: string | undefined, opts) => run(() => statusCommand(name, opts, out))());
+  program
+    .command('exec')
+    .argument('<node>', 'a node of an applied lab')
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .option('--lab <name>', 'the lab, when several have this node')
+    .description("run a command in a node's namespace, with its resolv.conf in place")
+    .action((node: string, argv: string[], opts) => run(() => execCommand(node, argv, opts))());
   program.command('ls').description('the labs applied on this machine').option('--json', 'as JSON').action((opts) => run(() => lsCommand(opts, out))());
   program
     .command('graph')

@@ -1,0 +1,39 @@
+// netlab status [NAME]: per applied lab, its nodes, interfaces, peers and routes, and what differs
+// from the file it was applied from (when that file is still there and valid).
+import { loadLab } from '../../config/load.js';
+import { planLab, readAppliedLab, type EngineDeps } from '../../engine.js';
+import { UserError } from '../../errors.js';
+import { labStatus, renderStatus } from '../../lab/status.js';
+import { planToJson, renderPlan } from '../../plan/render.js';
+import { listRecords, type LabRecord } from '../../state/record.js';
+import { engineDeps, requireRoot, type CommonOptions } from '../context.js';
+import type { Output } from '../output.js';
+
+async function drift(record: LabRecord, deps: EngineDeps): Promise<{ text: string; json: unknown }> {
+  if (!record.file) return { text: '  (no file recorded: differences unknown)\n', json: null };
+  const loaded = await loadLab(record.file);
+  if (!loaded.spec || loaded.spec.name !== record.lab) {
+    return { text: `  (${record.file} is gone, invalid or another lab now: differences unknown)\n`, json: null };
+  }
+  const { plan } = await planLab(loaded.spec, deps);
+  const text = plan.changes.length || plan.conflicts.length ? renderPlan(plan).replace(/^/gm, '  ') : `  matches ${record.file}\n`;
+  return { text, json: planToJson(plan) };
+}
+
+export async function statusCommand(name: string | undefined, options: CommonOptions & { json?: boolean }, out: Output): Promise<number> {
+  requireRoot();
+  const deps = engineDeps(options, out);
+  const records = (await listRecords(deps.stateDir)).filter((r) => name === undefined || r.lab === name);
+  if (name && records.length === 0) throw new UserError(`no applied lab ${name} — see netlab ls`);
+  const labs = [];
+  for (const record of records) {
+    const state = await readAppliedLab(record.lab, deps);
+    const nodes = state ? labStatus(state) : [];
+    const difference = await drift(record, deps);
+    if (options.json) labs.push({ lab: record.lab, file: record.file, nodes, plan: difference.json });
+    else out.out(`${renderStatus(record.lab, nodes)}${difference.text}`);
+  }
+  if (options.json) out.out(JSON.stringify(labs, null, 2));
+  else if (records.length === 0) out.out('No labs applied on this machine.');
+  return 0;
+}

@@ -1,0 +1,76 @@
+// What `netlab status` shows of an applied lab: its nodes, their interfaces with addresses, state
+// and peer, their routes. Pure: fed the state the engine reads.
+import { formatEndpoint } from '../model/names.js';
+import type { LabState, LinkState, NodeState } from '../model/types.js';
+import { isVethPairedWith } from '../kernel/parse.js';
+
+export interface InterfaceStatus {
+  name: string;
+  type: string;
+  up: boolean;
+  addresses: string[];
+  master?: string;
+  /** "node:ifname" of the other end of a veth, when it is in the lab; otherwise what the kernel says. */
+  peer?: string;
+}
+
+export interface NodeStatus {
+  node: string;
+  kind: string;
+  netns: string | null;
+  exists: boolean;
+  interfaces: InterfaceStatus[];
+  routes: string[];
+}
+
+/** The other end of a veth: the one lab link that points back at it (`@ifN` and link-netnsid). */
+function peerOf(state: LabState, node: NodeState, name: string, link: LinkState): string | undefined {
+  const kp = link.kernelPeer;
+  if (!kp) return undefined;
+  if (kp.peerName) return formatEndpoint({ node: node.node, ifname: kp.peerName });
+  const matches: string[] = [];
+  for (const other of state.nodes.values()) {
+    if (other.node === node.node) continue;
+    for (const otherName of other.links.keys()) {
+      if (isVethPairedWith(state.nodes, node.node, name, { node: other.node, name: otherName })) matches.push(formatEndpoint({ node: other.node, ifname: otherName }));
+    }
+  }
+  if (matches.length === 1) return matches[0];
+  return `ifindex ${kp.peerIfindex ?? '?'} in netnsid ${kp.peerNetnsId ?? '?'}`;
+}
+
+export function labStatus(state: LabState): NodeStatus[] {
+  return [...state.nodes.values()]
+    .sort((a, b) => a.node.localeCompare(b.node))
+    .map((node) => ({
+      node: node.node,
+      kind: node.kind,
+      netns: node.netns,
+      exists: node.exists,
+      interfaces: [...node.links.values()]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((link) => ({
+          name: link.name,
+          type: link.type,
+          up: link.up,
+          addresses: link.addresses,
+          ...(link.master ? { master: link.master } : {}),
+          ...(link.type === 'veth' ? { peer: peerOf(state, node, link.name, link) } : {}),
+        })),
+      routes: [...node.routes.values()].map((r) => `${r.to}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.metric ? ` metric ${r.metric}` : ''}`),
+    }));
+}
+
+export function renderStatus(lab: string, nodes: NodeStatus[]): string {
+  const lines = [`lab ${lab}`];
+  for (const n of nodes) {
+    const where = n.netns === null ? 'root namespace' : `netns ${n.netns}`;
+    lines.push(`  ${n.node} (${n.kind}, ${where})${n.exists ? '' : ': MISSING'}`);
+    for (const i of n.interfaces) {
+      const extra = [i.master ? `master ${i.master}` : '', i.peer ? `peer ${i.peer}` : ''].filter(Boolean).join(', ');
+      lines.push(`    ${i.name.padEnd(15)} ${i.type.padEnd(8)} ${(i.up ? 'up' : 'down').padEnd(4)} ${i.addresses.join(' ') || '-'}${extra ? `  (${extra})` : ''}`);
+    }
+    for (const r of n.routes) lines.push(`    route ${r}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,144 @@
+// Namespaces the lab did not create: the machine's root namespace (kind host) and a process's own
+// namespace (kind attach). The lab changes only what it makes there, and destroy takes only that.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox, TOPOLOGIES } from '../helpers/sandbox.js';
+
+let sb: Sandbox;
+const scratch = mkdtempSync(join(tmpdir(), 'netlab-existing-'));
+beforeAll(async () => {
+  sb = await Sandbox.create();
+});
+afterAll(async () => {
+  await sb?.dispose();
+});
+afterEach(async () => {
+  await sb.reset();
+  await sb.run(['sh', '-c', 'pkill -f "^sleep 4242" ; ip link del pre0 ; nft delete table inet machine ; sysctl -qw net.ipv4.ip_forward=0 ; true']);
+});
+
+/** A "container": a process in a network namespace of its own, started outside netlab. */
+async function startContainer(): Promise<number> {
+  await sb.ok(['sh', '-c', 'unshare --net sleep 4242 >/dev/null 2>&1 &']);
+  const pid = (await sb.ok(['sh', '-c', 'for i in $(seq 50); do p=$(pgrep -n -f "^sleep 4242"); [ -n "$p" ] && echo $p && exit 0; sleep 0.1; done; exit 1'])).trim();
+  return Number(pid);
+}
+
+describe('kind: attach', () => {
+  it('publishes a process namespace for ip netns, joins it to a bridge, and destroy leaves the process with only lo', async () => {
+    const pid = await startContainer();
+    const file = join(scratch, 'container.yaml');
+    writeFileSync(file, readFileSync(join(TOPOLOGIES, 'docker-container.yaml'), 'utf8').replace('pid: 4242', `pid: ${pid}`));
+    expect((await sb.ok(['ip', 'netns', 'list'])).trim()).toBe('');
+
+    await sb.netlabOk('apply', file);
+    expect(await sb.ok(['ip', 'netns', 'list'])).toMatch(/^app\b/m);
+    expect(await sb.ping('app', '172.17.0.1')).toBe(true);
+    // The same namespace as the process's: its inode is the one /proc/PID/ns/net names.
+    expect((await sb.ok(['stat', '-L', '-c', '%i', '/run/netns/app'])).trim()).toBe((await sb.ok(['stat', '-L', '-c', '%i', `/proc/${pid}/ns/net`])).trim());
+    // exec runs inside, with the node's resolv.conf in place.
+    const inside = await sb.netlab('exec', 'app', '--', 'sh', '-c', 'cat /etc/resolv.conf; ip -br addr show eth0; exit 7');
+    expect(inside.exitCode).toBe(7);
+    expect(inside.stdout).toMatch(/nameserver 172\.17\.0\.1/);
+    expect(inside.stdout).toMatch(/172\.17\.0\.2\/16/);
+    const status = await sb.netlab('status', 'docker-container');
+    expect(status.stdout).toMatch(/app \(attach, netns app\)/);
+    expect(status.stdout).toMatch(/eth0 +veth +up +172\.17\.0\.2\/16 +\(peer host:app-eth0\)/);
+    expect(status.stdout).toMatch(/matches/);
+    expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+
+    await sb.netlabOk('destroy', 'docker-container');
+    expect((await sb.run(['kill', '-0', String(pid)])).exitCode).toBe(0);
+    const links = JSON.parse(await sb.ok(['nsenter', '--target', String(pid), '--net', 'ip', '-j', 'link', 'show'])) as Array<{ ifname: string }>;
+    expect(links.map((l) => l.ifname)).toEqual(['lo']);
+    expect(await sb.leftovers()).toEqual([]);
+  });
+
+  it('refuses a pid that does not exist, a file that is not a namespace, and a namespace published under another name', async () => {
+    const lab = (source: string) => {
+      const file = join(scratch, 'bad-attach.yaml');
+      writeFileSync(file, `name: bad-attach\nnodes:\n  app:\n    kind: attach\n    ${source}\n`);
+      return file;
+    };
+    const noPid = await sb.netlab('apply', lab('pid: 999999'));
+    expect(noPid.exitCode).toBe(1);
+    expect(noPid.stderr).toMatch(/node app: no process 999999/);
+    const notNs = await sb.netlab('apply', lab('path: /etc/hostname'));
+    expect(notNs.stderr).toMatch(/\/etc\/hostname is not a network namespace/);
+    const pid = await startContainer();
+    await sb.ok(['ip', 'netns', 'attach', 'other', String(pid)]);
+    const twice = await sb.netlab('apply', lab(`pid: ${pid}`));
+    expect(twice.stderr).toMatch(/already published as \/run\/netns\/other/);
+    await sb.ok(['ip', 'netns', 'del', 'other']);
+    expect(await sb.leftovers()).toEqual([]);
+  });
+});
+
+describe('kind: host', () => {
+  const lab = `
+name: host-lab
+nodes:
+  root:
+    kind: host
+    sysctls: {net.ipv4.ip_forward: 1}
+    interfaces:
+      vroot: {addresses: [198.51.100.1/24]}
+    routes:
+      - {to: 10.30.0.0/16, via: 198.51.100.2}
+    nat:
+      - {type: masquerade, source: 198.51.100.0/24, out: pre0}
+  c1:
+    interfaces:
+      eth0: {addresses: [198.51.100.2/24]}
+    routes: [{to: default, via: 198.51.100.1}]
+links:
+  - [root:vroot, c1:eth0]
+`;
+
+  /** What the machine had before the lab: must read the same after apply and after destroy. */
+  async function machine(): Promise<string> {
+    const link = await sb.ok(['ip', '-j', 'link', 'show', 'dev', 'pre0']);
+    const route = await sb.ok(['ip', '-j', 'route', 'show', '203.0.113.0/24']);
+    const table = await sb.ok(['nft', '-j', 'list', 'table', 'inet', 'machine']);
+    const stable = (json: string) => JSON.stringify(JSON.parse(json), (k, v) => (k === 'handle' || k === 'operstate' || k === 'flags' ? undefined : v));
+    return [stable(link), stable(route), stable(table)].join('\n');
+  }
+
+  it("changes only what it makes in the root namespace, and puts the machine's sysctl back", async () => {
+    await sb.ok(['sh', '-c', 'ip link add pre0 type veth peer name pre1 && ip link set pre0 up && ip route add 203.0.113.0/24 dev pre0 && nft add table inet machine && nft add chain inet machine c']);
+    const before = await machine();
+    const file = join(scratch, 'host.yaml');
+    writeFileSync(file, lab);
+
+    await sb.netlabOk('apply', file);
+    expect(await sb.ping('c1', '198.51.100.1')).toBe(true);
+    expect(await machine()).toBe(before);
+    expect((await sb.ok(['sysctl', '-n', 'net.ipv4.ip_forward'])).trim()).toBe('1');
+    const [vroot] = JSON.parse(await sb.ok(['ip', '-j', 'link', 'show', 'dev', 'vroot'])) as Array<{ ifalias: string }>;
+    expect(vroot!.ifalias).toBe('netlab:host-lab');
+    expect(await sb.ok(['ip', 'route', 'show', '10.30.0.0/16'])).toMatch(/via 198\.51\.100\.2 dev vroot proto 77/);
+    expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+
+    await sb.netlabOk('destroy', 'host-lab');
+    expect(await machine()).toBe(before);
+    expect((await sb.ok(['sysctl', '-n', 'net.ipv4.ip_forward'])).trim()).toBe('0');
+    expect((await sb.ok(['nft', 'list', 'tables'])).trim()).toBe('table inet machine');
+    expect((await sb.run(['ip', 'link', 'show', 'vroot'])).exitCode).not.toBe(0);
+    expect((await sb.ok(['ip', 'route', 'show', '10.30.0.0/16'])).trim()).toBe('');
+  });
+
+  it('refuses, changing nothing, when a link it would make exists and is not its own', async () => {
+    await sb.ok(['ip', 'link', 'add', 'vroot', 'type', 'veth', 'peer', 'name', 'vroot-peer']);
+    const file = join(scratch, 'host-conflict.yaml');
+    writeFileSync(file, lab);
+    const applied = await sb.netlab('apply', file);
+    expect(applied.exitCode).toBe(1);
+    expect(applied.stderr).toMatch(/veth vroot already exists in node root and is not the lab's/);
+    expect((await sb.ok(['ls', '/run/netns'])).trim()).toBe('');
+    expect((await sb.ok(['sysctl', '-n', 'net.ipv4.ip_forward'])).trim()).toBe('0');
+    await sb.ok(['ip', 'link', 'del', 'vroot']);
+    expect(await sb.leftovers()).toEqual([]);
+  });
+});
