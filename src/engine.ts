@@ -20,7 +20,7 @@ import { schedule } from './plan/graph.js';
 import { renderPlan } from './plan/render.js';
 import { checkAttachments } from './kernel/attach.js';
 import { creatingNodes, nftFingerprints, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
-import { mergeNodes, readRecord, removeRecord, writeRecord, type LabRecord } from './state/record.js';
+import { mergeNodes, readRecord, recordDir, removeRecord, writeRecord, type LabRecord } from './state/record.js';
 
 export interface EngineDeps {
   runner: Runner;
@@ -63,7 +63,7 @@ async function planFor(desired: LabState, record: LabRecord | undefined, deps: E
   const known = record ? { ...record, nodes: mergeNodes(extra ?? {}, record.nodes) } : extra ? { lab: desired.lab, nodes: extra, updated: '' } : undefined;
   const targets = targetsOf(desired, known);
   await requireTools(toolsFor(targets));
-  const actual = await readLab(desired.lab, targets, deps);
+  const actual = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab) });
   const plan = diff(desired, actual, {
     recorded: creatingNodes(record),
     nftFingerprints: nftFingerprints(record),
@@ -103,7 +103,7 @@ export async function applyLab(spec: LabSpec, file: string, deps: EngineDeps): P
   const during = recordBeforeRun(record, desired, actual, plan.changes, file);
   await writeRecord(deps.stateDir, during);
   const steps = schedule(plan.changes);
-  const execution = await execute(steps, deps);
+  const execution = await execute(steps, { ...deps, recordDir: recordDir(deps.stateDir, spec.name) });
   if (execution.failed.length > 0) return { plan, execution, rounds: steps.rounds.length };
 
   const after = await verify(desired, during, deps);
@@ -138,7 +138,7 @@ export async function readAppliedLab(lab: string, deps: EngineDeps): Promise<Lab
   if (!record) return undefined;
   const targets = targetsOf({ lab, nodes: new Map() }, record);
   await requireTools(toolsFor(targets));
-  return readLab(lab, targets, deps);
+  return readLab(lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, lab) });
 }
 
 export interface DestroyResult {
@@ -156,7 +156,7 @@ export async function destroyLab(lab: string, spec: LabSpec | undefined, deps: E
     await removeRecord(deps.stateDir, lab);
     return { plan };
   }
-  const execution = await execute(schedule(plan.changes), deps);
+  const execution = await execute(schedule(plan.changes), { ...deps, recordDir: recordDir(deps.stateDir, lab) });
   if (execution.failed.length > 0) return { plan, execution };
   const { plan: left } = await planFor(empty, record, deps, extra);
   if (left.changes.length > 0) throw new VerificationError(`after destroy the lab still has:\n${renderPlan(left)}`);

@@ -73,7 +73,7 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .argument('<file>', 'lab file')
     .description("run the lab's tests (ping, connect) inside the applied lab; exit 1 when any fails")
     .option('--json', 'the results as JSON')
-    .option('--timeout <seconds>', 'per test: ping deadline, connect and reply timeout', '2')
+    .option('--timeout <seconds>', 'per test: ping deadline, connect and reply timeout (default 3)')
     .action((file: string, opts) => run(() => testCommand(file, opts, out))());
   common(program.command('status'))
     .argument('[name]', 'an applied lab (default: all)')

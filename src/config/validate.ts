@@ -35,24 +35,6 @@ export type Locate = (path: Path, part?: 'key' | 'value') => Position;
 export const SCHEMA_URL = new URL('../../schemas/topology.schema.json', import.meta.url);
 
 /**
- * Features the schema accepts (they are in FORMAT.md) but the engine does not apply yet. Each
- * is rejected with a clear error rather than silently ignored. Remove an entry when its support
- * lands.
- */
-export const UNSUPPORTED_FEATURES: readonly UnsupportedFeature[] = [
-  { key: 'run', what: 'run' },
-];
-
-export interface UnsupportedFeature {
-  /** A key of a node. */
-  key: keyof NodeSpec;
-  /** Only this value of the key is unsupported; absent: the key itself is. */
-  value?: unknown;
-  /** How the error names it. */
-  what: string;
-}
-
-/**
  * All diagnostics for `data` (the document converted to plain JS): schema errors, or, when the
  * shape is right, every semantic error. Unsorted; the caller sorts.
  */
@@ -94,22 +76,32 @@ function yamlText(value: unknown): string {
 
 /**
  * Edit distance where swapping two neighbours ("mut" → "mtu") is one typo, not two. Above `max`
- * it only says so (max + 1): words of very different lengths cost nothing to compare.
+ * it only says so (max + 1), and stops early: a lab of a thousand nodes with a typo in every
+ * link compares every typo with every node.
  */
 function editDistance(a: string, b: string, max = Infinity): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
+  // Three rows of the table: two back (for swaps), one back, this one.
+  let older = new Int32Array(b.length + 1);
+  let prev = new Int32Array(b.length + 1).map((_, j) => j);
+  let row = new Int32Array(b.length + 1);
+  let prevMin = 0;
   for (let i = 1; i <= a.length; i++) {
+    row[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
+      let best = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, older[j - 2]! + 1);
+      row[j] = best;
+      rowMin = Math.min(rowMin, best);
     }
+    // Every later cell builds on this row or the one before: neither can get below its minimum.
+    if (rowMin > max && prevMin > max) return max + 1;
+    prevMin = rowMin;
+    [older, prev, row] = [prev, row, older];
   }
-  return d[a.length]![b.length]!;
+  return prev[b.length]!;
 }
 
 function distance(word: string, candidate: string, max = Infinity): number {
@@ -557,7 +549,6 @@ interface Ctx {
 function semanticDiagnostics(spec: LabSpec, file: string, locate: Locate): Diagnostic[] {
   const problems: Problem[] = [];
   const ctx: Ctx = { spec, locate, problems, topology: { links: [], claims: new Map(), rejected: new Set() } };
-  checkUnsupported(ctx);
   checkNames(ctx);
   checkKinds(ctx);
   buildTopology(ctx);
@@ -590,25 +581,6 @@ function nodeList(spec: LabSpec): string {
 
 function kindOf(node: NodeSpec): NonNullable<NodeSpec['kind']> {
   return node.kind ?? 'netns';
-}
-
-// ── unsupported features
-
-function checkUnsupported(ctx: Ctx): void {
-  for (const [name, node] of nodeEntries(ctx.spec)) {
-    for (const feature of UNSUPPORTED_FEATURES) {
-      if (!Object.hasOwn(node, feature.key)) continue;
-      const byValue = Object.hasOwn(feature, 'value');
-      if (byValue && node[feature.key] !== feature.value) continue;
-      report(
-        ctx,
-        ['nodes', name, feature.key],
-        `${feature.what} (node ${name}) is not supported by this version of netlab yet`,
-        'remove it for now',
-        byValue ? 'value' : 'key',
-      );
-    }
-  }
 }
 
 // ── names of nodes and namespaces

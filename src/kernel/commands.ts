@@ -8,7 +8,7 @@ import { ETC_NETNS } from './paths.js';
 
 /** Where a change's commands run: which tool, and in which namespace (null: the root namespace). */
 export interface Scope {
-  tool: 'ip' | 'sysctl' | 'file' | 'nft' | 'mount';
+  tool: 'ip' | 'sysctl' | 'file' | 'nft' | 'mount' | 'proc';
   netns: string | null;
 }
 
@@ -18,6 +18,9 @@ export type Command =
   | { tool: 'nft'; script: string }
   | { tool: 'mount'; op: 'publish'; source: string; netns: string }
   | { tool: 'mount'; op: 'unpublish'; netns: string }
+  | { tool: 'proc'; op: 'start'; node: string; key: string; argv: string[] }
+  | { tool: 'proc'; op: 'stop'; node: string; key: string }
+  | { tool: 'proc'; op: 'evict'; netns: string }
   | { tool: 'file'; op: 'write'; path: string; content: string }
   | { tool: 'file'; op: 'remove'; path: string };
 
@@ -32,6 +35,9 @@ export function scopeOf(change: Change): Scope {
       return { tool: 'ip', netns: null };
     case 'publish':
       return { tool: 'mount', netns: null };
+    case 'run':
+    case 'evict':
+      return { tool: 'proc', netns: null };
     case 'sysctl':
       return { tool: 'sysctl', netns: change.netns };
     case 'dns':
@@ -74,6 +80,11 @@ function settingsLines(name: string, set: LinkSettings): string[] {
   return lines;
 }
 
+/** A run command as root with `sh -c`, inside the node's namespace as `ip netns exec` enters it (resolv.conf included). */
+export function runArgv(netns: string | null, command: string): string[] {
+  return netns === null ? ['sh', '-c', command] : ['ip', 'netns', 'exec', netns, 'sh', '-c', command];
+}
+
 export function resolvConfPath(netns: string | null): string {
   return `${ETC_NETNS}/${netns}/resolv.conf`;
 }
@@ -107,6 +118,14 @@ export function commandsOf(change: Change): Command[] {
       return [{ tool: 'sysctl', assignment: `${change.key}=${change.value}` }];
     case 'nftables':
       return [{ tool: 'nft', script: nftReplaceScript(change.lab, change.table) }];
+    case 'run':
+      return [
+        change.action === 'delete'
+          ? { tool: 'proc', op: 'stop', node: change.node, key: change.key }
+          : { tool: 'proc', op: 'start', node: change.node, key: change.key, argv: runArgv(change.netns, change.command) },
+      ];
+    case 'evict':
+      return [{ tool: 'proc', op: 'evict', netns: change.netns! }];
     case 'dns':
       return change.action === 'delete'
         ? [{ tool: 'file', op: 'remove', path: resolvConfPath(change.netns) }]

@@ -9,6 +9,7 @@ import type { Batch, Schedule } from '../plan/graph.js';
 import { commandsOf, type Command, type Scope } from './commands.js';
 import type { ProgressListener } from './progress.js';
 import { netnsPath, RUN_NETNS } from './paths.js';
+import { namespaceInode, processesByNamespace, readRuns, removeRunFile, runFile, startRun, stopAll } from './processes.js';
 import { inNamespace, type Runner } from './runner.js';
 
 export interface ExecuteLog {
@@ -17,6 +18,8 @@ export interface ExecuteLog {
 }
 
 export interface ExecuteDeps {
+  /** The lab's record directory, where run: commands keep their state and output. */
+  recordDir?: string;
   runner: Runner;
   concurrency: number;
   log?: ExecuteLog;
@@ -139,6 +142,20 @@ async function runNftBatch(netns: string | null, changes: Change[], deps: Execut
 }
 
 /**
+ * /run/netns as `ip netns add` leaves it: a mount point of its own with shared propagation. A
+ * namespace bind-mounted there before that would be covered by ip's own bind mount later and could
+ * then never be unmounted whole ("Device or resource busy").
+ */
+async function shareRunNetns(deps: ExecuteDeps): Promise<void> {
+  const shared = await deps.runner.run(['mount', '--make-shared', RUN_NETNS]);
+  if (shared.exitCode === 0) return;
+  for (const argv of [['mount', '--bind', RUN_NETNS, RUN_NETNS], ['mount', '--make-shared', RUN_NETNS]]) {
+    const result = await deps.runner.run(argv);
+    if (result.exitCode !== 0) throw new DriverError(argv, result.exitCode, result.stderr);
+  }
+}
+
+/**
  * Publishing a namespace the lab did not make (kind attach) at /run/netns/<name>, as the seed does
  * by hand: an empty file there, and the namespace bind-mounted over it. Unpublishing unmounts and
  * removes the file; the namespace lives on with its processes.
@@ -153,6 +170,7 @@ async function runMountBatch(changes: Change[], deps: ExecuteDeps): Promise<Batc
       deps.log?.command({ tool: 'mount', netns: null }, argv.join(' '));
       if (cmd.op === 'publish') {
         await mkdir(RUN_NETNS, { recursive: true });
+        await shareRunNetns(deps);
         await writeFile(target, '', { flag: 'a' });
       }
       const result = await deps.runner.run(argv);
@@ -162,6 +180,42 @@ async function runMountBatch(changes: Change[], deps: ExecuteDeps): Promise<Batc
       }
       if (cmd.op === 'unpublish') await rm(target, { force: true });
       outcome.done.push(change);
+    }
+  }
+  return outcome;
+}
+
+/** run: commands started and stopped, and every process in a namespace about to go, ended. */
+async function runProcBatch(changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { done: [], failed: [] };
+  const byNamespace = changes.some((c) => c.kind === 'evict') ? await processesByNamespace() : new Map<string, number[]>();
+  for (const change of changes) {
+    try {
+      for (const cmd of commandsOf(change)) {
+        if (cmd.tool !== 'proc') continue;
+        if (cmd.op === 'evict') {
+          const inode = await namespaceInode(netnsPath(cmd.netns));
+          const pids = (inode && byNamespace.get(inode)) || [];
+          deps.log?.command({ tool: 'proc', netns: cmd.netns }, `kill ${pids.join(' ')}`);
+          await stopAll(pids);
+          continue;
+        }
+        if (!deps.recordDir) throw new Error('run commands need the lab\'s record directory');
+        const file = runFile(deps.recordDir, cmd.node, cmd.key);
+        if (cmd.op === 'stop') {
+          const state = (await readRuns(deps.recordDir, cmd.node)).get(cmd.key);
+          deps.log?.command({ tool: 'proc', netns: null }, `kill -- -${state?.pid ?? '?'}`);
+          if (state?.alive) await stopAll([-state.pid]);
+          await removeRunFile(file);
+          continue;
+        }
+        deps.log?.command({ tool: 'proc', netns: null }, cmd.argv.join(' '));
+        const log = file.replace(/\.json$/, '.log');
+        await startRun(cmd.argv, file, log, change.kind === 'run' ? change.command : '');
+      }
+      outcome.done.push(change);
+    } catch (error) {
+      outcome.failed.push({ change, error: error as Error });
     }
   }
   return outcome;
@@ -179,6 +233,8 @@ function runBatch(batch: Batch, changes: Change[], deps: ExecuteDeps): Promise<B
       return runNftBatch(batch.scope.netns, changes, deps);
     case 'mount':
       return runMountBatch(changes, deps);
+    case 'proc':
+      return runProcBatch(changes, deps);
   }
 }
 

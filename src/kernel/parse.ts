@@ -114,6 +114,7 @@ export function parseNode(node: string, netns: string | null, out: NodeReadOutpu
     links: new Map(),
     routes: new Map(),
     sysctls: parseSysctl(out.sysctlText ?? ''),
+    runs: new Map(),
     resolvConf: out.resolvConf,
   };
   for (const json of out.links) {

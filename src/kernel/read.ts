@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import { DriverError } from '../errors.js';
 import { emptyNode, type LabState, type NftTable, type NodeKind, type NodeState } from '../model/types.js';
 import { isNoSuchTable, parseNftTable } from './nft-parse.js';
+import { namespaceInode, processesByNamespace, readRuns } from './processes.js';
 import { resolvConfPath } from './commands.js';
 import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
 import { netnsPath } from './paths.js';
@@ -25,6 +26,8 @@ export interface NodeToRead {
 export interface ReadDeps {
   runner: Runner;
   concurrency: number;
+  /** The lab's record directory: its run: commands' state is there. */
+  recordDir?: string;
 }
 
 /**
@@ -98,6 +101,17 @@ export async function readNode(target: NodeToRead, runner: Runner): Promise<Node
   return node;
 }
 
+/** Which processes live in each of the lab's own namespaces: one pass over /proc for all of them. */
+async function findProcesses(states: NodeState[]): Promise<void> {
+  const owned = states.filter((s) => s.kind === 'netns' && s.exists);
+  if (owned.length === 0) return;
+  const byInode = await processesByNamespace();
+  for (const s of owned) {
+    const inode = await namespaceInode(netnsPath(s.netns!));
+    s.pids = (inode && byInode.get(inode)) || [];
+  }
+}
+
 async function readNftTable(inside: (argv: string[]) => string[], table: string, runner: Runner): Promise<NftTable | undefined> {
   const argv = inside(['nft', '-j', 'list', 'table', 'inet', table]);
   const result = await runner.run(argv);
@@ -109,5 +123,7 @@ async function readNftTable(inside: (argv: string[]) => string[], table: string,
 export async function readLab(lab: string, targets: readonly NodeToRead[], deps: ReadDeps): Promise<LabState> {
   const limit = pLimit(deps.concurrency);
   const states = await Promise.all(targets.map((t) => limit(() => readNode(t, deps.runner))));
+  if (deps.recordDir) for (const s of states) s.runs = await readRuns(deps.recordDir, s.node);
+  await findProcesses(states);
   return { lab, nodes: new Map(states.map((s) => [s.node, s])) };
 }

@@ -2,10 +2,17 @@
 // judged from the engine's plan (the desired and actual state it read).
 import type { LabSpec } from '../config/spec.js';
 import type { LabState } from '../model/types.js';
-import type { Plan } from '../plan/change.js';
+import type { Conflict, Plan } from '../plan/change.js';
 
-/** Why the lab is not applied, for the first node that shows it; undefined when it is applied. */
-export function notAppliedReason(spec: LabSpec, desired: LabState, actual: LabState): string | undefined {
+/**
+ * Why the lab is not applied, for the first node that shows it; undefined when it is applied.
+ * `recorded`: whether the lab has a record (see state/record.ts). It decides only for a lab made
+ * of host and attach nodes, which have no namespace of the lab's to look for. `conflicts`: the
+ * plan's; something the lab would make that is someone else's means the lab is not (all) there.
+ */
+export function notAppliedReason(spec: LabSpec, desired: LabState, actual: LabState, recorded = true, conflicts: readonly Conflict[] = []): string | undefined {
+  const ownsANamespace = [...desired.nodes.keys()].some((name) => (spec.nodes[name]?.kind ?? 'netns') === 'netns');
+  if (!ownsANamespace && !recorded) return 'netlab has no record of applying it';
   for (const name of [...desired.nodes.keys()].sort()) {
     const want = desired.nodes.get(name)!;
     const have = actual.nodes.get(name);
@@ -17,7 +24,7 @@ export function notAppliedReason(spec: LabSpec, desired: LabState, actual: LabSt
       ? `namespace ${want.netns} exists but is not marked as the lab's (made by hand, or an apply that stopped early)`
       : `namespace ${want.netns} belongs to lab ${have.owner}`;
   }
-  return undefined;
+  return conflicts[0]?.reason;
 }
 
 /** The warning for a lab that is applied but differs from the file; undefined when it does not. */

@@ -33,10 +33,6 @@ function seconds(s: number): string {
   return `${s.toFixed(2)} s`;
 }
 
-function gotText(got: Got): string {
-  return got;
-}
-
 /** file:line:col of a test, as diagnostics print it. */
 export function testPlace(file: string, test: LabTest): string {
   return test.line > 0 ? `${file}:${test.line}:${test.col}` : file;
@@ -53,7 +49,7 @@ export function renderTable(run: TestRun, c: ChalkInstance = chalk): string {
         r.test.line > 0 ? String(r.test.line) : '-',
         r.test.label,
         r.test.expect,
-        gotText(r.outcome.got),
+        r.outcome.got,
         seconds(r.seconds),
         ok ? '' : failureReason(r.test.expect, r.outcome),
       ],

@@ -41,7 +41,16 @@ export function processStarter(): ProcessStarter {
       });
       const exited = new Promise<RunResult>((resolve) => {
         child.once('error', (error) => resolve({ exitCode: 127, stdout: '', stderr: `${stderr}${error.message}` }));
-        child.once('close', (code, signal) => resolve({ exitCode: code ?? (signal ? 128 : 1), stdout: '', stderr }));
+        // 'exit', not only 'close': a connection's child may hold stderr open a little longer.
+        // The short wait lets the last words (the reason it failed to start) arrive.
+        child.once('exit', (code, signal) => {
+          const done = () => resolve({ exitCode: code ?? (signal ? 128 : 1), stdout: '', stderr });
+          const timer = setTimeout(done, 200);
+          child.once('close', () => {
+            clearTimeout(timer);
+            done();
+          });
+        });
       });
       return {
         onStderr: (l) => listeners.push(l),

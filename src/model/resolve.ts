@@ -1,9 +1,10 @@
 // The lab file, already validated, becomes the desired state: names derived, defaults filled.
+import { createHash } from 'node:crypto';
 import type { LabSpec, LinkSpec, NodeSpec } from '../config/spec.js';
 import { canonicalCidr, canonicalDestination, canonicalIp, familyOf } from './ip.js';
 import { desiredNftTable } from './nft.js';
 import { bridgePortName, namespaceName, parseEndpoint, type Endpoint } from './names.js';
-import { defaultMetric, emptyNode, routeKey, type LabState, type LinkState, type NodeState } from './types.js';
+import { defaultMetric, emptyNode, routeKey, type LabState, type LinkState, type NodeState, type RunEntry } from './types.js';
 
 /** One veth pair as the kernel will see it: both ends with their real names. */
 export interface VethEnd {
@@ -108,6 +109,19 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec): void {
   for (const [key, value] of Object.entries(spec.sysctls ?? {})) state.sysctls.set(key, sysctlValue(value));
   if (spec.dns) state.resolvConf = renderResolvConf(spec.dns);
   state.nft = desiredNftTable(spec);
+  state.runs = runEntries(spec.run ?? []);
+}
+
+/** A run command's key: a hash of its text, so that an edited command is a new one. */
+export function runEntries(commands: readonly string[]): Map<string, RunEntry> {
+  const runs = new Map<string, RunEntry>();
+  for (const command of commands) {
+    const hash = createHash('sha256').update(command).digest('hex').slice(0, 10);
+    let key = hash;
+    for (let n = 2; runs.has(key); n++) key = `${hash}-${n}`;
+    runs.set(key, { command });
+  }
+  return runs;
 }
 
 /** /proc/PID/ns/net or the path given: the namespace an attach node publishes. */

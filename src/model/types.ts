@@ -38,6 +38,17 @@ export interface NodeState {
   resolvConf?: string;
   /** The lab's nftables table in this namespace; undefined when there is none. */
   nft?: NftTable;
+  /** `run:` commands by key. Desired: the command. Actual: what was started and whether it lives. */
+  runs: Map<string, RunEntry>;
+  /** Actual, kind netns: the processes living in the namespace (destroy ends them). */
+  pids?: number[];
+}
+
+export interface RunEntry {
+  command: string;
+  /** Actual only. */
+  alive?: boolean;
+  log?: string;
 }
 
 export type NftHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';
@@ -130,7 +141,7 @@ export function defaultMetric(family: Family): number {
 }
 
 export function emptyNode(node: string, netns: string | null, exists: boolean, kind: NodeKind = 'netns'): NodeState {
-  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), sysctls: new Map() };
+  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), sysctls: new Map(), runs: new Map() };
 }
 
 export function sortedKeys<K extends string, V>(map: Map<K, V>): K[] {

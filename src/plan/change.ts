@@ -1,5 +1,5 @@
 // A Change is one thing apply will do, with the reason a person reads in the plan.
-import type { NftTable, RouteState } from '../model/types.js';
+import type { NftTable, NodeKind, RouteState } from '../model/types.js';
 
 export type Action = 'create' | 'update' | 'delete';
 
@@ -35,7 +35,9 @@ export type Change =
   | (Base & { kind: 'route'; route: RouteState })
   | (Base & { kind: 'sysctl'; key: string; value: string })
   | (Base & { kind: 'dns'; content?: string })
-  | (Base & { kind: 'nftables'; lab: string; table?: NftTable; details: NftDetail[] });
+  | (Base & { kind: 'nftables'; lab: string; table?: NftTable; details: NftDetail[] })
+  | (Base & { kind: 'run'; key: string; command: string; nodeKind: NodeKind })
+  | (Base & { kind: 'evict'; pids: number[] });
 
 /** One line under an nftables change in the plan: the table is rewritten whole, atomically. */
 export interface NftDetail {
@@ -66,6 +68,7 @@ export interface Plan {
 
 /** The order kinds are listed in, per node: the order a person would build them in. */
 export const KIND_ORDER: readonly ChangeKind[] = [
+  'evict',
   'netns',
   'publish',
   'loopback',
@@ -78,6 +81,7 @@ export const KIND_ORDER: readonly ChangeKind[] = [
   'sysctl',
   'nftables',
   'dns',
+  'run',
 ];
 
 export function compareChanges(a: Change, b: Change): number {

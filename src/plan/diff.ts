@@ -265,6 +265,21 @@ function diffChain(want: NftChain | undefined, have: NftChain | undefined, finge
   return details;
 }
 
+/** run: commands started when not running (or exited), stopped when no longer in the file. */
+function diffRuns(want: NodeState | undefined, have: NodeState, emit: Emit): void {
+  const base = { node: have.node, netns: have.netns, kind: 'run' as const, nodeKind: have.kind };
+  for (const [key, run] of want?.runs ?? []) {
+    const current = have.runs.get(key);
+    if (current?.alive) continue;
+    const reason = current ? `exited (its output: ${current.log}); started again` : 'not running';
+    emit({ ...base, action: 'create', key, command: run.command, reason });
+  }
+  for (const [key, run] of have.runs) {
+    if (want?.runs.has(key) || !run.alive) continue;
+    emit({ ...base, action: 'delete', key, command: run.command, reason: 'not in the file' });
+  }
+}
+
 /** The lab's nftables table in one node: rule-level details, one atomic rewrite. */
 function diffNft(lab: string, want: NodeState | undefined, have: NodeState, fingerprints: Readonly<Record<string, string>>, emit: Emit): void {
   const wantTable = want?.nft;
@@ -305,6 +320,10 @@ function changeId(change: NewChange): string {
       return `sysctl/${where}/${change.key}`;
     case 'nftables':
       return `nftables/${where}`;
+    case 'run':
+      return `run/${where}/${change.key}`;
+    case 'evict':
+      return `evict/${where}`;
   }
 }
 
@@ -339,6 +358,7 @@ function diffContents(ctx: Context, want: NodeState, current: NodeState): void {
   diffSysctls(want, current, options.sysctlOriginals?.get(want.node) ?? {}, emit);
   diffNft(desired.lab, want, current, options.nftFingerprints?.get(want.node) ?? {}, emit);
   diffDns(want, current, emit);
+  diffRuns(want, current, emit);
 }
 
 /** A namespace the lab creates and owns whole. */
@@ -351,6 +371,8 @@ function diffOwnedNode(ctx: Context, name: string, want: NodeState | undefined, 
   }
   if (!want) {
     if (have?.exists) {
+      // Every process inside goes first, the lab's own and any other: else the namespace lingers.
+      if (have.pids?.length) emit({ node: name, netns: have.netns, kind: 'evict', action: 'delete', pids: have.pids, reason: `${have.pids.length} process(es) still inside` });
       emit({ node: name, netns: have.netns, kind: 'netns', action: 'delete', reason: 'node is not in the file' });
       if (have.resolvConf !== undefined) diffDns(undefined, have, emit);
     }

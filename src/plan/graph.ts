@@ -65,13 +65,19 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
         }
         break;
       case 'publish':
+        // After ip netns add has set /run/netns up, which would otherwise cover the mount.
+        if (c.action === 'create') d.push(...changes.filter((o) => o.kind === 'netns' && o.action === 'create').map((o) => o.id));
         // Unpublished last: until then /run/netns/<name> is how the lab's commands reach inside.
         if (c.action === 'delete') d.push(...sameNode(c, () => true));
         break;
       case 'netns':
         // A veth end in a kept namespace whose peer is in this one is deleted first, and at once;
         // the kernel would only clean it up some time after the namespace goes.
-        if (c.action === 'delete') d.push(...linkDeletes.values());
+        if (c.action === 'delete') d.push(...linkDeletes.values(), ...sameNode(c, (o) => o.kind === 'evict'));
+        break;
+      case 'run':
+        // Started once the node's network is in place; stopped before anything else goes.
+        if (c.action === 'create') d.push(...sameNode(c, (o) => o.kind !== 'run'));
         break;
       case 'sysctl': {
         const dev = sysctlInterface(c.key);
@@ -82,7 +88,7 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
         break;
     }
     // A veth made from the other end's node is a dependency here too.
-    if (c.kind === 'route') {
+    if (c.kind === 'route' || (c.kind === 'run' && c.action === 'create')) {
       for (const o of changes) if (o.kind === 'veth' && o.peer.node === c.node && o.node !== c.node) d.push(o.id);
     }
     deps.set(c.id, [...new Set(d.filter((x): x is string => x !== undefined && x !== c.id))].sort());

@@ -21,8 +21,9 @@ function isLabLink(lab: string, link: LinkState, owned: PartialOwnership): boole
   return link.owner === lab || owned.links.has(link.name);
 }
 
-function isLabRoute(route: RouteState, owned: PartialOwnership): boolean {
-  return route.protocol === ROUTE_PROTOCOL && owned.routes.has(routeKey(route));
+/** netlab's protocol, and either recorded as the lab's or exactly a route the file asks for. */
+function isLabRoute(route: RouteState, owned: PartialOwnership, want: NodeState): boolean {
+  return route.protocol === ROUTE_PROTOCOL && (owned.routes.has(routeKey(route)) || want.routes.has(routeKey(route)));
 }
 
 export function labView(lab: string, want: NodeState, have: NodeState, owned: PartialOwnership): LabView {
@@ -54,7 +55,7 @@ export function labView(lab: string, want: NodeState, have: NodeState, owned: Pa
   }
   const routes = new Map<string, RouteState>();
   for (const [key, route] of have.routes) {
-    if (isLabRoute(route, owned)) routes.set(key, route);
+    if (isLabRoute(route, owned, want)) routes.set(key, route);
     else if (want.routes.has(key)) {
       conflicts.push(`route ${route.to} (metric ${route.metric}) already exists in node ${have.node} and is not the lab's — remove it, or change the file's metric`);
     }

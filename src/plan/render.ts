@@ -37,6 +37,10 @@ export function summarize(change: Change): string {
       return `resolv.conf of ${change.node} (/etc/netns/${change.netns}/resolv.conf)`;
     case 'nftables':
       return `nftables table inet ${nftTableName(change.lab)} on ${change.node}`;
+    case 'run':
+      return `run on ${change.node}: ${change.command}`;
+    case 'evict':
+      return `processes in netns ${change.netns}: ${change.pids.join(' ')}`;
   }
 }
 
@@ -86,6 +90,8 @@ function describeCommand(cmd: Command): string {
       return cmd.op === 'write' ? `write ${cmd.path}` : `remove ${cmd.path}`;
     case 'nft':
       return `nft -f - <<'EOF'\n${cmd.script}EOF`;
+    case 'proc':
+      return cmd.op === 'start' ? cmd.argv.join(' ') : cmd.op === 'stop' ? `stop run ${cmd.node}.${cmd.key}` : `kill the processes in netns ${cmd.netns}`;
     case 'mount':
       return cmd.op === 'publish' ? `mount --bind ${cmd.source} /run/netns/${cmd.netns}` : `umount /run/netns/${cmd.netns}`;
   }

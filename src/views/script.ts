@@ -9,7 +9,7 @@ import type { LabSpec } from '../config/spec.js';
 import { commandsOf, type Command, type Scope } from '../kernel/commands.js';
 import { netnsPath, RUN_NETNS } from '../kernel/paths.js';
 import { resolveLab } from '../model/resolve.js';
-import type { LabState } from '../model/types.js';
+import { emptyNode, ownsWholeNamespace, type LabState } from '../model/types.js';
 import { KIND_ORDER, type Change, type ChangeKind } from '../plan/change.js';
 import { diff } from '../plan/diff.js';
 import { schedule, type Batch } from '../plan/graph.js';
@@ -61,9 +61,19 @@ export function commandLines(cmd: Command, netns: string | null): string[] {
       // A namespace the lab did not make (kind attach), published where `ip netns` looks.
       const target = shellWord(netnsPath(cmd.netns));
       return cmd.op === 'publish'
-        ? [`mkdir -p ${RUN_NETNS}`, `touch ${target}`, `mount --bind ${shellWord(cmd.source)} ${target}`]
+        ? [
+            `mkdir -p ${RUN_NETNS}`,
+            // As ip netns add leaves it: its own mount point, shared, before anything is mounted in it.
+            `mount --make-shared ${RUN_NETNS} 2>/dev/null || { mount --bind ${RUN_NETNS} ${RUN_NETNS} && mount --make-shared ${RUN_NETNS}; }`,
+            `touch ${target}`,
+            `mount --bind ${shellWord(cmd.source)} ${target}`,
+          ]
         : [`umount ${target}`, `rm -f ${target}`];
     }
+    case 'proc':
+      // A run: command, left running in the background with its output in a log, as apply does.
+      if (cmd.op === 'start') return [`setsid ${cmd.argv.map(shellWord).join(' ')} >>/tmp/netlab-${cmd.node}-${cmd.key}.log 2>&1 &`];
+      return cmd.op === 'evict' ? [`ip netns pids ${shellWord(cmd.netns)} | xargs -r kill`] : [`# stop run ${cmd.node}.${cmd.key}`];
     default:
       return assertNever(cmd);
   }
@@ -86,6 +96,8 @@ const KIND_WORDS: Record<ChangeKind, string> = {
   dns: 'resolv.conf',
   nftables: 'nftables table (NAT, firewall)',
   publish: 'namespaces published under /run/netns',
+  run: 'run: commands, in the background',
+  evict: 'processes left in namespaces about to go',
 } as Record<ChangeKind, string>;
 
 function joinWords(words: string[]): string {
@@ -103,9 +115,14 @@ function describeBatch(batch: Batch): string {
   return `${joinWords(kinds.map((k) => KIND_WORDS[k] ?? k))} (${whereOf(batch.scope, batch.changes)})`;
 }
 
-/** The batches apply would run for this lab on a machine where none of it exists, in order. */
+/**
+ * The batches apply would run for this lab on a machine where none of it exists, in order: no
+ * namespace of its own yet, and the namespaces it does not own (host, attach) there but empty.
+ */
 export function buildSteps(desired: LabState): Batch[] {
-  const plan = diff(desired, { lab: desired.lab, nodes: new Map() });
+  const existing = [...desired.nodes.values()].filter((n) => !ownsWholeNamespace(n.kind));
+  const actual: LabState = { lab: desired.lab, nodes: new Map(existing.map((n) => [n.node, { ...emptyNode(n.node, n.netns, true, n.kind), source: n.source, published: false }])) };
+  const plan = diff(desired, actual);
   return schedule(plan.changes).rounds.flat();
 }
 

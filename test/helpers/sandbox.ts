@@ -1,9 +1,9 @@
-// A throwaway network + mount namespace for kernel tests. Everything a test runs goes through
+// A throwaway network + mount + PID namespace for kernel tests. Everything a test runs goes through
 // nsenter into it, so nothing reaches this machine's own namespaces: /run (hence /run/netns and
-// netlab's records under /run/netlab) and /etc/netns are fresh tmpfs mounts inside it, and it all
-// vanishes when the sandbox's holder process ends.
+// netlab's records under /run/netlab) and /etc/netns are fresh tmpfs mounts inside it, /proc shows
+// only its processes, and when its first process ends the kernel ends every other one with it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
@@ -26,15 +26,13 @@ const SETUP = [
 ].join(' && ');
 
 export class Sandbox {
-  private constructor(private readonly holder: ChildProcess) {}
-
   static async create(): Promise<Sandbox> {
     if (process.getuid?.() !== 0) {
       throw new Error('kernel tests need root: they make network namespaces in a sandbox (run `sudo npm test`)');
     }
     // The mount point must exist before the private mount namespace can cover it.
     mkdirSync('/etc/netns', { recursive: true });
-    const holder = spawn('unshare', ['--net', '--mount', '--propagation', 'private', '--', 'sh', '-c', SETUP], {
+    const holder = spawn('unshare', ['--net', '--mount', '--pid', '--fork', '--mount-proc', '--propagation', 'private', '--', 'sh', '-c', SETUP], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -43,16 +41,19 @@ export class Sandbox {
       holder.stdout!.once('data', () => resolve());
       holder.once('exit', (code) => reject(new Error(`sandbox did not start (exit ${code}): ${err}`)));
     });
-    return new Sandbox(holder);
+    // unshare forks: its child is the sandbox's PID 1, whose namespaces the tests enter.
+    const children = readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim();
+    return new Sandbox(holder, Number(children.split(' ')[0]));
   }
 
-  get pid(): number {
-    return this.holder.pid!;
-  }
+  private constructor(
+    private readonly holder: ChildProcess,
+    readonly pid: number,
+  ) {}
 
   /** Runs argv inside the sandbox; never throws on a non-zero exit. */
   async run(argv: string[], options: { input?: string; timeout?: number; env?: Record<string, string> } = {}): Promise<Result> {
-    const r = await execa('nsenter', ['--target', String(this.pid), '--net', '--mount', '--', ...argv], {
+    const r = await execa('nsenter', ['--target', String(this.pid), '--net', '--mount', '--pid', '--', ...argv], {
       input: options.input ?? '',
       reject: false,
       timeout: options.timeout ?? 60_000,
@@ -115,15 +116,17 @@ export class Sandbox {
     return left;
   }
 
-  /** Back to empty, whatever a test left: records, namespaces, /etc/netns entries. */
+  /** Back to empty, whatever a test left: processes, records, namespaces, /etc/netns entries. */
   async reset(): Promise<void> {
-    await this.run(['sh', '-c', 'for n in $(ls /run/netns); do ip netns del "$n"; done; rm -rf /run/netlab/* /etc/netns/*']);
+    // Every process but the sandbox's PID 1 and this shell: listeners, run: commands, "containers".
+    await this.run(['sh', '-c', 'for p in $(ls /proc | grep -E "^[0-9]+$"); do [ "$p" = 1 ] || [ "$p" = $$ ] || kill -9 "$p" 2>/dev/null; done; for n in $(ls /run/netns); do ip netns del "$n"; done; rm -rf /run/netlab/* /etc/netns/*; true']);
   }
 
   async dispose(): Promise<void> {
     if (this.holder.exitCode !== null) return;
     const exited = new Promise((resolve) => this.holder.once('exit', resolve));
-    this.holder.kill('SIGKILL');
+    // The sandbox's PID 1 going ends every process inside it, whatever a test left running.
+    process.kill(this.pid, 'SIGKILL');
     await exited;
   }
 }

@@ -1,14 +1,11 @@
 // netlab script against a real kernel, inside a sandbox: for every lab in topologies/, the script
 // run with `sh -e` builds a lab that `netlab plan` finds clean, and netlab destroys it to nothing.
 // Also apply --json, which streams what execute does.
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LABS, prepareLab } from '../helpers/labs.js';
 import { Sandbox, TOPOLOGIES } from '../helpers/sandbox.js';
 
-const LABS = readdirSync(TOPOLOGIES)
-  .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
-  .sort();
 
 let sb: Sandbox;
 
@@ -29,7 +26,7 @@ describe('netlab script', () => {
 
   for (const name of LABS) {
     it(`${name}: sh -e builds it, plan finds it clean, destroy leaves nothing`, async () => {
-      const file = join(TOPOLOGIES, name);
+      const file = await prepareLab(sb, name);
       const script = await sb.netlab('script', file);
       expect(script.stderr).toBe('');
       expect(script.exitCode).toBe(0);

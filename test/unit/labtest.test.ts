@@ -264,6 +264,16 @@ describe('whether the lab is applied', () => {
     expect(notAppliedReason(spec, desired, actualWith((n) => (n === 'c0' ? undefined : 'demo')))).toMatch(/^namespace c0 exists but is not marked as the lab's/);
     expect(notAppliedReason(spec, desired, actualWith((n) => (n === 'host' ? 'other' : 'demo')))).toBe('namespace host belongs to lab other');
     expect(notAppliedReason(spec, desired, { lab: 'demo', nodes: new Map() })).toBe('namespace c0 does not exist');
+    const conflict = { node: 'host', netns: 'host', reason: 'veth nl-host0 already exists in node host and is not the lab\'s' };
+    expect(notAppliedReason(spec, desired, actualWith(() => 'demo'), true, [conflict])).toBe(conflict.reason);
+  });
+
+  it('a lab of host nodes only is applied when netlab has its record', () => {
+    const hostOnly: LabSpec = { name: 'h', nodes: { m: { kind: 'host' } } };
+    const want = resolveLab(hostOnly);
+    const have: LabState = { lab: 'h', nodes: new Map([['m', { ...emptyNode('m', null, true, 'host') }]]) };
+    expect(notAppliedReason(hostOnly, want, have, false)).toBe('netlab has no record of applying it');
+    expect(notAppliedReason(hostOnly, want, have, true)).toBeUndefined();
   });
 
   it('warns of drift with the nodes that differ', () => {

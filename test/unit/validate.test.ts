@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadLab, parseLab } from '../../src/config/load.js';
-import { UNSUPPORTED_FEATURES } from '../../src/config/validate.js';
 import { formatDiagnostic, type Diagnostic } from '../../src/diagnostics.js';
 
 const lab = (...lines: string[]): string => `${lines.join('\n')}\n`;
@@ -25,12 +24,6 @@ function expectDiagnostics(text: string, expected: Array<[string, ...string[]]>)
     for (const word of words) expect(shown[i]).toContain(word);
   });
   return diagnostics;
-}
-
-/** The "not supported yet" error for a node key, while that key is in UNSUPPORTED_FEATURES. */
-function unsupported(key: string, at: string, node: string): Array<[string, ...string[]]> {
-  const listed = UNSUPPORTED_FEATURES.some((f) => f.key === key && f.value === undefined);
-  return listed ? [[at, `${key} (node ${node}) is not supported by this version of netlab yet`]] : [];
 }
 
 function expectValid(text: string): void {
@@ -200,7 +193,7 @@ describe('schema', () => {
 
   it('reports repeated firewall states', () => {
     const text = lab('name: x', 'nodes:', '  c0:', '    firewall:', '      input:', '        rules: [{state: [new, new], action: accept}]');
-    // A schema error: the semantic checks (and so the unsupported-feature error) wait for a fix.
+    // A schema error: the semantic checks wait for a fix.
     expectDiagnostics(text, [['6:31', 'nodes.c0.firewall.input.rules[0].state lists "new" twice']]);
   });
 });
@@ -302,22 +295,7 @@ describe('semantic checks: names and links', () => {
   });
 });
 
-describe('semantic checks: kinds and unsupported features', () => {
-  it('keeps the unsupported features in one list of node keys', () => {
-    expect(UNSUPPORTED_FEATURES.length).toBeGreaterThan(0);
-    for (const feature of UNSUPPORTED_FEATURES) expect(['kind', 'pid', 'path', 'nat', 'firewall', 'run']).toContain(feature.key);
-  });
-
-  it('rejects every unsupported feature clearly', () => {
-    const text = lab('name: x', 'nodes:', '  h: {kind: host}', '  c: {kind: attach, pid: 1}', '  r:', '    nat: []', '    firewall: {}', '    run: [sleep 1]', '  n: {kind: netns}');
-    const at: Record<string, string> = { 'kind: host': '3:13', 'kind: attach': '4:13', nat: '6:5', firewall: '7:5', run: '8:5' };
-    const node: Record<string, string> = { 'kind: host': 'h', 'kind: attach': 'c' };
-    const expected = UNSUPPORTED_FEATURES.map((f): [string, ...string[]] => [
-      at[f.what]!,
-      `${f.what} (node ${node[f.what] ?? 'r'}) is not supported by this version of netlab yet — remove it for now`,
-    ]);
-    expectDiagnostics(text, expected);
-  });
+describe('semantic checks: kinds', () => {
 
   it('checks pid/path against kind, and one host node', () => {
     expectDiagnostics(lab('name: x', 'nodes:', '  a: {pid: 5}', '  b: {kind: attach}', '  h1: {kind: host}', '  h2: {kind: host}'), [
@@ -539,7 +517,6 @@ describe('semantic checks: nat and firewall (checked although not supported yet)
     expectDiagnostics(
       router('nat:', '  - {type: masquerade, source: 172.18.0.0/16, out: "!br0", to: 198.51.100.100}', '  - {type: snat, out: eth0}', '  - {type: dnat, in: eth0, port: 80}', '  - {type: dnat, in: eth0, proto: tcp, port: 80, to: "[2001:db8::1]:8080"}'),
       [
-        ...unsupported('nat', '6:5', 'r'),
         ['7:64', 'a masquerade rule takes no to', 'use type: snat'],
         ['8:9', 'a snat rule has no "to"', 'e.g. to: 198.51.100.100'],
         ['9:9', 'a dnat rule has no "to"', 'ADDR or ADDR:PORT'],
@@ -552,7 +529,6 @@ describe('semantic checks: nat and firewall (checked although not supported yet)
     expectDiagnostics(
       router('nat:', '  - {type: snat, to: 198.51.100.300, out: eth9}', '  - {type: dnat, in: "!eth0", to: "172.18.0.10:0"}', '  - {type: dnat, to: "[2001:db8::1]", source: 172.18.0.0/16}', '  - {type: masquerade, source: 172.18.0.1/16, in: br0}'),
       [
-        ...unsupported('nat', '6:5', 'r'),
         ['7:26', 'snat to "198.51.100.300" is not an IP address'],
         ['7:47', 'out: eth9 is not an interface or bridge of node r (it has: br0, c-eth0, eth0, lo)'],
         ['8:39', 'dnat to "172.18.0.10:0" is not ADDR or ADDR:PORT'],
@@ -579,7 +555,6 @@ describe('semantic checks: nat and firewall (checked although not supported yet)
         '      - {source: 10.0.0.0/8, destination: "2001:db8::/64", action: drop}',
       ),
       [
-        ...unsupported('firewall', '6:5', 'r'),
         ['9:14', 'a rule of the input chain cannot match out'],
         ['10:33', 'port 8 does not go with proto icmp'],
         ['11:20', 'port 22 needs proto'],

@@ -15,7 +15,12 @@ export interface TestOptions extends CommonOptions {
   timeout?: string;
 }
 
-export const DEFAULT_TEST_TIMEOUT = 2;
+/**
+ * Seconds per test. A new lab's IPv6 needs a moment: each interface's link-local address goes
+ * through duplicate address detection (1-2 s after the carrier is up), and a router cannot
+ * resolve its neighbours before that; IPv4 answers within a few hundred ms.
+ */
+export const DEFAULT_TEST_TIMEOUT = 3;
 const MAX_TEST_TIMEOUT = 60;
 
 function timeoutOf(options: TestOptions): number {
@@ -41,8 +46,8 @@ export async function testCommand(file: string, options: TestOptions, out: Outpu
   requireRoot();
 
   const deps = engineDeps(options, out);
-  const { desired, actual, plan } = await planLab(spec, deps);
-  const missing = notAppliedReason(spec, desired, actual);
+  const { desired, actual, plan, record } = await planLab(spec, deps);
+  const missing = notAppliedReason(spec, desired, actual, record !== undefined, plan.conflicts);
   if (missing) throw new UserError(`lab ${spec.name} is not applied — run netlab apply ${file} first (${missing})`);
   const drift = driftWarning(spec.name, file, plan);
   if (drift) out.err(drift);

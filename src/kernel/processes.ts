@@ -1,0 +1,116 @@
+// Processes and namespaces, read from /proc: which processes live in which network namespace, and
+// the long-running `run:` commands a lab started (a small JSON file each under its record).
+import { mkdir, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+/** "net:[4026532123]" → "4026532123": the namespace's inode, as stat() of /run/netns/X gives it too. */
+function inodeOfLink(link: string): string | undefined {
+  return /^net:\[(\d+)\]$/.exec(link)?.[1];
+}
+
+/** Every process on the machine, by the inode of its network namespace: one pass over /proc. */
+export async function processesByNamespace(): Promise<Map<string, number[]>> {
+  const byInode = new Map<string, number[]>();
+  const entries = await readdir('/proc').catch(() => [] as string[]);
+  await Promise.all(
+    entries
+      .filter((e) => /^\d+$/.test(e))
+      .map(async (e) => {
+        const inode = inodeOfLink(await readlink(`/proc/${e}/ns/net`).catch(() => ''));
+        if (inode === undefined || Number(e) === process.pid) return;
+        byInode.set(inode, [...(byInode.get(inode) ?? []), Number(e)]);
+      }),
+  );
+  return byInode;
+}
+
+export async function namespaceInode(path: string): Promise<string | undefined> {
+  return stat(path).then(
+    (s) => String(s.ino),
+    () => undefined,
+  );
+}
+
+/**
+ * /proc/PID/stat's start time: a pid that was reused by another process has another one. A
+ * process that has exited but is not reaped yet (a zombie) is not running: undefined.
+ */
+export async function startTime(pid: number): Promise<string | undefined> {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  // The command name may hold spaces and parentheses; the fields after its last ')' are plain.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
+}
+
+export interface RunState {
+  command: string;
+  pid: number;
+  started: string;
+  log: string;
+}
+
+export function runDir(recordDir: string): string {
+  return join(recordDir, 'run');
+}
+
+export function runFile(recordDir: string, node: string, key: string): string {
+  return join(runDir(recordDir), `${node}.${key}.json`);
+}
+
+/** The run files of one node, with whether each process is still the one that was started. */
+export async function readRuns(recordDir: string, node: string): Promise<Map<string, RunState & { alive: boolean }>> {
+  const runs = new Map<string, RunState & { alive: boolean }>();
+  const names = await readdir(runDir(recordDir)).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(`${node}.`) && n.endsWith('.json'))) {
+    const key = name.slice(node.length + 1, -'.json'.length);
+    const state = JSON.parse(await readFile(join(runDir(recordDir), name), 'utf8')) as RunState;
+    runs.set(key, { ...state, alive: (await startTime(state.pid)) === state.started });
+  }
+  return runs;
+}
+
+/**
+ * Starts `sh -c COMMAND` in a namespace, in a session of its own (so that stopping it stops what
+ * it started), output appended to its log, and notes it in its run file.
+ */
+export async function startRun(argv: string[], file: string, log: string, command: string): Promise<RunState> {
+  await mkdir(join(file, '..'), { recursive: true });
+  const out = await open(log, 'a');
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out.fd, out.fd] });
+  const spawned = await new Promise<number>((resolve, reject) => {
+    child.once('spawn', () => resolve(child.pid!));
+    child.once('error', reject);
+  });
+  child.unref();
+  await out.close();
+  const state: RunState = { command, pid: spawned, started: (await startTime(spawned)) ?? '', log };
+  await writeFile(file, `${JSON.stringify(state)}\n`);
+  return state;
+}
+
+function signal(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, a moment to finish, then SIGKILL: to a process group (negative pid) or single processes. */
+export async function stopAll(targets: number[], graceMs = 1000): Promise<void> {
+  const alive = targets.filter((t) => signal(t, 'SIGTERM'));
+  const deadline = Date.now() + graceMs;
+  let left = alive;
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = left.filter((t) => signal(t, 0));
+  }
+  for (const t of left) signal(t, 'SIGKILL');
+}
+
+export async function removeRunFile(file: string): Promise<void> {
+  await rm(file, { force: true });
+}
