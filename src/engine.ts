@@ -20,10 +20,16 @@ import { schedule } from './plan/graph.js';
 import { renderPlan } from './plan/render.js';
 import { checkAttachments } from './kernel/attach.js';
 import { creatingNodes, nftFingerprints, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
+import { acquireAll } from './state/lock.js';
 import { mergeNodes, readRecord, recordDir, removeRecord, writeRecord, type LabRecord } from './state/record.js';
 
 export interface EngineDeps {
   runner: Runner;
+  /** How long apply and destroy wait for another run's lock before giving up. */
+  lockWaitMs?: number;
+  onLockWait?: (message: string) => void;
+  /** Ctrl-C: finish the batches under way, start no new one. */
+  signal?: AbortSignal;
   /** Processes at once; namespaces are independent, the machine's cores are not. */
   concurrency: number;
   stateDir: string;
@@ -66,6 +72,7 @@ async function planFor(desired: LabState, record: LabRecord | undefined, deps: E
   const actual = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab) });
   const plan = diff(desired, actual, {
     recorded: creatingNodes(record),
+    known: new Set(Object.keys(record?.nodes ?? {})),
     nftFingerprints: nftFingerprints(record),
     partial: partialOwnership(record),
     sysctlOriginals: sysctlOriginals(record),
@@ -92,8 +99,28 @@ async function verify(desired: LabState, record: LabRecord | undefined, deps: En
   return actual;
 }
 
+/** The locks a run takes: its lab's, and the root namespace's when it has a kind: host node. */
+function lockNames(lab: string, desired: LabState | undefined, record: LabRecord | undefined): string[] {
+  const kinds = [...(desired?.nodes.values() ?? [])].map((n) => n.kind).concat(Object.values(record?.nodes ?? {}).map((n) => n.kind));
+  return kinds.includes('host') ? [`lab-${lab}`, 'root-namespace'] : [`lab-${lab}`];
+}
+
+async function locked<T>(names: string[], deps: EngineDeps, run: () => Promise<T>): Promise<T> {
+  const lock = await acquireAll(deps.stateDir, names, { waitMs: deps.lockWaitMs ?? 60_000, onWait: deps.onLockWait });
+  try {
+    return await run();
+  } finally {
+    await lock.release();
+  }
+}
+
 export async function applyLab(spec: LabSpec, file: string, deps: EngineDeps): Promise<ApplyResult> {
   const desired = resolveLab(spec);
+  const names = lockNames(spec.name, desired, await readRecord(deps.stateDir, spec.name));
+  return locked(names, deps, () => applyLocked(spec, desired, file, deps));
+}
+
+async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps: EngineDeps): Promise<ApplyResult> {
   await checkAttachments(desired);
   const { plan, record, actual } = await planFor(desired, await readRecord(deps.stateDir, spec.name), deps);
   if (plan.conflicts.length > 0) throw new ConflictError(renderPlan({ ...plan, changes: [] }));
@@ -104,7 +131,7 @@ export async function applyLab(spec: LabSpec, file: string, deps: EngineDeps): P
   await writeRecord(deps.stateDir, during);
   const steps = schedule(plan.changes);
   const execution = await execute(steps, { ...deps, recordDir: recordDir(deps.stateDir, spec.name) });
-  if (execution.failed.length > 0) return { plan, execution, rounds: steps.rounds.length };
+  if (execution.failed.length > 0 || execution.notStarted.length > 0) return { plan, execution, rounds: steps.rounds.length };
 
   const after = await verify(desired, during, deps);
   await writeRecord(deps.stateDir, recordAfterRun(during, desired, after));
@@ -147,6 +174,11 @@ export interface DestroyResult {
 }
 
 export async function destroyLab(lab: string, spec: LabSpec | undefined, deps: EngineDeps): Promise<DestroyResult> {
+  const names = lockNames(lab, spec ? resolveLab(spec) : undefined, await readRecord(deps.stateDir, lab));
+  return locked(names, deps, () => destroyLocked(lab, spec, deps));
+}
+
+async function destroyLocked(lab: string, spec: LabSpec | undefined, deps: EngineDeps): Promise<DestroyResult> {
   const record = await readRecord(deps.stateDir, lab);
   // Where to look besides the record: the file's namespaces, or those marked as the lab's.
   const extra = spec ? recordedNodes(resolveLab(spec)) : record ? {} : await scanForLab(lab, deps);
@@ -157,7 +189,7 @@ export async function destroyLab(lab: string, spec: LabSpec | undefined, deps: E
     return { plan };
   }
   const execution = await execute(schedule(plan.changes), { ...deps, recordDir: recordDir(deps.stateDir, lab) });
-  if (execution.failed.length > 0) return { plan, execution };
+  if (execution.failed.length > 0 || execution.notStarted.length > 0) return { plan, execution };
   const { plan: left } = await planFor(empty, record, deps, extra);
   if (left.changes.length > 0) throw new VerificationError(`after destroy the lab still has:\n${renderPlan(left)}`);
   await removeRecord(deps.stateDir, lab);

@@ -33,6 +33,33 @@ export function requireRoot(): void {
 export interface CommonOptions {
   verbose?: boolean;
   concurrency?: string;
+  /** Seconds to wait for another run's lock. */
+  wait?: string;
+}
+
+/**
+ * Ctrl-C and SIGTERM during apply or destroy: the batches under way finish and nothing new starts,
+ * so the run stops between kernel commands and can say where.
+ */
+export function interruptible(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    // A second Ctrl-C means now.
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${name}: stopping after the commands under way (again to stop at once)...\n`);
+    controller.abort();
+  };
+  // process.on, not once, and kept until the run is over: execa's exit hook kills the process
+  // when a signal comes and it sees no other listener.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 function describeScope(scope: Scope): string {
@@ -42,9 +69,13 @@ function describeScope(scope: Scope): string {
 export function engineDeps(options: CommonOptions, out: Output): EngineDeps {
   const concurrency = Number(options.concurrency ?? 8);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UserError(`--concurrency must be a whole number ≥ 1, got ${options.concurrency}`);
+  const wait = Number(options.wait ?? 60);
+  if (!Number.isFinite(wait) || wait < 0) throw new UserError(`--wait must be a number of seconds ≥ 0, got ${options.wait}`);
   return {
     runner: processRunner(),
     concurrency,
+    lockWaitMs: wait * 1000,
+    onLockWait: (message) => out.err(message),
     stateDir: stateDir(),
     log: options.verbose ? { command: (scope, text) => out.err(`  [${describeScope(scope)}] ${text}`) } : undefined,
   };

@@ -51,7 +51,10 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .showHelpAfterError();
   const run = (fn: () => Promise<number>) => async () => setExit(await fn().catch((e: unknown) => errorToExit(e, out)));
   const common = (cmd: Command) =>
-    cmd.option('-v, --verbose', 'print each kernel command as it runs').option('--concurrency <n>', 'namespaces worked on at once', '8');
+    cmd
+      .option('-v, --verbose', 'print each kernel command as it runs')
+      .option('--concurrency <n>', 'namespaces worked on at once', '8')
+      .option('--wait <seconds>', "how long to wait for another netlab run's lock", '60');
 
   program.command('validate').argument('<file>', 'lab file').description('check a lab file; exit 65 with every error').action((file: string) => run(() => validateCommand(file, out))());
   common(program.command('plan'))

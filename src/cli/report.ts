@@ -4,6 +4,16 @@ import { DriverError } from '../errors.js';
 import type { ExecuteResult } from '../kernel/execute.js';
 import { summarize } from '../plan/render.js';
 
+/** The shell's convention for a run ended by Ctrl-C (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+
+export function renderInterrupted(result: ExecuteResult, rerun: string): string {
+  const lines = [chalk.yellow(`interrupted: ${result.done.length} change(s) done, ${result.notStarted.length} not started:`)];
+  for (const c of result.notStarted) lines.push(`  ${summarize(c)}`);
+  lines.push(`Nothing is half done: run \`${rerun}\` again to go on from here.`);
+  return `${lines.join('\n')}\n`;
+}
+
 export function renderFailures(result: ExecuteResult, rerun: string): string {
   const lines = [chalk.red(`error: ${result.failed.length} change(s) failed:`)];
   for (const { change, error } of result.failed) {

@@ -41,6 +41,13 @@ export const MAX_FILE_BYTES = 10 * 1024 * 1024;
  */
 export const MAX_NESTING = 64;
 
+/**
+ * How many items one list or mapping may hold: ten times the largest lab measured (1000
+ * namespaces). Beyond it the schema check slows quadratically with the number of bad items (ajv
+ * copies its error list once per failing item).
+ */
+export const MAX_ITEMS = 10_000;
+
 const EMPTY_HINT = 'a lab needs at least name: and nodes:, e.g. "name: my-lab" and "nodes: {a: {}}"';
 
 export async function loadLab(file: string): Promise<LoadedLab> {
@@ -54,7 +61,7 @@ export async function loadLab(file: string): Promise<LoadedLab> {
     const bytes = await readFile(file);
     const text = bytes.toString('utf8');
     const notUtf8 = invalidUtf8(bytes, text);
-    if (notUtf8) return { file, diagnostics: [{ file, severity: 'error', ...notUtf8 }] };
+    if (notUtf8) return { file, diagnostics: [printable({ file, severity: 'error', ...notUtf8 })] };
     return parseLab(text, file);
   } catch (err) {
     return unreadable(file, ...readProblem(err));
@@ -66,7 +73,9 @@ function readProblem(err: unknown): [string, string] {
   if (code === 'ENOENT') return ['no such file', 'check the path'];
   if (code === 'EISDIR') return ['is a directory, not a lab file', 'give the path of a YAML lab file'];
   if (code === 'EACCES' || code === 'EPERM') return ['cannot be read: permission denied', 'make it readable, or run as a user who can read it'];
-  return [`cannot be read: ${err instanceof Error ? err.message : String(err)}`, 'check that the path names a readable file'];
+  // "ELOOP: too many symbolic links encountered, stat '/the/path'": the path is shown already.
+  const text = err instanceof Error ? err.message.replace(/, \w+(?: '.*')?$/s, '') : String(err);
+  return [`cannot be read: ${text}`, 'check that the path names a readable file'];
 }
 
 /**
@@ -104,7 +113,37 @@ function invalidUtf8(bytes: Buffer, text: string): Omit<Diagnostic, 'file' | 'se
 
 /** A problem of the whole file, which has no line. */
 function fileProblem(file: string, message: string, hint: string): Diagnostic {
-  return { file, line: 0, col: 0, severity: 'error', message, hint };
+  return printable({ file, line: 0, col: 0, severity: 'error', message, hint });
+}
+
+/**
+ * Characters of the user's text that would break a diagnostic's one line, or hide or reorder
+ * what it shows: control characters (a terminal escape), bidi controls, zero-width ones, BOMs.
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/gu;
+
+/** A message or hint longer than this quotes a huge value: its middle is cut. */
+export const MAX_MESSAGE_CHARS = 1000;
+
+function printableText(text: string): string {
+  const escaped = text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (escaped.length <= MAX_MESSAGE_CHARS) return escaped;
+  const [head, tail] = [escaped.slice(0, 600), escaped.slice(-300)];
+  return `${head} …(${escaped.length - head.length - tail.length} characters cut)… ${tail}`;
+}
+
+/** Every diagnostic leaves the loader as one printable line of bounded length. */
+function printable(d: Diagnostic): Diagnostic {
+  return { ...d, message: printableText(d.message), ...(d.hint === undefined ? {} : { hint: printableText(d.hint) }) };
+}
+
+/** Sorted, printable, and each once: an unclosed bracket nested a thousand times is one error. */
+function sorted(diagnostics: Diagnostic[]): Diagnostic[] {
+  const same = (a: Diagnostic, b: Diagnostic): boolean =>
+    a.line === b.line && a.col === b.col && a.severity === b.severity && a.message === b.message;
+  return sortDiagnostics(diagnostics)
+    .filter((d, i, all) => i === 0 || !same(d, all[i - 1]!))
+    .map(printable);
 }
 
 function unreadable(file: string, message: string, hint: string): LoadedLab {
@@ -132,16 +171,16 @@ export function parseLab(text: string, file: string): LoadedLab {
     ...doc.errors.map((e) => yamlDiagnostic(file, e, 'error', at)),
     ...doc.warnings.map((e) => yamlDiagnostic(file, e, 'warning', at)),
   ];
-  if (doc.errors.length > 0) return { file, diagnostics: sortDiagnostics(yamlProblems) };
+  if (doc.errors.length > 0) return { file, diagnostics: sorted(yamlProblems) };
   if (doc.contents === null) {
-    return { file, diagnostics: sortDiagnostics([fileProblem(file, 'the file has only comments', EMPTY_HINT), ...yamlProblems]) };
+    return { file, diagnostics: sorted([fileProblem(file, 'the file has only comments', EMPTY_HINT), ...yamlProblems]) };
   }
   const locate = createLocator(doc, lineCounter);
   const keyProblems = checkKeys(doc.contents, [], at).map((p) => ({ file, severity: 'error' as const, ...p }));
-  if (keyProblems.length > 0) return { file, locate, diagnostics: sortDiagnostics([...yamlProblems, ...keyProblems]) };
+  if (keyProblems.length > 0) return { file, locate, diagnostics: sorted([...yamlProblems, ...keyProblems]) };
   const converted = toPlain(doc, file, at, locate);
-  if ('diagnostic' in converted) return { file, locate, diagnostics: sortDiagnostics([...yamlProblems, converted.diagnostic]) };
-  const diagnostics = sortDiagnostics([...yamlProblems, ...validateLab(converted.data, file, locate)]);
+  if ('diagnostic' in converted) return { file, locate, diagnostics: sorted([...yamlProblems, converted.diagnostic]) };
+  const diagnostics = sorted([...yamlProblems, ...validateLab(converted.data, file, locate)]);
   return { file, locate, diagnostics, spec: hasErrors(diagnostics) ? undefined : (converted.data as LabSpec) };
 }
 
@@ -157,7 +196,14 @@ const YAML_HINTS: Record<string, string> = {
   BAD_SCALAR_START: 'quote a value that starts with a special character such as @, `, |, >, !, %, & or *',
   TAG_RESOLVE_FAILED: 'remove the tag (the word starting with "!"), or quote the value',
   RESOURCE_EXHAUSTION: 'a lab nests only a few levels deep: close the brackets, or remove the extra levels',
+  BAD_DIRECTIVE: 'remove the line starting with "%", or write %YAML 1.2',
 };
+
+/** MISSING_CHAR covers more than closing brackets and quotes: hints by message. */
+const MISSING_CHAR_HINTS: Array<[RegExp, string]> = [
+  [/^Comments must be separated/, 'put a space before the "#" that starts a comment, or quote the value'],
+  [/^Implicit map keys need to be followed/, 'write key: value, with a space after ":"'],
+];
 
 function yamlDiagnostic(file: string, error: YAMLError, severity: Severity, at: (offset: number) => Position): Diagnostic {
   const { line, col } = at(error.pos[0]);
@@ -171,7 +217,9 @@ function yamlDiagnostic(file: string, error: YAMLError, severity: Severity, at: 
   const unclosed = /end with an? (\S)/.exec(error.message);
   const hint = unclosed
     ? `close it with ${unclosed[1]}; lines inside it must be indented more than its key`
-    : (YAML_HINTS[error.code] ?? 'check the indentation and quoting here');
+    : (MISSING_CHAR_HINTS.find(([pattern]) => pattern.test(error.message))?.[1] ??
+      YAML_HINTS[error.code] ??
+      'check the indentation and quoting here');
   return { file, line, col, severity, message, hint };
 }
 
@@ -193,6 +241,15 @@ function checkKeys(node: unknown, path: Path, at: (offset: number) => Position, 
         ...at((node as Ranged).range?.[0] ?? 0),
         message: `the YAML ${where(path.slice(0, 2))} nests more than ${MAX_NESTING} levels deep`,
         hint: YAML_HINTS.RESOURCE_EXHAUSTION!,
+      },
+    ];
+  }
+  if ((isSeq(node) || isMap(node)) && node.items.length > MAX_ITEMS) {
+    return [
+      {
+        ...at((node as Ranged).range?.[0] ?? 0),
+        message: `${path.length === 0 ? 'the lab' : pathText(path)} holds ${node.items.length} items, more than the ${MAX_ITEMS} that netlab takes in one list or mapping`,
+        hint: 'split the lab into several labs',
       },
     ];
   }

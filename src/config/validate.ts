@@ -115,9 +115,12 @@ function distance(word: string, candidate: string, max = Infinity): number {
 /** No name, key or value that a suggestion could fix is longer; a longer word gets none. */
 const MAX_SUGGESTED_LENGTH = 64;
 
+/** Above this many candidates (nodes of a big lab), no suggestion: each typo would cost them all. */
+const MAX_SUGGESTION_CANDIDATES = 1000;
+
 /** The closest candidate when it is close enough to be a typo. */
 function closest(word: string, candidates: readonly string[]): string | undefined {
-  if (word.length > MAX_SUGGESTED_LENGTH) return undefined;
+  if (word.length > MAX_SUGGESTED_LENGTH || candidates.length > MAX_SUGGESTION_CANDIDATES) return undefined;
   const limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
@@ -301,7 +304,7 @@ function valueWords(value: unknown): string {
   if (value === null || value === undefined) return 'nothing (an empty value)';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   return String(value);
 }
 
@@ -544,6 +547,8 @@ interface Ctx {
   locate: Locate;
   problems: Problem[];
   topology: Topology;
+  /** The node names as messages list them, once made. */
+  nodeList?: string;
 }
 
 function semanticDiagnostics(spec: LabSpec, file: string, locate: Locate): Diagnostic[] {
@@ -575,8 +580,9 @@ function nodeEntries(spec: LabSpec): Array<[string, NodeSpec]> {
   return Object.entries(spec.nodes);
 }
 
-function nodeList(spec: LabSpec): string {
-  return nameList(Object.keys(spec.nodes));
+/** Made once per check: a lab of many nodes with a typo in every link asks for it every time. */
+function nodeList(ctx: Ctx): string {
+  return (ctx.nodeList ??= nameList(Object.keys(ctx.spec.nodes)));
 }
 
 function kindOf(node: NodeSpec): NonNullable<NodeSpec['kind']> {
@@ -715,7 +721,7 @@ function parseLinkEnd(ctx: Ctx, text: string, path: Path): LinkEnd | undefined {
     report(
       ctx,
       path,
-      `link end ${JSON.stringify(text)}: no node ${endpoint.node} (nodes: ${nodeList(ctx.spec)})`,
+      `link end ${JSON.stringify(text)}: no node ${endpoint.node} (nodes: ${nodeList(ctx)})`,
       `declare ${endpoint.node} under nodes, or correct the name${didYouMean(endpoint.node, names)}`,
     );
     return undefined;
@@ -1192,6 +1198,9 @@ function checkSysctls(ctx: Ctx): void {
 function checkSysctlValue(ctx: Ctx, key: string, value: string | number | boolean, path: Path): void {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     report(ctx, path, `sysctl ${key} has value ${value}`, 'use a finite number, e.g. 1');
+  } else if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    // 1.5 or 1e308 would be written as "1.5" or "1e+308", which no sysctl takes.
+    report(ctx, path, `sysctl ${key} has value ${value}, not a whole number`, 'use a whole number, e.g. 1, or quote a value the kernel reads as text');
   } else if (typeof value === 'string' && /[\u0000-\u001f\u007f]/.test(value)) {
     report(ctx, path, `the value of sysctl ${key} contains a control character`, 'write it on one line, numbers separated by spaces');
   } else if (typeof value === 'string' && value.trim() === '') {
@@ -1473,7 +1482,7 @@ function checkTests(ctx: Ctx): void {
       report(
         ctx,
         [...path, 'from'],
-        `no node ${test.from} (nodes: ${nodeList(ctx.spec)})`,
+        `no node ${test.from} (nodes: ${nodeList(ctx)})`,
         `from names the node the test runs in${didYouMean(test.from, names)}`,
       );
     }
@@ -1506,7 +1515,7 @@ function checkPingTarget(ctx: Ctx, target: string, path: Path): void {
     report(
       ctx,
       path,
-      `ping target ${JSON.stringify(target)} is neither an IP address nor a node (nodes: ${nodeList(ctx.spec)})`,
+      `ping target ${JSON.stringify(target)} is neither an IP address nor a node (nodes: ${nodeList(ctx)})`,
       `e.g. ping: 172.18.0.20 or ping: NODE${didYouMean(target, Object.keys(ctx.spec.nodes))}`,
     );
   } else if (addressesOf(node).cidrs.length === 0) {
@@ -1536,7 +1545,7 @@ function checkServe(ctx: Ctx, serve: string, hasConnect: boolean, path: Path): v
     report(
       ctx,
       path,
-      `serve ${JSON.stringify(serve)}: no node ${match[1]} (nodes: ${nodeList(ctx.spec)})`,
+      `serve ${JSON.stringify(serve)}: no node ${match[1]} (nodes: ${nodeList(ctx)})`,
       `name a node of the lab${didYouMean(match[1]!, Object.keys(ctx.spec.nodes))}`,
     );
   }

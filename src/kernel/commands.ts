@@ -93,7 +93,9 @@ export function commandsOf(change: Change): Command[] {
   const ip = (line: string): Command => ({ tool: 'ip', line });
   switch (change.kind) {
     case 'netns':
-      return [ip(change.action === 'delete' ? `netns del ${change.netns}` : `netns add ${change.netns}`)];
+      if (change.action === 'delete') return [ip(`netns del ${change.netns}`)];
+      // A file left by a run killed inside `ip netns add` goes first (netns del unlinks it).
+      return change.stale ? [ip(`netns del ${change.netns}`), ip(`netns add ${change.netns}`)] : [ip(`netns add ${change.netns}`)];
     case 'publish':
       return [change.action === 'delete' ? { tool: 'mount', op: 'unpublish', netns: change.netns! } : { tool: 'mount', op: 'publish', source: change.source, netns: change.netns! }];
     case 'loopback':

@@ -18,6 +18,8 @@ export interface ExecuteLog {
 }
 
 export interface ExecuteDeps {
+  /** Aborted by Ctrl-C or SIGTERM: the batches under way finish, no new one starts. */
+  signal?: AbortSignal;
   /** The lab's record directory, where run: commands keep their state and output. */
   recordDir?: string;
   runner: Runner;
@@ -37,6 +39,8 @@ export interface ExecuteResult {
   failed: Failure[];
   /** Not run because something they depend on failed or was itself skipped. */
   skipped: Change[];
+  /** Not run because the run was interrupted. */
+  notStarted: Change[];
 }
 
 interface BatchOutcome {
@@ -239,7 +243,7 @@ function runBatch(batch: Batch, changes: Change[], deps: ExecuteDeps): Promise<B
 }
 
 export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<ExecuteResult> {
-  const result: ExecuteResult = { done: [], failed: [], skipped: [] };
+  const result: ExecuteResult = { done: [], failed: [], skipped: [], notStarted: [] };
   const blocked = new Set<string>();
   const isBlocked = (c: Change) => (plan.deps.get(c.id) ?? []).some((d) => blocked.has(d));
   const limit = pLimit(deps.concurrency);
@@ -248,6 +252,10 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
   const runUntilSettled = async (batch: Batch): Promise<void> => {
     let pending = batch.changes;
     while (pending.length > 0) {
+      if (deps.signal?.aborted) {
+        result.notStarted.push(...pending);
+        return;
+      }
       const runnable: Change[] = [];
       for (const c of pending) {
         if (isBlocked(c)) {

@@ -1,5 +1,5 @@
 // Reads the live state of a lab's namespaces: one `ip -j -batch` process per namespace, in parallel.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, statfs } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { DriverError } from '../errors.js';
 import { emptyNode, type LabState, type NftTable, type NodeKind, type NodeState } from '../model/types.js';
@@ -65,10 +65,24 @@ async function identity(path: string): Promise<string | undefined> {
 }
 
 /** Where to enter a node's namespace to read it, whether it is there, and, for attach, whether it is published. */
-async function locate(target: NodeToRead): Promise<{ path: string | null; exists: boolean; published?: boolean }> {
+/** statfs(2) f_type of nsfs: what /run/netns/X is once `ip netns add` has finished. */
+const NSFS_MAGIC = 0x6e736673;
+
+/** true: a namespace; false: a file that is not one; undefined: nothing there. */
+async function isNamespaceFile(path: string): Promise<boolean | undefined> {
+  return statfs(path).then(
+    (s) => s.type === NSFS_MAGIC,
+    () => undefined,
+  );
+}
+
+async function locate(target: NodeToRead): Promise<{ path: string | null; exists: boolean; published?: boolean; stale?: boolean }> {
   if (target.kind === 'host') return { path: null, exists: true };
   const named = netnsPath(target.netns!);
-  if (target.kind === 'netns') return { path: named, exists: await exists(named) };
+  if (target.kind === 'netns') {
+    const nsfs = await isNamespaceFile(named);
+    return { path: named, exists: nsfs === true, stale: nsfs === false };
+  }
   const [source, publishedAs] = await Promise.all([target.source ? identity(target.source) : undefined, identity(named)]);
   const published = publishedAs !== undefined && (source === undefined || publishedAs === source);
   if (published) return { path: named, exists: true, published: true };
@@ -77,7 +91,7 @@ async function locate(target: NodeToRead): Promise<{ path: string | null; exists
 
 export async function readNode(target: NodeToRead, runner: Runner): Promise<NodeState> {
   const where = await locate(target);
-  if (!where.exists) return { ...emptyNode(target.node, target.netns, false, target.kind), source: target.source };
+  if (!where.exists) return { ...emptyNode(target.node, target.netns, false, target.kind), source: target.source, ...(where.stale ? { stale: true } : {}) };
   const inside = (argv: string[]) => enterPath(where.path, argv);
   const ipOut = await runChecked(runner, inside(['ip', '-d', '-j', '-batch', '-']), READ_BATCH);
   const [links, routes4, routes6] = ipOut

@@ -27,6 +27,11 @@ export interface NodeState {
   owner?: string;
   /** Actual only: the namespace file exists. Desired: always true. */
   exists: boolean;
+  /**
+   * Actual, kind netns: /run/netns/<netns> is there but is no namespace — what `ip netns add` or
+   * `ip netns del` leaves when killed half way. It is removed before the namespace is made again.
+   */
+  stale?: boolean;
   loUp: boolean;
   /** Keyed by interface name; lo is not in here. */
   links: Map<string, LinkState>;

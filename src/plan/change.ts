@@ -24,7 +24,7 @@ export interface LinkSettings {
 }
 
 export type Change =
-  | (Base & { kind: 'netns' })
+  | (Base & { kind: 'netns'; stale?: boolean })
   | (Base & { kind: 'publish'; source: string })
   | (Base & { kind: 'loopback'; lab: string })
   | (Base & { kind: 'veth'; name: string; peer: { node: string; netns: string | null; name: string } })

@@ -7,6 +7,8 @@ import { emptyNode, ownsWholeNamespace, routeKey, sortedKeys, type LabState, typ
 import { compareChanges, type Change, type Conflict, type LinkSettings, type NewChange, type NftDetail, type Plan } from './change.js';
 
 export interface DiffOptions {
+  /** Every node the lab's record lists: a stale /run/netns file is the lab's to remove only for these. */
+  known?: ReadonlySet<string>;
   /** Per host or attach node, what the lab's record says it made there. */
   partial?: ReadonlyMap<string, PartialOwnership>;
   /** Per host or attach node, each sysctl's value from before the lab changed it. */
@@ -369,7 +371,12 @@ function diffOwnedNode(ctx: Context, name: string, want: NodeState | undefined, 
     ctx.conflicts.push(conflict);
     return;
   }
+  if (have?.stale && !ctx.options.known?.has(name)) {
+    ctx.conflicts.push({ node: name, netns: have.netns, reason: `/run/netns/${have.netns} exists, is not a namespace, and is not the lab's — remove it` });
+    return;
+  }
   if (!want) {
+    if (have?.stale) emit({ node: name, netns: have.netns, kind: 'netns', action: 'delete', reason: 'a file is left where the namespace was' });
     if (have?.exists) {
       // Every process inside goes first, the lab's own and any other: else the namespace lingers.
       if (have.pids?.length) emit({ node: name, netns: have.netns, kind: 'evict', action: 'delete', pids: have.pids, reason: `${have.pids.length} process(es) still inside` });
@@ -379,7 +386,10 @@ function diffOwnedNode(ctx: Context, name: string, want: NodeState | undefined, 
     return;
   }
   const current = have?.exists ? have : emptyNode(want.node, want.netns, false);
-  if (!current.exists) emit({ node: name, netns: want.netns, kind: 'netns', action: 'create', reason: 'namespace missing' });
+  if (!current.exists) {
+    const stale = have?.stale === true;
+    emit({ node: name, netns: want.netns, kind: 'netns', action: 'create', ...(stale ? { stale } : {}), reason: stale ? 'namespace missing (a file is left where it was)' : 'namespace missing' });
+  }
   if (!current.exists || !current.loUp || current.owner !== desired.lab) {
     const action = current.exists ? 'update' : 'create';
     emit({ node: name, netns: want.netns, kind: 'loopback', action, lab: desired.lab, reason: current.exists ? 'lo down or unmarked' : 'lo up, ownership mark' });

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import { applyLab } from '../../engine.js';
 import { countActions, renderPlan } from '../../plan/render.js';
-import { engineDeps, loadSpec, requireRoot, type CommonOptions } from '../context.js';
+import { engineDeps, interruptible, loadSpec, requireRoot, type CommonOptions } from '../context.js';
 import type { Output } from '../output.js';
-import { renderFailures } from '../report.js';
+import { EXIT_INTERRUPTED, renderFailures, renderInterrupted } from '../report.js';
 import { ApplyWatch } from '../apply-watch.js';
 
 export interface ApplyOptions extends CommonOptions {
@@ -16,10 +16,12 @@ export async function applyCommand(file: string, options: ApplyOptions, out: Out
   requireRoot();
   const started = performance.now();
   const watch = new ApplyWatch(spec.name, options, out);
-  const result = await applyLab(spec, resolve(file), watch.deps(engineDeps(options, out))).then(
-    (r) => (watch.stop(), r),
+  const interrupt = interruptible();
+  const result = await applyLab(spec, resolve(file), watch.deps({ ...engineDeps(options, out), signal: interrupt.signal })).then(
+    (r) => (watch.stop(), interrupt.dispose(), r),
     (e: unknown) => {
       watch.stop();
+      interrupt.dispose();
       watch.thrown(e);
       throw e;
     },
@@ -34,6 +36,10 @@ export async function applyCommand(file: string, options: ApplyOptions, out: Out
   if (result.execution.failed.length > 0) {
     out.err(renderFailures(result.execution, `netlab apply ${file}`));
     return 1;
+  }
+  if (result.execution.notStarted.length > 0) {
+    out.err(renderInterrupted(result.execution, `netlab apply ${file}`));
+    return EXIT_INTERRUPTED;
   }
   const n = countActions(result.plan.changes);
   out.out(

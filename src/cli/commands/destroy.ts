@@ -1,15 +1,16 @@
 import { destroyLab } from '../../engine.js';
 import { renderPlan } from '../../plan/render.js';
-import { checkLabName, engineDeps, isFile, loadSpec, requireRoot, type CommonOptions } from '../context.js';
+import { checkLabName, engineDeps, interruptible, isFile, loadSpec, requireRoot, type CommonOptions } from '../context.js';
 import type { Output } from '../output.js';
-import { renderFailures } from '../report.js';
+import { EXIT_INTERRUPTED, renderFailures, renderInterrupted } from '../report.js';
 
 export async function destroyCommand(target: string, options: CommonOptions, out: Output): Promise<number> {
   const spec = (await isFile(target)) ? (await loadSpec(target, out)).spec : undefined;
   const lab = spec?.name ?? checkLabName(target);
   requireRoot();
   const started = performance.now();
-  const result = await destroyLab(lab, spec, engineDeps(options, out));
+  const interrupt = interruptible();
+  const result = await destroyLab(lab, spec, { ...engineDeps(options, out), signal: interrupt.signal }).finally(interrupt.dispose);
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   for (const conflict of result.plan.conflicts) out.err(`left alone: ${conflict.reason}`);
   if (!result.execution) {
@@ -20,6 +21,10 @@ export async function destroyCommand(target: string, options: CommonOptions, out
   if (result.execution.failed.length > 0) {
     out.err(renderFailures(result.execution, `netlab destroy ${target}`));
     return 1;
+  }
+  if (result.execution.notStarted.length > 0) {
+    out.err(renderInterrupted(result.execution, `netlab destroy ${target}`));
+    return EXIT_INTERRUPTED;
   }
   out.out(`Destroyed lab ${lab} in ${seconds} s: nothing of it is left.`);
   return 0;
