@@ -18,7 +18,6 @@ import { floor, mininet, netlab, seed, type Contender } from './tools.js';
 import { BenchFailure } from './verify.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/cli/main.js');
 const RESULTS = join(ROOT, 'bench/results/latest.json');
 const HELP = `npm run bench -- [options]   (as root)
   --runs N          measurements per contender and lab; medians are reported (default 3)
@@ -84,9 +83,9 @@ async function main(): Promise<number> {
   const contenders: Contender[] = [];
   const setupFailures: string[] = [];
   if (opts.tools.includes('netlab')) {
-    const err = await buildNetlab(ROOT, CLI, opts.build, log);
-    if (err) setupFailures.push(`netlab: ${err}`);
-    else contenders.push(netlab(CLI));
+    const built = await buildNetlab(ROOT, opts.build, log);
+    if ('error' in built) setupFailures.push(`netlab: ${built.error}`);
+    else contenders.push(netlab(built.cli));
   }
   if (opts.tools.includes('seed')) contenders.push(seed);
   if (opts.tools.includes('floor')) contenders.push(floor);

@@ -1,6 +1,7 @@
 // What the bench needs on the machine: root, the kernel tools, GNU time for peak memory,
 // Mininet for its baseline (installed on demand), and a fresh build of netlab.
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 
 export type Log = (line: string) => void;
@@ -52,13 +53,21 @@ export async function ensureMininet(install: boolean, log: Log): Promise<boolean
   return true;
 }
 
-/** Builds netlab and checks that its CLI starts; returns an error text instead of throwing. */
-export async function buildNetlab(root: string, cli: string, build: boolean, log: Log): Promise<string | undefined> {
+/**
+ * Builds netlab, then measures a copy of that build (dist/ and schemas/ under dist-bench/netlab/,
+ * where node_modules still resolves): a rebuild of dist/ during a long bench would otherwise
+ * change the program between runs. Returns the copy's CLI, or an error text.
+ */
+export async function buildNetlab(root: string, build: boolean, log: Log): Promise<{ cli: string } | { error: string }> {
   if (build) {
     log('npm run build (netlab)');
     const b = await execa('npm', ['run', 'build', '--silent'], { cwd: root, reject: false, all: true });
-    if (b.exitCode !== 0) return `npm run build failed:\n${String(b.all).trim().split('\n').slice(-20).join('\n')}`;
+    if (b.exitCode !== 0) return { error: `npm run build failed:\n${String(b.all).trim().split('\n').slice(-20).join('\n')}` };
   }
+  const snapshot = join(root, 'dist-bench/netlab');
+  rmSync(snapshot, { recursive: true, force: true });
+  for (const dir of ['dist', 'schemas']) cpSync(join(root, dir), join(snapshot, dir), { recursive: true });
+  const cli = join(snapshot, 'dist/cli/main.js');
   const h = await execa(process.execPath, [cli, '--help'], { reject: false, all: true });
-  return h.exitCode === 0 ? undefined : `node ${cli} --help exited ${h.exitCode}:\n${String(h.all).trim()}`;
+  return h.exitCode === 0 ? { cli } : { error: `node ${cli} --help exited ${h.exitCode}:\n${String(h.all).trim()}` };
 }

@@ -65,9 +65,14 @@ function toolsFor(targets: readonly NodeToRead[]): Tool[] {
   return tools;
 }
 
-async function planFor(desired: LabState, record: LabRecord | undefined, deps: EngineDeps, extra?: LabRecord['nodes']): Promise<LabPlan> {
+async function planFor(desired: LabState, record: LabRecord | undefined, deps: EngineDeps, extra?: LabRecord['nodes'], light = false): Promise<LabPlan> {
   const known = record ? { ...record, nodes: mergeNodes(extra ?? {}, record.nodes) } : extra ? { lab: desired.lab, nodes: extra, updated: '' } : undefined;
   const targets = targetsOf(desired, known);
+  // Destroy: a namespace that still has the inode the record noted is the lab's; nothing to read.
+  if (light) for (const t of targets) {
+    const inode = record?.nodes[t.node]?.inode;
+    if (inode && !desired.nodes.has(t.node)) t.recordedInode = { inode, lab: desired.lab };
+  }
   await requireTools(toolsFor(targets));
   const actual = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab) });
   const plan = diff(desired, actual, {
@@ -90,11 +95,35 @@ export interface ApplyResult {
   rounds: number;
 }
 
-/** After a run, the kernel must match the file; anything that still differs is named. */
+/** Veths the file wants up that the kernel does not pass traffic on yet. */
+function waitingForCarrier(desired: LabState, actual: LabState): string[] {
+  const waiting: string[] = [];
+  for (const [name, node] of desired.nodes) {
+    for (const link of node.links.values()) {
+      const peerUp = link.peer && desired.nodes.get(link.peer.node)?.links.get(link.peer.name)?.up;
+      if (link.type === 'veth' && link.up && peerUp && actual.nodes.get(name)?.links.get(link.name)?.carrier === false) waiting.push(`${name}:${link.name}`);
+    }
+  }
+  return waiting;
+}
+
+/** How long apply waits for new veths to pass traffic: the kernel's link watcher takes up to a second, more under load. */
+const CARRIER_WAIT_MS = 5_000;
+
+/**
+ * After a run, the kernel must match the file; anything that still differs is named. Then apply
+ * returns once the lab passes traffic: a veth carries packets only after the kernel's link watcher
+ * has seen its carrier, which can lag a second or more behind `ip link set up`.
+ */
 async function verify(desired: LabState, record: LabRecord | undefined, deps: EngineDeps): Promise<LabState> {
-  const { plan, actual } = await planFor(desired, record, deps);
+  let { plan, actual } = await planFor(desired, record, deps);
   if (plan.changes.length > 0 || plan.conflicts.length > 0) {
     throw new VerificationError(`after the run the kernel still differs from the file:\n${renderPlan(plan)}`);
+  }
+  const deadline = Date.now() + CARRIER_WAIT_MS;
+  while (waitingForCarrier(desired, actual).length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    ({ actual } = await planFor(desired, record, deps));
   }
   return actual;
 }
@@ -183,14 +212,14 @@ async function destroyLocked(lab: string, spec: LabSpec | undefined, deps: Engin
   // Where to look besides the record: the file's namespaces, or those marked as the lab's.
   const extra = spec ? recordedNodes(resolveLab(spec)) : record ? {} : await scanForLab(lab, deps);
   const empty: LabState = { lab, nodes: new Map() };
-  const { plan } = await planFor(empty, record, deps, extra);
+  const { plan } = await planFor(empty, record, deps, extra, true);
   if (plan.changes.length === 0) {
     await removeRecord(deps.stateDir, lab);
     return { plan };
   }
   const execution = await execute(schedule(plan.changes), { ...deps, recordDir: recordDir(deps.stateDir, lab) });
   if (execution.failed.length > 0 || execution.notStarted.length > 0) return { plan, execution };
-  const { plan: left } = await planFor(empty, record, deps, extra);
+  const { plan: left } = await planFor(empty, record, deps, extra, true);
   if (left.changes.length > 0) throw new VerificationError(`after destroy the lab still has:\n${renderPlan(left)}`);
   await removeRecord(deps.stateDir, lab);
   return { plan, execution };

@@ -28,3 +28,10 @@ export class VerificationError extends Error {}
 
 /** Anything else a user can act on: one clear line, exit 1. */
 export class UserError extends Error {}
+
+/** The changes of a plan depend on each other in a circle: a bug in netlab, named so it can be reported. */
+export class CycleError extends Error {
+  constructor(readonly cycles: string[][]) {
+    super(`the changes depend on each other in a cycle: ${cycles.map((c) => c.join(' → ')).join('; ')}`);
+  }
+}

@@ -2,19 +2,7 @@
 // argv → command. The only place that calls process.exit.
 import { Command, CommanderError } from 'commander';
 import { formatDiagnostic, sortDiagnostics } from '../diagnostics.js';
-import { ConfigError, ConflictError, DriverError, UserError, VerificationError } from '../errors.js';
-import { CycleError } from '../plan/graph.js';
-import { applyCommand } from './commands/apply.js';
-import { destroyCommand } from './commands/destroy.js';
-import { execCommand } from './commands/exec.js';
-import { exportCommand } from './commands/export.js';
-import { graphCommand } from './commands/graph.js';
-import { lsCommand } from './commands/ls.js';
-import { planCommand } from './commands/plan.js';
-import { scriptCommand } from './commands/script.js';
-import { statusCommand } from './commands/status.js';
-import { testCommand } from './commands/test.js';
-import { validateCommand } from './commands/validate.js';
+import { ConfigError, ConflictError, CycleError, DriverError, UserError, VerificationError } from '../errors.js';
 import { processOutput, type Output } from './output.js';
 
 export const EXIT = { ok: 0, failure: 1, changes: 2, usage: 64, badTopology: 65 } as const;
@@ -49,6 +37,8 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .exitOverride()
     .configureOutput({ writeOut: (s) => out.out(s), writeErr: (s) => out.err(s) })
     .showHelpAfterError();
+  // Each command's module is loaded when it runs: `netlab --help` and `validate` do not pay for
+  // execa, graphlib and the rest, and every command starts sooner.
   const run = (fn: () => Promise<number>) => async () => setExit(await fn().catch((e: unknown) => errorToExit(e, out)));
   const common = (cmd: Command) =>
     cmd
@@ -56,55 +46,55 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
       .option('--concurrency <n>', 'namespaces worked on at once', '8')
       .option('--wait <seconds>', "how long to wait for another netlab run's lock", '60');
 
-  program.command('validate').argument('<file>', 'lab file').description('check a lab file; exit 65 with every error').action((file: string) => run(() => validateCommand(file, out))());
+  program.command('validate').argument('<file>', 'lab file').description('check a lab file; exit 65 with every error').action((file: string) => run(async () => (await import('./commands/validate.js')).validateCommand(file, out))());
   common(program.command('plan'))
     .argument('<file>', 'lab file')
     .description('show what apply would change, read from the live kernel')
     .option('--json', 'the plan as JSON')
     .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none')
-    .action((file: string, opts) => run(() => planCommand(file, opts, out))());
+    .action((file: string, opts) => run(async () => (await import('./commands/plan.js')).planCommand(file, opts, out))());
   common(program.command('apply'))
     .argument('<file>', 'lab file')
     .description('make the kernel match the file, then verify it')
     .option('--json', 'stream JSON lines: one per change done/failed, then a summary')
-    .action((file: string, opts) => run(() => applyCommand(file, opts, out))());
+    .action((file: string, opts) => run(async () => (await import('./commands/apply.js')).applyCommand(file, opts, out))());
   common(program.command('destroy'))
     .argument('<file|name>', 'lab file, or the name of an applied lab (see netlab ls)')
     .description('remove exactly what the lab made')
-    .action((target: string, opts) => run(() => destroyCommand(target, opts, out))());
+    .action((target: string, opts) => run(async () => (await import('./commands/destroy.js')).destroyCommand(target, opts, out))());
   common(program.command('test'))
     .argument('<file>', 'lab file')
     .description("run the lab's tests (ping, connect) inside the applied lab; exit 1 when any fails")
     .option('--json', 'the results as JSON')
     .option('--timeout <seconds>', 'per test: ping deadline, connect and reply timeout (default 3)')
-    .action((file: string, opts) => run(() => testCommand(file, opts, out))());
+    .action((file: string, opts) => run(async () => (await import('./commands/test.js')).testCommand(file, opts, out))());
   common(program.command('status'))
     .argument('[name]', 'an applied lab (default: all)')
     .description('per lab: nodes, interfaces with addresses, state and peer, routes, and what differs from its file')
     .option('--json', 'as JSON')
-    .action((name: string | undefined, opts) => run(() => statusCommand(name, opts, out))());
+    .action((name: string | undefined, opts) => run(async () => (await import('./commands/status.js')).statusCommand(name, opts, out))());
   program
     .command('exec')
     .argument('<node>', 'a node of an applied lab')
     .argument('<command...>', 'the command and its arguments (after --)')
     .option('--lab <name>', 'the lab, when several have this node')
     .description("run a command in a node's namespace, with its resolv.conf in place")
-    .action((node: string, argv: string[], opts) => run(() => execCommand(node, argv, opts))());
-  program.command('ls').description('the labs applied on this machine').option('--json', 'as JSON').action((opts) => run(() => lsCommand(opts, out))());
+    .action((node: string, argv: string[], opts) => run(async () => (await import('./commands/exec.js')).execCommand(node, argv, opts))());
+  program.command('ls').description('the labs applied on this machine').option('--json', 'as JSON').action((opts) => run(async () => (await import('./commands/ls.js')).lsCommand(opts, out))());
   program
     .command('graph')
     .argument('<file>', 'lab file')
     .description('the topology as a picture: Mermaid (default), Graphviz DOT, or SVG through dot')
     .option('--format <format>', 'mermaid | dot | svg', 'mermaid')
-    .action((file: string, opts) => run(() => graphCommand(file, opts, out))());
-  program.command('script').argument('<file>', 'lab file').description('the shell commands that build the lab from nothing, in order').action((file: string) => run(() => scriptCommand(file, out))());
+    .action((file: string, opts) => run(async () => (await import('./commands/graph.js')).graphCommand(file, opts, out))());
+  program.command('script').argument('<file>', 'lab file').description('the shell commands that build the lab from nothing, in order').action((file: string) => run(async () => (await import('./commands/script.js')).scriptCommand(file, out))());
   program
     .command('export')
     .argument('<netns...>', 'network namespaces to describe (names under /run/netns)')
     .description('print a lab file that describes live namespaces')
     .option('--concurrency <n>', 'namespaces read at once', '8')
     .option('--name <lab>', 'the lab name to write (default: the lab that marked them, else "exported")')
-    .action((namespaces: string[], opts) => run(() => exportCommand(namespaces, opts, out))());
+    .action((namespaces: string[], opts) => run(async () => (await import('./commands/export.js')).exportCommand(namespaces, opts, out))());
   return program;
 }
 

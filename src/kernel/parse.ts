@@ -7,6 +7,7 @@ import { routeKey, type KernelPeer, type LinkState, type LinkType, type NodeKind
 export interface IpLinkJson {
   ifindex: number;
   ifname: string;
+  operstate?: string;
   flags?: string[];
   mtu?: number;
   address?: string;
@@ -60,6 +61,7 @@ function parseLink(json: IpLinkJson): LinkState {
   if (type === 'veth') link.kernelPeer = kernelPeer(json);
   const owner = labFromMark(json.ifalias);
   if (owner) link.owner = owner;
+  link.carrier = json.operstate === 'UP';
   return link;
 }
 

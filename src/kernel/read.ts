@@ -21,6 +21,11 @@ export interface NodeToRead {
   sysctlKeys: string[];
   /** The lab's nftables table to read, when the file or the record says the node has one. */
   nftTable?: string;
+  /**
+   * Destroy needs only to know a namespace is the lab's: when the record has its inode and the
+   * namespace there still has it, reading its contents (a process per namespace) is skipped.
+   */
+  recordedInode?: { inode: string; lab: string };
 }
 
 export interface ReadDeps {
@@ -91,6 +96,14 @@ async function locate(target: NodeToRead): Promise<{ path: string | null; exists
 
 export async function readNode(target: NodeToRead, runner: Runner): Promise<NodeState> {
   const where = await locate(target);
+  if (where.exists && target.kind === 'netns' && target.recordedInode) {
+    const inode = await namespaceInode(where.path!);
+    if (inode === target.recordedInode.inode) {
+      const node = { ...emptyNode(target.node, target.netns, true, 'netns'), owner: target.recordedInode.lab, inode };
+      node.resolvConf = await readOptional(resolvConfPath(target.netns));
+      return node;
+    }
+  }
   if (!where.exists) return { ...emptyNode(target.node, target.netns, false, target.kind), source: target.source, ...(where.stale ? { stale: true } : {}) };
   const inside = (argv: string[]) => enterPath(where.path, argv);
   const ipOut = await runChecked(runner, inside(['ip', '-d', '-j', '-batch', '-']), READ_BATCH);
@@ -111,6 +124,7 @@ export async function readNode(target: NodeToRead, runner: Runner): Promise<Node
   }, target.kind);
   node.source = target.source;
   node.published = where.published;
+  if (target.kind === 'netns') node.inode = await namespaceInode(where.path!);
   if (target.nftTable) node.nft = await readNftTable(inside, target.nftTable, runner);
   return node;
 }

@@ -47,6 +47,8 @@ export interface NodeState {
   runs: Map<string, RunEntry>;
   /** Actual, kind netns: the processes living in the namespace (destroy ends them). */
   pids?: number[];
+  /** Actual, kind netns: the namespace's inode, which names it as long as it lives. */
+  inode?: string;
 }
 
 export interface RunEntry {
@@ -110,6 +112,8 @@ export interface LinkState {
   kernelPeer?: KernelPeer;
   /** Actual: the lab named by the link's mark (its alias), if any. */
   owner?: string;
+  /** Actual: the kernel passes traffic on it (operstate UP), not only that it was set up. */
+  carrier?: boolean;
 }
 
 /**

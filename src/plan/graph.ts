@@ -7,6 +7,7 @@
 // makes the namespaces and veth pairs, then every namespace configures itself in one batch.
 import { Graph, alg } from '@dagrejs/graphlib';
 import { scopeKey, scopeOf, type Scope } from '../kernel/commands.js';
+import { CycleError } from '../errors.js';
 import type { Change } from './change.js';
 
 
@@ -107,11 +108,6 @@ export interface Schedule {
   deps: Map<string, string[]>;
 }
 
-export class CycleError extends Error {
-  constructor(readonly cycles: string[][]) {
-    super(`the changes depend on each other in a cycle: ${cycles.map((c) => c.join(' → ')).join('; ')}`);
-  }
-}
 
 export function schedule(changes: readonly Change[]): Schedule {
   const deps = dependencies(changes);

@@ -62,6 +62,7 @@ export function recordAfterRun(during: LabRecord, desired: LabState, actual: Lab
   for (const [name, state] of desired.nodes) {
     const node = baseNode(desired, name);
     const read = actual.nodes.get(name);
+    if (read?.inode && state.kind === 'netns') node.inode = read.inode;
     if (read?.nft) node.nft = Object.fromEntries(read.nft.chains.flatMap((c) => c.rules.map((r) => [r.id, r.fingerprint ?? ''])));
     if (!ownsWholeNamespace(state.kind)) {
       const made = [...state.links.values()].filter((l) => l.type !== 'existing');

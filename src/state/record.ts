@@ -10,6 +10,8 @@ export interface RecordedNode {
   kind: NodeKind;
   /** kind attach: the namespace file published at /run/netns/<netns>. */
   source?: string;
+  /** kind netns: the inode of the namespace the lab made; the same inode there later is that namespace. */
+  inode?: string;
   /**
    * In a namespace the lab does not own (host, attach), what it made there, listed before it is
    * made: links, addresses on interfaces that are not its own (dev → CIDRs), routes (route keys),
