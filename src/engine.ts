@@ -9,7 +9,7 @@ import { parseNode, type IpLinkJson } from './kernel/parse.js';
 import { RUN_NETNS } from './kernel/paths.js';
 import { readLab, type NodeToRead } from './kernel/read.js';
 import { inNamespace, type Runner } from './kernel/runner.js';
-import { requireTools, type Tool } from './kernel/tools.js';
+import { requireIproute2, requireTools, type Tool } from './kernel/tools.js';
 import { labFromMark } from './model/names.js';
 import { nftTableName } from './model/nft.js';
 import { resolveLab } from './model/resolve.js';
@@ -150,6 +150,7 @@ export async function applyLab(spec: LabSpec, file: string, deps: EngineDeps): P
 }
 
 async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps: EngineDeps): Promise<ApplyResult> {
+  await requireIproute2(deps.runner);
   await checkAttachments(desired);
   const { plan, record, actual } = await planFor(desired, await readRecord(deps.stateDir, spec.name), deps);
   if (plan.conflicts.length > 0) throw new ConflictError(renderPlan({ ...plan, changes: [] }));

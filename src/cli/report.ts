@@ -1,6 +1,7 @@
 // How a run that stopped part way is told: what failed and why, what was done, what was skipped.
 import chalk from 'chalk';
 import { DriverError } from '../errors.js';
+import { hintFor } from '../kernel/hints.js';
 import type { ExecuteResult } from '../kernel/execute.js';
 import { summarize } from '../plan/render.js';
 
@@ -20,6 +21,8 @@ export function renderFailures(result: ExecuteResult, rerun: string): string {
     lines.push(`  ${summarize(change)} (${change.reason})`);
     if (error instanceof DriverError) {
       lines.push(`    command: ${error.argv.join(' ')}`, `    exit ${error.exitCode}: ${error.stderr.trim() || '(no message)'}`);
+      const hint = hintFor(error.stderr);
+      if (hint) lines.push(`    hint: ${hint}`);
     } else {
       lines.push(`    ${error.message}`);
     }

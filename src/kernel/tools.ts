@@ -4,6 +4,8 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { UserError } from '../errors.js';
+import { isTooOld, iproute2Version, MIN_IPROUTE2 } from './hints.js';
+import type { Runner } from './runner.js';
 
 export type Tool = 'ip' | 'nsenter' | 'sysctl' | 'nft';
 
@@ -18,6 +20,15 @@ async function onPath(tool: string, path: string): Promise<boolean> {
     if (found) return true;
   }
   return false;
+}
+
+/** One clear line when iproute2 is older than the JSON and batch features netlab reads with. */
+export async function requireIproute2(runner: Runner): Promise<void> {
+  const result = await runner.run(['ip', '-V']);
+  const version = iproute2Version(`${result.stdout}${result.stderr}`);
+  if (version && isTooOld(version)) {
+    throw new UserError(`iproute2 ${version.join('.')} is too old: netlab needs ${MIN_IPROUTE2.join('.')} or newer (apt-get install -y iproute2 from a newer release) — nothing was changed`);
+  }
 }
 
 export async function requireTools(tools: Iterable<Tool>, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): Promise<void> {

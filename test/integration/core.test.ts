@@ -236,6 +236,7 @@ describe('ownership and failures', () => {
     expect(applied.stderr).toMatch(/sysctl on a: net\.ipv4\.no_such_key = 1/);
     expect(applied.stderr).toMatch(/command: nsenter --net=\/run\/netns\/a sysctl -q -w net\.ipv4\.no_such_key=1/);
     expect(applied.stderr).toMatch(/no_such_key/);
+    expect(applied.stderr).toMatch(/hint: no such sysctl in this kernel/);
     expect((await sb.ipJson('b', ['link', 'show', 'dev', 'eth0']))[0]!.flags).toContain('UP');
     // What the file can get converges once the file is fixed; destroy finds everything.
     const fixed = labFile('bad-sysctl.yaml', 'name: badsys\nnodes:\n  a:\n    sysctls: {net.ipv4.ip_forward: 1}\n  b: {}\nlinks:\n  - [a:eth0, b:eth0]\n');
