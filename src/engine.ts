@@ -95,13 +95,13 @@ export interface ApplyResult {
   rounds: number;
 }
 
-/** Veths the file wants up that the kernel does not pass traffic on yet. */
+/** Nodes with a veth the file wants up that the kernel does not pass traffic on yet. */
 function waitingForCarrier(desired: LabState, actual: LabState): string[] {
   const waiting: string[] = [];
   for (const [name, node] of desired.nodes) {
     for (const link of node.links.values()) {
       const peerUp = link.peer && desired.nodes.get(link.peer.node)?.links.get(link.peer.name)?.up;
-      if (link.type === 'veth' && link.up && peerUp && actual.nodes.get(name)?.links.get(link.name)?.carrier === false) waiting.push(`${name}:${link.name}`);
+      if (link.type === 'veth' && link.up && peerUp && actual.nodes.get(name)?.links.get(link.name)?.carrier === false) waiting.push(name);
     }
   }
   return waiting;
@@ -116,14 +116,18 @@ const CARRIER_WAIT_MS = 5_000;
  * has seen its carrier, which can lag a second or more behind `ip link set up`.
  */
 async function verify(desired: LabState, record: LabRecord | undefined, deps: EngineDeps): Promise<LabState> {
-  let { plan, actual } = await planFor(desired, record, deps);
+  const { plan, actual } = await planFor(desired, record, deps);
   if (plan.changes.length > 0 || plan.conflicts.length > 0) {
     throw new VerificationError(`after the run the kernel still differs from the file:\n${renderPlan(plan)}`);
   }
   const deadline = Date.now() + CARRIER_WAIT_MS;
-  while (waitingForCarrier(desired, actual).length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    ({ actual } = await planFor(desired, record, deps));
+  let waiting = new Set(waitingForCarrier(desired, actual));
+  while (waiting.size > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    // Only the nodes still waiting are read again: their links' state is all that is asked.
+    const again = await readLab(desired.lab, targetsOf(desired, record).filter((t) => waiting.has(t.node)), deps);
+    for (const [name, node] of again.nodes) actual.nodes.set(name, node);
+    waiting = new Set(waitingForCarrier(desired, actual));
   }
   return actual;
 }

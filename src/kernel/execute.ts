@@ -10,7 +10,8 @@ import { commandsOf, type Command, type Scope } from './commands.js';
 import type { ProgressListener } from './progress.js';
 import { netnsPath, RUN_NETNS } from './paths.js';
 import { namespaceInode, processesByNamespace, readRuns, removeRunFile, runFile, startRun, stopAll } from './processes.js';
-import { inNamespace, type Runner } from './runner.js';
+import { runIpJobs, jobArgv, type IpJob } from './fanout.js';
+import { inNamespace, type RunResult, type Runner } from './runner.js';
 
 export interface ExecuteLog {
   /** Each command as it runs (apply -v). */
@@ -58,15 +59,38 @@ function stderrWithoutTrailer(stderr: string): string {
   return stderr.replace(/Command failed -:\d+\s*$/, '').trim();
 }
 
-async function runIpBatch(netns: string | null, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+interface IpBatch {
+  netns: string | null;
+  changes: Change[];
+  lines: Array<{ change: Change; line: string }>;
+  job: IpJob;
+}
+
+function ipBatch(netns: string | null, changes: Change[]): IpBatch {
   const lines: Array<{ change: Change; line: string }> = [];
   for (const change of changes) {
     for (const cmd of commandsOf(change)) if (cmd.tool === 'ip') lines.push({ change, line: cmd.line });
   }
-  const argv = inNamespace(netns, ['ip', '-batch', '-']);
   const input = `${lines.map((l) => l.line).join('\n')}\n`;
-  for (const l of lines) deps.log?.command({ tool: 'ip', netns }, l.line);
-  const result = await deps.runner.run(argv, input);
+  return { netns, changes, lines, job: { enter: netns === null ? null : netnsPath(netns), flags: [], input } };
+}
+
+/** Runs the ip batches of a round together: one process starts them all (see fanout.ts). */
+async function runIpBatches(batches: IpBatch[], deps: ExecuteDeps): Promise<BatchOutcome[]> {
+  for (const b of batches) for (const l of b.lines) deps.log?.command({ tool: 'ip', netns: b.netns }, l.line);
+  const results = await runIpJobs(batches.map((b) => b.job), deps.runner, deps.concurrency);
+  return batches.map((b, i) => ipOutcome(b, results[i]!));
+}
+
+async function runIpBatch(netns: string | null, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+  return (await runIpBatches([ipBatch(netns, changes)], deps))[0]!;
+}
+
+/** `ip -batch` stops at its first failing line: what came before is done, that line failed. */
+function ipOutcome(batch: IpBatch, result: RunResult): BatchOutcome {
+  const { changes, lines } = batch;
+  const argv = jobArgv(batch.job);
+  const input = batch.job.input;
   if (result.exitCode === 0) return { done: changes, failed: [] };
 
   const lineNo = failedLine(result.stderr);
@@ -249,7 +273,7 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
   const limit = pLimit(deps.concurrency);
   deps.onProgress?.({ type: 'begin', total: plan.rounds.flat().reduce((n, b) => n + b.changes.length, 0) });
 
-  const runUntilSettled = async (batch: Batch): Promise<void> => {
+  const runUntilSettled = async (batch: Batch, first?: Promise<BatchOutcome>): Promise<void> => {
     let pending = batch.changes;
     while (pending.length > 0) {
       if (deps.signal?.aborted) {
@@ -268,7 +292,9 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
       }
       if (runnable.length === 0) return;
       deps.onProgress?.({ type: 'batch', scope: batch.scope, changes: runnable });
-      const outcome = await runBatch(batch, runnable, deps);
+      // The round's ip batches were started together; a batch cut short by a failure runs its rest alone.
+      const outcome = first && runnable.length === batch.changes.length ? await first : await runBatch(batch, runnable, deps);
+      first = undefined;
       for (const change of outcome.done) deps.onProgress?.({ type: 'done', change });
       for (const { change, error } of outcome.failed) deps.onProgress?.({ type: 'failed', change, error });
       result.done.push(...outcome.done);
@@ -281,7 +307,10 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
   };
 
   for (const round of plan.rounds) {
-    await Promise.all(round.map((batch) => limit(() => runUntilSettled(batch))));
+    const together = round.filter((b) => b.scope.tool === 'ip' && !deps.signal?.aborted && !b.changes.some(isBlocked));
+    const started = together.length > 1 ? runIpBatches(together.map((b) => ipBatch(b.scope.netns, b.changes)), deps) : undefined;
+    const firsts = new Map(together.map((b, i) => [b, started?.then((outcomes) => outcomes[i]!)] as const));
+    await Promise.all(round.map((batch) => limit(() => runUntilSettled(batch, firsts.get(batch)))));
   }
   return result;
 }

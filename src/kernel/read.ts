@@ -8,7 +8,8 @@ import { namespaceInode, processesByNamespace, readRuns } from './processes.js';
 import { resolvConfPath } from './commands.js';
 import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
 import { netnsPath } from './paths.js';
-import { enterPath, type Runner } from './runner.js';
+import { jobArgv, runIpJobs, type IpJob } from './fanout.js';
+import { enterPath, type RunResult, type Runner } from './runner.js';
 
 export interface NodeToRead {
   node: string;
@@ -94,39 +95,68 @@ async function locate(target: NodeToRead): Promise<{ path: string | null; exists
   return { path: target.source ?? named, exists: source !== undefined, published: false };
 }
 
-export async function readNode(target: NodeToRead, runner: Runner): Promise<NodeState> {
-  const where = await locate(target);
-  if (where.exists && target.kind === 'netns' && target.recordedInode) {
-    const inode = await namespaceInode(where.path!);
-    if (inode === target.recordedInode.inode) {
-      const node = { ...emptyNode(target.node, target.netns, true, 'netns'), owner: target.recordedInode.lab, inode };
-      node.resolvConf = await readOptional(resolvConfPath(target.netns));
-      return node;
-    }
-  }
-  if (!where.exists) return { ...emptyNode(target.node, target.netns, false, target.kind), source: target.source, ...(where.stale ? { stale: true } : {}) };
+type Where = Awaited<ReturnType<typeof locate>>;
+
+/** A namespace the record knows by its inode needs no reading (destroy): what is there is the lab's. */
+async function trusted(target: NodeToRead, where: Where): Promise<NodeState | undefined> {
+  if (!where.exists || target.kind !== 'netns' || !target.recordedInode) return undefined;
+  const inode = await namespaceInode(where.path!);
+  if (inode !== target.recordedInode.inode) return undefined;
+  const node = { ...emptyNode(target.node, target.netns, true, 'netns'), owner: target.recordedInode.lab, inode };
+  node.resolvConf = await readOptional(resolvConfPath(target.netns));
+  return node;
+}
+
+function ipReadJob(where: Where): IpJob {
+  return { enter: where.path, flags: ['-d', '-j'], input: READ_BATCH };
+}
+
+/** The rest of a node once its `ip -j` answer is in: sysctls, nftables, resolv.conf, and the parse. */
+async function finishNode(target: NodeToRead, where: Where, ip: RunResult, runner: Runner): Promise<NodeState> {
+  if (ip.exitCode !== 0) throw new DriverError(jobArgv(ipReadJob(where)), ip.exitCode, ip.stderr, READ_BATCH);
   const inside = (argv: string[]) => enterPath(where.path, argv);
-  const ipOut = await runChecked(runner, inside(['ip', '-d', '-j', '-batch', '-']), READ_BATCH);
-  const [links, routes4, routes6] = ipOut
+  const [links, routes4, routes6] = ip.stdout
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as unknown[]);
   // sysctl -e: a per-interface key of an interface not made yet is simply absent.
-  const sysctlText = target.sysctlKeys.length
-    ? await runChecked(runner, inside(['sysctl', '-e', ...target.sysctlKeys]))
-    : undefined;
-  const node = parseNode(target.node, target.netns, {
-    links: (links ?? []) as IpLinkJson[],
-    routes4: (routes4 ?? []) as IpRouteJson[],
-    routes6: (routes6 ?? []) as IpRouteJson[],
-    sysctlText,
-    resolvConf: target.netns === null ? undefined : await readOptional(resolvConfPath(target.netns)),
-  }, target.kind);
+  const sysctlText = target.sysctlKeys.length ? await runChecked(runner, inside(['sysctl', '-e', ...target.sysctlKeys])) : undefined;
+  const node = parseNode(
+    target.node,
+    target.netns,
+    {
+      links: (links ?? []) as IpLinkJson[],
+      routes4: (routes4 ?? []) as IpRouteJson[],
+      routes6: (routes6 ?? []) as IpRouteJson[],
+      sysctlText,
+      resolvConf: target.netns === null ? undefined : await readOptional(resolvConfPath(target.netns)),
+    },
+    target.kind,
+  );
   node.source = target.source;
   node.published = where.published;
   if (target.kind === 'netns') node.inode = await namespaceInode(where.path!);
   if (target.nftTable) node.nft = await readNftTable(inside, target.nftTable, runner);
   return node;
+}
+
+function missing(target: NodeToRead, where: Where): NodeState {
+  return { ...emptyNode(target.node, target.netns, false, target.kind), source: target.source, ...(where.stale ? { stale: true } : {}) };
+}
+
+export async function readNode(target: NodeToRead, runner: Runner): Promise<NodeState> {
+  return (await readNodes([target], runner, 1))[0]!;
+}
+
+/** Every target's `ip -j` read is started by one process (fanout.ts); the few extra reads follow. */
+async function readNodes(targets: readonly NodeToRead[], runner: Runner, concurrency: number): Promise<NodeState[]> {
+  const wheres = await Promise.all(targets.map((t) => locate(t)));
+  const states: Array<NodeState | undefined> = await Promise.all(targets.map((t, i) => (wheres[i]!.exists ? trusted(t, wheres[i]!) : missing(t, wheres[i]!))));
+  const toRead = targets.map((_, i) => i).filter((i) => states[i] === undefined);
+  const answers = await runIpJobs(toRead.map((i) => ipReadJob(wheres[i]!)), runner, concurrency);
+  const limit = pLimit(concurrency);
+  await Promise.all(toRead.map((i, k) => limit(async () => (states[i] = await finishNode(targets[i]!, wheres[i]!, answers[k]!, runner)))));
+  return states as NodeState[];
 }
 
 /** Which processes live in each of the lab's own namespaces: one pass over /proc for all of them. */
@@ -149,8 +179,7 @@ async function readNftTable(inside: (argv: string[]) => string[], table: string,
 }
 
 export async function readLab(lab: string, targets: readonly NodeToRead[], deps: ReadDeps): Promise<LabState> {
-  const limit = pLimit(deps.concurrency);
-  const states = await Promise.all(targets.map((t) => limit(() => readNode(t, deps.runner))));
+  const states = await readNodes(targets, deps.runner, deps.concurrency);
   if (deps.recordDir) for (const s of states) s.runs = await readRuns(deps.recordDir, s.node);
   await findProcesses(states);
   return { lab, nodes: new Map(states.map((s) => [s.node, s])) };

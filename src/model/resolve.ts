@@ -25,7 +25,8 @@ function linkEndpoints(link: LinkSpec): [string, string] {
 
 /** A bridge end becomes a port named after the far end; an interface end keeps its name. */
 function vethEnd(spec: LabSpec, near: Endpoint, far: Endpoint): VethEnd {
-  const isBridge = spec.nodes[near.node]?.bridges?.[near.ifname] !== undefined;
+  const bridges = spec.nodes[near.node]?.bridges;
+  const isBridge = bridges !== undefined && Object.hasOwn(bridges, near.ifname);
   return isBridge
     ? { node: near.node, name: bridgePortName(far), bridge: near.ifname }
     : { node: near.node, name: near.ifname };

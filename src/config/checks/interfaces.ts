@@ -1,0 +1,115 @@
+// The interfaces section of a node: each names something the node will have; master and mac.
+import { ifnameProblem } from '../../model/names.js';
+import type { Path } from '../problem.js';
+import type { NodeSpec } from '../spec.js';
+import { didYouMean } from '../text.js';
+import { deviceKey, kindOf, nodeEntries, own, report, type Claim, type Ctx } from './context.js';
+import { checkIfname } from './ifnames.js';
+
+export function checkInterfaces(ctx: Ctx): void {
+  for (const [name, node] of nodeEntries(ctx.spec)) {
+    for (const [ifname, iface] of Object.entries(node.interfaces ?? {})) {
+      const path = ['nodes', name, 'interfaces', ifname];
+      const made = ctx.topology.claims.get(name)?.get(ifname);
+      checkInterfaceName(ctx, name, node, ifname, made, path);
+      if (iface.master !== undefined) checkMaster(ctx, name, node, ifname, iface.master, made, [...path, 'master']);
+      if (iface.mac !== undefined) checkMac(ctx, iface.mac, [...path, 'mac']);
+    }
+  }
+}
+
+/** The key of `interfaces` names something this node will have. */
+function checkInterfaceName(ctx: Ctx, name: string, node: NodeSpec, ifname: string, made: Claim | undefined, path: Path): void {
+  if (own(node.bridges, ifname)) {
+    report(
+      ctx,
+      path,
+      `${ifname} is both a bridge and an interface of node ${name}`,
+      `put the bridge's settings under nodes.${name}.bridges.${ifname}`,
+      'key',
+    );
+    return;
+  }
+  if (ctx.topology.rejected.has(deviceKey(name, ifname))) return;
+  if (kindOf(node) !== 'netns' || ifnameProblem(ifname) !== undefined || ifname === 'lo') {
+    checkIfname(ctx, ifname, path, ` (node ${name})`, 'key');
+    if (kindOf(node) !== 'netns' && !made) checkExistingInterface(ctx, name, node, ifname, path);
+    return;
+  }
+  if (made) return;
+  report(
+    ctx,
+    path,
+    `interface ${ifname} on node ${name} is created by no link`,
+    `add a link such as [${name}:${ifname}, OTHER:IFNAME] or remove it`,
+    'key',
+  );
+}
+
+/** In a host or attach node an interface no link creates is the machine's: the lab may add addresses to it, nothing more. */
+function checkExistingInterface(ctx: Ctx, name: string, node: NodeSpec, ifname: string, path: Path): void {
+  const spec = node.interfaces && Object.hasOwn(node.interfaces, ifname) ? node.interfaces[ifname]! : {};
+  for (const key of ['mtu', 'mac', 'master', 'up'] as const) {
+    if (spec[key] === undefined) continue;
+    report(
+      ctx,
+      [...path, key],
+      `${key} of ${ifname}: node ${name} is kind ${kindOf(node)} and no link creates ${ifname}, so it is not the lab's to change`,
+      `keep only addresses for an existing interface, or create it with a link`,
+      'key',
+    );
+  }
+}
+
+function checkMaster(ctx: Ctx, name: string, node: NodeSpec, ifname: string, master: string, made: Claim | undefined, path: Path): void {
+  if (!own(node.bridges, master)) {
+    const owners = nodeEntries(ctx.spec)
+      .filter(([, other]) => own(other.bridges, master))
+      .map(([other]) => other);
+    if (owners.length > 0) {
+      report(
+        ctx,
+        path,
+        `master ${master} is not a bridge of node ${name} (${master} is a bridge of node ${owners.join(', ')})`,
+        `an interface can only join a bridge of its own node; to connect it, write the link as [${name}:${ifname}, ${owners[0]}:${master}]`,
+      );
+    } else {
+      const bridges = Object.keys(node.bridges ?? {});
+      const has = bridges.length > 0 ? `its bridges: ${bridges.join(', ')}` : `node ${name} has no bridges`;
+      report(
+        ctx,
+        path,
+        `master ${master} is not a bridge of node ${name} (${has})`,
+        `name one of its bridges, or declare ${master} under nodes.${name}.bridges${didYouMean(master, bridges)}`,
+      );
+    }
+    return;
+  }
+  if (made?.kind === 'port' && made.bridge !== master) {
+    report(ctx, path, `${ifname} is ${made.label}, so its master is ${made.bridge}, not ${master}`, 'remove master');
+  }
+}
+
+function checkMac(ctx: Ctx, mac: string, path: Path): void {
+  if (!/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(mac)) {
+    report(
+      ctx,
+      path,
+      `mac ${JSON.stringify(mac)} is not a MAC address`,
+      'write 6 hex octets separated by ":", e.g. mac: "02:42:ac:12:00:0a"',
+    );
+    return;
+  }
+  const first = parseInt(mac.slice(0, 2), 16);
+  if (first & 1) {
+    const fixed = ((first & 0xfe) | 0x02).toString(16).padStart(2, '0') + mac.slice(2);
+    report(
+      ctx,
+      path,
+      `mac ${mac} is a multicast address (the lowest bit of its first octet is set)`,
+      `an interface needs a unicast address, e.g. ${fixed.toLowerCase()}`,
+    );
+  } else if (/^0{2}(:0{2}){5}$/.test(mac)) {
+    report(ctx, path, `mac ${mac} is all zeros, which the kernel refuses`, 'use a locally administered address, e.g. 02:00:00:00:00:01');
+  }
+}

@@ -1,0 +1,118 @@
+// Routes: destination and gateway well formed and of one family, the gateway reachable, the
+// device one the node has, no route declared twice.
+import { defaultMetric } from '../../model/types.js';
+import type { Path } from '../problem.js';
+import { didYouMean } from '../text.js';
+import { addressesOf, type NodeAddresses } from './addresses.js';
+import { deviceList, devicesOf, kindOf, lineOf, nodeEntries, report, type Ctx } from './context.js';
+import { contains, familyName, hasHostBits, isLinkLocal6, maxLength, parseCidr, parseIp, subnetText, type Cidr, type Ip } from './ip.js';
+
+export function checkRoutes(ctx: Ctx): void {
+  for (const [name, node] of nodeEntries(ctx.spec)) {
+    const addresses = addressesOf(node);
+    const devices = devicesOf(ctx, name, node);
+    const declared = new Map<string, Path>();
+    (node.routes ?? []).forEach((route, i) => {
+      const path = ['nodes', name, 'routes', i];
+      const to = checkRouteDestination(ctx, route.to, [...path, 'to']);
+      const via = route.via === undefined ? undefined : checkGatewayText(ctx, route.via, [...path, 'via']);
+      if (route.via === undefined && route.dev === undefined) {
+        report(ctx, path, `route to ${route.to} has neither via nor dev`, 'add via: GATEWAY or dev: IFNAME');
+      }
+      if (route.dev !== undefined && kindOf(node) === 'netns' && !devices.has(route.dev)) {
+        report(
+          ctx,
+          [...path, 'dev'],
+          `dev ${route.dev} is not an interface or bridge of node ${name} (it has: ${deviceList(devices)})`,
+          `name one of them, or add a link that creates ${name}:${route.dev}${didYouMean(route.dev, [...devices])}`,
+        );
+      }
+      if (to === null || via === null) return;
+      const family = to?.ip.family ?? via?.family ?? 4;
+      if (via && to && via.family !== to.ip.family) {
+        report(
+          ctx,
+          [...path, 'via'],
+          `route to ${route.to} is ${familyName(to.ip.family)} but its gateway ${route.via} is ${familyName(via.family)}`,
+          'use a gateway of the same family',
+        );
+        return;
+      }
+      if (via && kindOf(node) === 'netns') checkGatewayReach(ctx, name, addresses, via, route.dev !== undefined, [...path, 'via']);
+      // 0.0.0.0/0 and ::/0 are the default route to the kernel.
+      const key = `${family} ${to && to.length > 0 ? subnetText(to) : 'default'} ${route.metric ?? defaultMetric(family)}`;
+      const first = declared.get(key);
+      if (first) {
+        report(
+          ctx,
+          [...path, 'to'],
+          `route to ${route.to} (${familyName(family)}, metric ${route.metric ?? defaultMetric(family)}) is declared twice in node ${name} (first at line ${lineOf(ctx, first)})`,
+          'remove one, or give them different metrics',
+        );
+      } else declared.set(key, [...path, 'to']);
+    });
+  }
+}
+
+/** undefined for default, the destination when valid, null after reporting a problem. */
+function checkRouteDestination(ctx: Ctx, to: string, path: Path): Cidr | undefined | null {
+  if (to === 'default') return undefined;
+  const parsed = parseCidr(to);
+  if ('cidr' in parsed) {
+    if (!hasHostBits(parsed.cidr)) return parsed.cidr;
+    report(ctx, path, `${to} has host bits set`, `did you mean ${subnetText(parsed.cidr)}?`);
+    return null;
+  }
+  if (parsed.problem === 'no-length' && parsed.ip) {
+    report(
+      ctx,
+      path,
+      `route destination ${to} has no prefix length`,
+      `e.g. ${to}/${maxLength(parsed.ip.family)} for one host, or a network such as ${parsed.ip.family === 4 ? '10.9.0.0/16' : '2001:db8:9::/48'}`,
+    );
+  } else if (parsed.problem === 'bad-length') {
+    report(
+      ctx,
+      path,
+      `route destination ${to} has a prefix length out of range for ${familyName(parsed.ip.family)}`,
+      `use /0 to /${maxLength(parsed.ip.family)}`,
+    );
+  } else {
+    report(ctx, path, `route destination ${JSON.stringify(to)} is neither default nor a CIDR`, 'e.g. to: default or to: 10.9.0.0/16');
+  }
+  return null;
+}
+
+function checkGatewayText(ctx: Ctx, via: string, path: Path): Ip | null {
+  const ip = parseIp(via);
+  if (ip) return ip;
+  const slash = via.indexOf('/');
+  if (slash >= 0 && parseIp(via.slice(0, slash))) {
+    report(ctx, path, `gateway ${via} has a prefix length`, `a gateway is one address: via: ${via.slice(0, slash)}`);
+  } else {
+    report(ctx, path, `gateway ${JSON.stringify(via)} is not an IP address`, 'e.g. via: 172.18.0.1');
+  }
+  return null;
+}
+
+/** The kernel only accepts a gateway it can reach directly: on a subnet of the node, not itself. */
+function checkGatewayReach(ctx: Ctx, name: string, addresses: NodeAddresses, via: Ip, hasDev: boolean, path: Path): void {
+  if (isLinkLocal6(via)) {
+    if (!hasDev) report(ctx, path, `gateway ${via.text} is link-local, so the route needs an interface`, 'add dev: IFNAME');
+    return;
+  }
+  if (addresses.own.has(via.text)) {
+    report(ctx, path, `gateway ${via.text} is an address of node ${name} itself`, 'via must be another host on a connected subnet');
+    return;
+  }
+  const sameFamily = addresses.cidrs.filter((c) => c.ip.family === via.family);
+  if (sameFamily.some((c) => contains(c, via))) return;
+  const subnets = [...new Set(sameFamily.map(subnetText))];
+  const has = subnets.length > 0 ? `its subnets: ${subnets.join(', ')}` : `it has no ${familyName(via.family)} address`;
+  report(
+    ctx,
+    path,
+    `gateway ${via.text} is on no connected subnet of node ${name} (${has})`,
+    'add an address in that subnet or correct via',
+  );
+}
