@@ -18,7 +18,7 @@ import { floor, mininet, netlab, seed, type Contender } from './tools.js';
 import { BenchFailure } from './verify.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const RESULTS = join(ROOT, 'bench/results/latest.json');
+const RESULTS_DIR = join(ROOT, 'bench/results');
 const HELP = `npm run bench -- [options]   (as root)
   --runs N          measurements per contender and lab; medians are reported (default 3)
   --sizes LIST      star sizes, comma-separated (default 100,1000)
@@ -132,8 +132,12 @@ async function main(): Promise<number> {
   console.log(text);
   for (const f of setupFailures) console.log(`\nFAILED before measuring: ${f}`);
   if (busy) console.log(`\nnote: the CPUs were not idle before ${busy} measurement(s): something else was running; expect noise`);
-  writeJson(RESULTS, toJson(results, { date: new Date().toISOString(), machine: await versions(), options: { ...opts, help: undefined }, busyMeasurements: busy, setupFailures }));
-  log(`\nwritten: ${RESULTS}`);
+  const date = new Date().toISOString();
+  const json = toJson(results, { date, machine: await versions(), options: { ...opts, help: undefined }, busyMeasurements: busy, setupFailures });
+  // latest.json for tools; a dated copy so that the next run does not erase this one.
+  const dated = join(RESULTS_DIR, `${date.replaceAll(':', '-').slice(0, 19)}.json`);
+  for (const path of [join(RESULTS_DIR, 'latest.json'), dated]) writeJson(path, json);
+  log(`\nwritten: ${join(RESULTS_DIR, 'latest.json')} and ${dated}`);
   return setupFailures.length || results.some((r) => r.failures.length) ? 1 : 0;
 }
 

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 export const TOPOLOGIES = fileURLToPath(new URL('../../topologies/', import.meta.url));
@@ -129,4 +130,22 @@ export class Sandbox {
     process.kill(this.pid, 'SIGKILL');
     await exited;
   }
+}
+
+/**
+ * One sandbox for a test file: made before its tests, emptied after each (a failed test must not
+ * leave its lab to the next one), ended after all. `bind` receives it for the file's tests.
+ */
+export function useSandbox(bind: (sb: Sandbox) => void): void {
+  let sb: Sandbox | undefined;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    bind(sb);
+  });
+  afterAll(async () => {
+    await sb?.dispose();
+  });
+  afterEach(async () => {
+    await sb?.reset();
+  });
 }

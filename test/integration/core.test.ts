@@ -3,8 +3,8 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox, TOPOLOGIES } from '../helpers/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { type Sandbox, TOPOLOGIES, useSandbox } from '../helpers/sandbox.js';
 
 const SEED_000 = join(TOPOLOGIES, 'seed-000-ns1-bridge.yaml');
 const SEED_001 = join(TOPOLOGIES, 'seed-001-two-veths.yaml');
@@ -18,16 +18,7 @@ function labFile(name: string, text: string): string {
   return path;
 }
 
-beforeAll(async () => {
-  sb = await Sandbox.create();
-});
-afterAll(async () => {
-  await sb?.dispose();
-});
-// A failed test must not leave its lab to the next one.
-afterEach(async () => {
-  await sb.reset();
-});
+useSandbox((s) => (sb = s));
 
 describe('seed 000: ns1 on bridge lxcbr0', () => {
   it('applies, answers ping, plans clean, re-applies with no write, destroys to nothing', async () => {

@@ -1,19 +1,11 @@
 // Every lab in topologies/ proves itself: apply, `netlab test` (its own tests, with traffic), a
 // clean plan, destroy, and nothing left.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABS, prepareLab } from '../helpers/labs.js';
-import { Sandbox } from '../helpers/sandbox.js';
+import { type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-beforeAll(async () => {
-  sb = await Sandbox.create();
-});
-afterAll(async () => {
-  await sb?.dispose();
-});
-afterEach(async () => {
-  await sb.reset();
-});
+useSandbox((s) => (sb = s));
 
 describe('the labs in topologies/', () => {
   it('holds at least six labs, every one with tests', () => {

@@ -5,8 +5,8 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, Sandbox, TOPOLOGIES } from '../helpers/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { CLI, type Sandbox, TOPOLOGIES, useSandbox } from '../helpers/sandbox.js';
 
 const SEED_000 = join(TOPOLOGIES, 'seed-000-ns1-bridge.yaml');
 const SEED_001 = join(TOPOLOGIES, 'seed-001-two-veths.yaml');
@@ -52,15 +52,7 @@ async function nothingLeft(): Promise<void> {
   expect(await leftSocats()).toEqual([]);
 }
 
-beforeAll(async () => {
-  sb = await Sandbox.create();
-});
-afterAll(async () => {
-  await sb?.dispose();
-});
-afterEach(async () => {
-  await sb.reset();
-});
+useSandbox((s) => (sb = s));
 
 describe('the seeds', () => {
   it('seed 000: both pings pass', async () => {

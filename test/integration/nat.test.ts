@@ -3,22 +3,14 @@
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, Sandbox, TOPOLOGIES } from '../helpers/sandbox.js';
+import { describe, expect, it } from 'vitest';
+import { CLI, type Sandbox, TOPOLOGIES, useSandbox } from '../helpers/sandbox.js';
 
 const SEED_NAT = join(TOPOLOGIES, 'seed-001-nat.yaml');
 const ROUTER = join(TOPOLOGIES, 'firewall-router.yaml');
 
 let sb: Sandbox;
-beforeAll(async () => {
-  sb = await Sandbox.create();
-});
-afterAll(async () => {
-  await sb?.dispose();
-});
-afterEach(async () => {
-  await sb.reset();
-});
+useSandbox((s) => (sb = s));
 
 /** A TCP listener in `netns` that answers each connection with one line, for as long as the test runs. */
 async function serve(netns: string, port: number, reply: string[]): Promise<void> {

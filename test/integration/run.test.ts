@@ -3,19 +3,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { Sandbox } from '../helpers/sandbox.js';
+import { expect, it } from 'vitest';
+import { type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
-beforeAll(async () => {
-  sb = await Sandbox.create();
-});
-afterAll(async () => {
-  await sb?.dispose();
-});
-afterEach(async () => {
-  await sb.reset();
-});
+useSandbox((s) => (sb = s));
 
 const LAB = `
 name: run-lab

@@ -2,22 +2,14 @@
 // run with `sh -e` builds a lab that `netlab plan` finds clean, and netlab destroys it to nothing.
 // Also apply --json, which streams what execute does.
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LABS, prepareLab } from '../helpers/labs.js';
-import { Sandbox, TOPOLOGIES } from '../helpers/sandbox.js';
+import { type Sandbox, TOPOLOGIES, useSandbox } from '../helpers/sandbox.js';
 
 
 let sb: Sandbox;
 
-beforeAll(async () => {
-  sb = await Sandbox.create();
-});
-afterAll(async () => {
-  await sb?.dispose();
-});
-afterEach(async () => {
-  await sb.reset();
-});
+useSandbox((s) => (sb = s));
 
 describe('netlab script', () => {
   it('finds the labs to check', () => {
