@@ -9,7 +9,7 @@ import type { Change } from '../plan/change.js';
 import { countActions, summarize } from '../plan/render.js';
 import type { Output } from './output.js';
 import { ProgressLine, type ProgressStream } from './progress.js';
-import { renderFailures } from './report.js';
+import { unfinished } from './report.js';
 
 export interface WatchOptions {
   json?: boolean;
@@ -80,7 +80,7 @@ export class ApplyWatch {
   /** --json: the closing line; failures are also told on stderr as without --json. Returns the exit code. */
   summary(result: ApplyResult, seconds: number, rerun: string): number {
     const execution = result.execution;
-    const ok = (execution?.failed.length ?? 0) === 0;
+    const ok = (execution?.failed.length ?? 0) === 0 && (execution?.notStarted.length ?? 0) === 0;
     this.out.out(
       JSON.stringify({
         event: 'summary',
@@ -90,12 +90,12 @@ export class ApplyWatch {
         done: execution?.done.length ?? 0,
         failed: execution?.failed.length ?? 0,
         skipped: execution?.skipped.length ?? 0,
+        notStarted: execution?.notStarted.length ?? 0,
         rounds: result.rounds,
         seconds,
         verified: ok,
       }),
     );
-    if (!ok && execution) this.out.err(renderFailures(execution, rerun));
-    return ok ? 0 : 1;
+    return (execution && unfinished(execution, rerun, this.out)) ?? 0;
   }
 }

@@ -4,6 +4,23 @@ import { DriverError } from '../errors.js';
 import { hintFor } from '../kernel/hints.js';
 import type { ExecuteResult } from '../kernel/execute.js';
 import { summarize } from '../plan/render.js';
+import type { Output } from './output.js';
+
+/**
+ * A run that did not get through: its failures or where Ctrl-C stopped it, on stderr, and the exit
+ * code to end with; undefined when everything was done.
+ */
+export function unfinished(result: ExecuteResult, rerun: string, out: Output): number | undefined {
+  if (result.failed.length > 0) {
+    out.err(renderFailures(result, rerun));
+    return 1;
+  }
+  if (result.notStarted.length > 0) {
+    out.err(renderInterrupted(result, rerun));
+    return EXIT_INTERRUPTED;
+  }
+  return undefined;
+}
 
 /** The shell's convention for a run ended by Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;

@@ -3,7 +3,7 @@ import { applyLab } from '../../engine.js';
 import { countActions, renderPlan } from '../../plan/render.js';
 import { engineDeps, interruptible, loadSpec, requireRoot, type CommonOptions } from '../context.js';
 import type { Output } from '../output.js';
-import { EXIT_INTERRUPTED, renderFailures, renderInterrupted } from '../report.js';
+import { unfinished } from '../report.js';
 import { ApplyWatch } from '../apply-watch.js';
 
 export interface ApplyOptions extends CommonOptions {
@@ -33,14 +33,8 @@ export async function applyCommand(file: string, options: ApplyOptions, out: Out
     return 0;
   }
   out.out(renderPlan(result.plan));
-  if (result.execution.failed.length > 0) {
-    out.err(renderFailures(result.execution, `netlab apply ${file}`));
-    return 1;
-  }
-  if (result.execution.notStarted.length > 0) {
-    out.err(renderInterrupted(result.execution, `netlab apply ${file}`));
-    return EXIT_INTERRUPTED;
-  }
+  const stopped = unfinished(result.execution, `netlab apply ${file}`, out);
+  if (stopped !== undefined) return stopped;
   const n = countActions(result.plan.changes);
   out.out(
     `Applied lab ${spec.name}: ${n.create} created, ${n.update} changed, ${n.delete} deleted in ${result.rounds} round(s), ${seconds} s; verified against the kernel.`,

@@ -2,7 +2,7 @@ import { destroyLab } from '../../engine.js';
 import { renderPlan } from '../../plan/render.js';
 import { checkLabName, engineDeps, interruptible, isFile, loadSpec, requireRoot, type CommonOptions } from '../context.js';
 import type { Output } from '../output.js';
-import { EXIT_INTERRUPTED, renderFailures, renderInterrupted } from '../report.js';
+import { unfinished } from '../report.js';
 
 export async function destroyCommand(target: string, options: CommonOptions, out: Output): Promise<number> {
   const spec = (await isFile(target)) ? (await loadSpec(target, out)).spec : undefined;
@@ -18,14 +18,8 @@ export async function destroyCommand(target: string, options: CommonOptions, out
     return 0;
   }
   out.out(renderPlan(result.plan));
-  if (result.execution.failed.length > 0) {
-    out.err(renderFailures(result.execution, `netlab destroy ${target}`));
-    return 1;
-  }
-  if (result.execution.notStarted.length > 0) {
-    out.err(renderInterrupted(result.execution, `netlab destroy ${target}`));
-    return EXIT_INTERRUPTED;
-  }
+  const stopped = unfinished(result.execution, `netlab destroy ${target}`, out);
+  if (stopped !== undefined) return stopped;
   out.out(`Destroyed lab ${lab} in ${seconds} s: nothing of it is left.`);
   return 0;
 }

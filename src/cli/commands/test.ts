@@ -5,6 +5,7 @@ import { planLab } from '../../engine.js';
 import { ConfigError, UserError } from '../../errors.js';
 import { driftWarning, notAppliedReason } from '../../labtest/applied.js';
 import { allPassed, renderFailures, renderTable, runToJson, type TestRun } from '../../labtest/render.js';
+import { EXIT_INTERRUPTED } from '../report.js';
 import { resolveTests } from '../../labtest/resolve.js';
 import { processStarter, runTests } from '../../labtest/run.js';
 import { engineDeps, requireRoot, type CommonOptions } from '../context.js';
@@ -32,8 +33,6 @@ function timeoutOf(options: TestOptions): number {
   return seconds;
 }
 
-/** Exit code when Ctrl-C stopped the run: 128 + SIGINT. */
-const EXIT_INTERRUPTED = 130;
 
 export async function testCommand(file: string, options: TestOptions, out: Output): Promise<number> {
   // loadLab rather than loadSpec: the tests' lines come from the loader's locator.
