@@ -95,7 +95,7 @@ describe('apply --json', () => {
     expect(out.stdout.map((l) => JSON.parse(l) as { event: string })).toEqual([
       { event: 'begin', lab: 'lab', total: 1 },
       expect.objectContaining({ event: 'done' }),
-      { event: 'summary', lab: 'lab', ok: true, changes: { create: 1, update: 0, delete: 0 }, done: 1, failed: 0, skipped: 0, rounds: 1, seconds: 0.25, verified: true },
+      { event: 'summary', lab: 'lab', ok: true, changes: { create: 1, update: 0, delete: 0 }, done: 1, failed: 0, skipped: 0, notStarted: 0, rounds: 1, seconds: 0.25, verified: true },
     ]);
 
     const quiet = output();
