@@ -4,6 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 npm run build --silent || exit 1
+# The tests are TypeScript too: checked against the code they test.
+npx tsc -p tsconfig.test.json || exit 1
 report=$(mktemp)
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 status=$?
