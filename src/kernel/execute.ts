@@ -10,7 +10,7 @@ import { commandsOf, type Command, type Scope } from './commands.js';
 import type { ProgressListener } from './progress.js';
 import { netnsPath, RUN_NETNS } from './paths.js';
 import { namespaceInode, processesByNamespace, readRuns, removeRunFile, runFile, startRun, stopAll } from './processes.js';
-import { runIpJobs, jobArgv, type IpJob } from './fanout.js';
+import { jobArgv, runJobs, type Job } from './fanout.js';
 import { inNamespace, type RunResult, type Runner } from './runner.js';
 
 export interface ExecuteLog {
@@ -63,7 +63,7 @@ interface IpBatch {
   netns: string | null;
   changes: Change[];
   lines: Array<{ change: Change; line: string }>;
-  job: IpJob;
+  job: Job;
 }
 
 function ipBatch(netns: string | null, changes: Change[]): IpBatch {
@@ -72,18 +72,27 @@ function ipBatch(netns: string | null, changes: Change[]): IpBatch {
     for (const cmd of commandsOf(change)) if (cmd.tool === 'ip') lines.push({ change, line: cmd.line });
   }
   const input = `${lines.map((l) => l.line).join('\n')}\n`;
-  return { netns, changes, lines, job: { enter: netns === null ? null : netnsPath(netns), flags: [], input } };
+  return { netns, changes, lines, job: { enter: netns === null ? null : netnsPath(netns), argv: ['ip', '-batch', '-'], input } };
 }
 
-/** Runs the ip batches of a round together: one process starts them all (see fanout.ts). */
-async function runIpBatches(batches: IpBatch[], deps: ExecuteDeps): Promise<BatchOutcome[]> {
-  for (const b of batches) for (const l of b.lines) deps.log?.command({ tool: 'ip', netns: b.netns }, l.line);
-  const results = await runIpJobs(batches.map((b) => b.job), deps.runner, deps.concurrency);
-  return batches.map((b, i) => ipOutcome(b, results[i]!));
+/** The ip and sysctl batches of a round, run together: one process starts them all (see fanout.ts). */
+async function runJobBatches(batches: ReadonlyArray<Pick<Batch, 'scope' | 'changes'>>, deps: ExecuteDeps): Promise<BatchOutcome[]> {
+  const prepared = batches.map((b) => {
+    if (b.scope.tool === 'ip') {
+      const ip = ipBatch(b.scope.netns, b.changes);
+      for (const l of ip.lines) deps.log?.command(b.scope, l.line);
+      return { job: ip.job, outcome: (r: RunResult) => ipOutcome(ip, r) };
+    }
+    const job = sysctlJob(b.scope.netns, b.changes);
+    deps.log?.command(b.scope, job.argv.join(' '));
+    return { job, outcome: (r: RunResult) => sysctlOutcome(job, b.changes, r) };
+  });
+  const results = await runJobs(prepared.map((p) => p.job), deps.runner, deps.concurrency);
+  return prepared.map((p, i) => p.outcome(results[i]!));
 }
 
 async function runIpBatch(netns: string | null, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
-  return (await runIpBatches([ipBatch(netns, changes)], deps))[0]!;
+  return (await runJobBatches([{ scope: { tool: 'ip', netns }, changes }], deps))[0]!;
 }
 
 /** `ip -batch` stops at its first failing line: what came before is done, that line failed. */
@@ -105,13 +114,19 @@ function ipOutcome(batch: IpBatch, result: RunResult): BatchOutcome {
   return { done, failed: [{ change: culprit.change, error }] };
 }
 
-async function runSysctlBatch(netns: string | null, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+function sysctlJob(netns: string | null, changes: Change[]): Job {
   const assignments = changes.flatMap((c) => commandsOf(c)).filter((c): c is Extract<Command, { tool: 'sysctl' }> => c.tool === 'sysctl');
-  const argv = inNamespace(netns, ['sysctl', '-q', '-w', ...assignments.map((a) => a.assignment)]);
-  deps.log?.command({ tool: 'sysctl', netns }, argv.slice(netns ? 2 : 0).join(' '));
-  const result = await deps.runner.run(argv);
+  return { enter: netns === null ? null : netnsPath(netns), argv: ['sysctl', '-q', '-w', ...assignments.map((a) => a.assignment)] };
+}
+
+async function runSysctlBatch(netns: string | null, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
+  return (await runJobBatches([{ scope: { tool: 'sysctl', netns }, changes }], deps))[0]!;
+}
+
+/** sysctl goes on after a failing key and names it in its message: only that key's change failed. */
+function sysctlOutcome(job: Job, changes: Change[], result: RunResult): BatchOutcome {
+  const argv = jobArgv(job);
   if (result.exitCode === 0) return { done: changes, failed: [] };
-  // sysctl goes on after a failing key and names it in its message.
   const failed: Failure[] = [];
   const done: Change[] = [];
   for (const change of changes) {
@@ -292,7 +307,7 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
       }
       if (runnable.length === 0) return;
       deps.onProgress?.({ type: 'batch', scope: batch.scope, changes: runnable });
-      // The round's ip batches were started together; a batch cut short by a failure runs its rest alone.
+      // The round's ip and sysctl batches were started together; a batch cut short by a failure runs its rest alone.
       const outcome = first && runnable.length === batch.changes.length ? await first : await runBatch(batch, runnable, deps);
       first = undefined;
       for (const change of outcome.done) deps.onProgress?.({ type: 'done', change });
@@ -307,8 +322,8 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
   };
 
   for (const round of plan.rounds) {
-    const together = round.filter((b) => b.scope.tool === 'ip' && !deps.signal?.aborted && !b.changes.some(isBlocked));
-    const started = together.length > 1 ? runIpBatches(together.map((b) => ipBatch(b.scope.netns, b.changes)), deps) : undefined;
+    const together = round.filter((b) => (b.scope.tool === 'ip' || b.scope.tool === 'sysctl') && !deps.signal?.aborted && !b.changes.some(isBlocked));
+    const started = together.length > 1 ? runJobBatches(together, deps) : undefined;
     const firsts = new Map(together.map((b, i) => [b, started?.then((outcomes) => outcomes[i]!)] as const));
     await Promise.all(round.map((batch) => limit(() => runUntilSettled(batch, firsts.get(batch)))));
   }

@@ -1,49 +1,50 @@
-// Many `ip -batch` runs, one per namespace, started by one process instead of one each.
+// Many short runs, one per namespace (`ip -batch`, `sysctl`), started by one process instead of one each.
 //
 // Spawning from Node costs milliseconds of the main thread per process (fork of a large process,
 // plus execa's own work): 100 namespaces spent ~450 ms there, more than the kernel work itself.
 // Here Node starts a single `xargs -P N`, which forks the small `nsenter ... ip -batch FILE`
 // processes itself, N at a time; each one's input, output, error and exit code go through files
-// in a private temporary directory. Every word on a job line is a validated name, a fixed flag
-// or a path netlab made; anything else runs on its own, the ordinary way.
+// in a private temporary directory. Every word on a job line is a validated name, a fixed flag,
+// a sysctl assignment or a path netlab made; anything else runs on its own, the ordinary way.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunResult, Runner } from './runner.js';
 import { enterPath } from './runner.js';
 
-export interface IpJob {
+export interface Job {
   /** The namespace file to enter (/run/netns/X, /proc/PID/ns/net); null: the root namespace. */
   enter: string | null;
-  /** ip's options before -batch, e.g. ['-d', '-j']. */
-  flags: string[];
-  /** The batch: one ip command per line. */
-  input: string;
+  /** The tool and its arguments, e.g. ['ip', '-d', '-j', '-batch', '-'] or ['sysctl', '-e', 'net.ipv4.ip_forward']. */
+  argv: string[];
+  /** Its standard input: an ip batch, one command per line. */
+  input?: string;
 }
 
-/** One job line: the directory, the job's number, where to enter, then ip's flags. */
+/** One job line: the directory, the job's number, where to enter, then the tool and its arguments. */
 const JOB = [
   'dir=$1; id=$2; enter=$3; shift 3',
-  'if [ "$enter" = - ]; then ip "$@" -batch "$dir/$id.in"; else nsenter --net="$enter" ip "$@" -batch "$dir/$id.in"; fi >"$dir/$id.out" 2>"$dir/$id.err"',
+  'if [ "$enter" = - ]; then "$@"; else nsenter --net="$enter" "$@"; fi <"$dir/$id.in" >"$dir/$id.out" 2>"$dir/$id.err"',
   'echo $? >"$dir/$id.rc"',
 ].join('\n');
 
-const SAFE = /^[A-Za-z0-9_./-]+$/;
+/** Words xargs passes on as they are: no blanks, quotes or backslashes. */
+const SAFE = /^[A-Za-z0-9_./=:,+-]+$/;
 
-function fansOut(job: IpJob): boolean {
-  return (job.enter === null || SAFE.test(job.enter)) && job.flags.every((f) => SAFE.test(f));
-}
-
-async function runAlone(job: IpJob, runner: Runner): Promise<RunResult> {
-  return runner.run(enterPath(job.enter, ['ip', ...job.flags, '-batch', '-']), job.input);
+function fansOut(job: Job): boolean {
+  return (job.enter === null || SAFE.test(job.enter)) && job.argv.every((a) => SAFE.test(a));
 }
 
 /** The argv a job runs, as a person would read it in an error. */
-export function jobArgv(job: IpJob): string[] {
-  return enterPath(job.enter, ['ip', ...job.flags, '-batch', '-']);
+export function jobArgv(job: Job): string[] {
+  return enterPath(job.enter, job.argv);
 }
 
-export async function runIpJobs(jobs: readonly IpJob[], runner: Runner, concurrency: number): Promise<RunResult[]> {
+async function runAlone(job: Job, runner: Runner): Promise<RunResult> {
+  return runner.run(jobArgv(job), job.input);
+}
+
+export async function runJobs(jobs: readonly Job[], runner: Runner, concurrency: number): Promise<RunResult[]> {
   const results: RunResult[] = new Array(jobs.length);
   const together = jobs.map((job, i) => [job, i] as const).filter(([job]) => fansOut(job));
   const alone = jobs.map((job, i) => [job, i] as const).filter(([job]) => !fansOut(job));
@@ -54,8 +55,8 @@ export async function runIpJobs(jobs: readonly IpJob[], runner: Runner, concurre
   } else if (together.length > 1) {
     const dir = await mkdtemp(join(tmpdir(), 'netlab-'));
     try {
-      await Promise.all(together.map(([job, i]) => writeFile(join(dir, `${i}.in`), job.input)));
-      const lines = together.map(([job, i]) => [dir, String(i), job.enter ?? '-', ...job.flags].join(' ')).join('\n');
+      await Promise.all(together.map(([job, i]) => writeFile(join(dir, `${i}.in`), job.input ?? '')));
+      const lines = together.map(([job, i]) => [dir, String(i), job.enter ?? '-', ...job.argv].join(' ')).join('\n');
       await runner.run(['xargs', '-P', String(Math.max(1, concurrency)), '-L', '1', 'sh', '-c', JOB, 'sh'], `${lines}\n`);
       await Promise.all(
         together.map(async ([, i]) => {

@@ -8,7 +8,7 @@ import { namespaceInode, processesByNamespace, readRuns } from './processes.js';
 import { resolvConfPath } from './commands.js';
 import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
 import { netnsPath } from './paths.js';
-import { jobArgv, runIpJobs, type IpJob } from './fanout.js';
+import { jobArgv, runJobs, type Job } from './fanout.js';
 import { enterPath, type RunResult, type Runner } from './runner.js';
 
 export interface NodeToRead {
@@ -57,11 +57,6 @@ async function readOptional(path: string): Promise<string | undefined> {
   });
 }
 
-async function runChecked(runner: Runner, argv: string[], input?: string): Promise<string> {
-  const result = await runner.run(argv, input);
-  if (result.exitCode !== 0) throw new DriverError(argv, result.exitCode, result.stderr, input);
-  return result.stdout;
-}
 
 async function identity(path: string): Promise<string | undefined> {
   return stat(path).then(
@@ -107,20 +102,28 @@ async function trusted(target: NodeToRead, where: Where): Promise<NodeState | un
   return node;
 }
 
-function ipReadJob(where: Where): IpJob {
-  return { enter: where.path, flags: ['-d', '-j'], input: READ_BATCH };
+function ipReadJob(where: Where): Job {
+  return { enter: where.path, argv: ['ip', '-d', '-j', '-batch', '-'], input: READ_BATCH };
 }
 
-/** The rest of a node once its `ip -j` answer is in: sysctls, nftables, resolv.conf, and the parse. */
-async function finishNode(target: NodeToRead, where: Where, ip: RunResult, runner: Runner): Promise<NodeState> {
-  if (ip.exitCode !== 0) throw new DriverError(jobArgv(ipReadJob(where)), ip.exitCode, ip.stderr, READ_BATCH);
+/** sysctl -e: a per-interface key of an interface not made yet is simply absent. */
+function sysctlReadJob(target: NodeToRead, where: Where): Job {
+  return { enter: where.path, argv: ['sysctl', '-e', ...target.sysctlKeys] };
+}
+
+function checked(job: Job, result: RunResult): string {
+  if (result.exitCode !== 0) throw new DriverError(jobArgv(job), result.exitCode, result.stderr, job.input);
+  return result.stdout;
+}
+
+/** The rest of a node once its `ip -j` and sysctl answers are in: nftables, resolv.conf, and the parse. */
+async function finishNode(target: NodeToRead, where: Where, ip: RunResult, sysctl: RunResult | undefined, runner: Runner): Promise<NodeState> {
   const inside = (argv: string[]) => enterPath(where.path, argv);
-  const [links, routes4, routes6] = ip.stdout
+  const [links, routes4, routes6] = checked(ipReadJob(where), ip)
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as unknown[]);
-  // sysctl -e: a per-interface key of an interface not made yet is simply absent.
-  const sysctlText = target.sysctlKeys.length ? await runChecked(runner, inside(['sysctl', '-e', ...target.sysctlKeys])) : undefined;
+  const sysctlText = sysctl ? checked(sysctlReadJob(target, where), sysctl) : undefined;
   const node = parseNode(
     target.node,
     target.netns,
@@ -153,9 +156,12 @@ async function readNodes(targets: readonly NodeToRead[], runner: Runner, concurr
   const wheres = await Promise.all(targets.map((t) => locate(t)));
   const states: Array<NodeState | undefined> = await Promise.all(targets.map((t, i) => (wheres[i]!.exists ? trusted(t, wheres[i]!) : missing(t, wheres[i]!))));
   const toRead = targets.map((_, i) => i).filter((i) => states[i] === undefined);
-  const answers = await runIpJobs(toRead.map((i) => ipReadJob(wheres[i]!)), runner, concurrency);
+  const withSysctls = toRead.filter((i) => targets[i]!.sysctlKeys.length > 0);
+  const jobs = [...toRead.map((i) => ipReadJob(wheres[i]!)), ...withSysctls.map((i) => sysctlReadJob(targets[i]!, wheres[i]!))];
+  const answers = await runJobs(jobs, runner, concurrency);
+  const sysctlAnswer = new Map(withSysctls.map((i, k) => [i, answers[toRead.length + k]!]));
   const limit = pLimit(concurrency);
-  await Promise.all(toRead.map((i, k) => limit(async () => (states[i] = await finishNode(targets[i]!, wheres[i]!, answers[k]!, runner)))));
+  await Promise.all(toRead.map((i, k) => limit(async () => (states[i] = await finishNode(targets[i]!, wheres[i]!, answers[k]!, sysctlAnswer.get(i), runner)))));
   return states as NodeState[];
 }
 
