@@ -19,11 +19,13 @@ export interface Problem {
   part?: 'key' | 'value';
   message: string;
   hint?: string;
+  /** Default error: a warning is shown and does not stop the lab. */
+  severity?: 'error' | 'warning';
 }
 
 export function toDiagnostic(problem: Problem, file: string, locate: Locate): Diagnostic {
   const { line, col } = locate(problem.path, problem.part);
-  return { file, line, col, severity: 'error', message: problem.message, hint: problem.hint };
+  return { file, line, col, severity: problem.severity ?? 'error', message: problem.message, hint: problem.hint };
 }
 
 /** nodes.c0.interfaces.eth0.mtu, links[2][0], nodes.host.sysctls["net.ipv4.ip_forward"]. */

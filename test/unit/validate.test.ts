@@ -498,7 +498,7 @@ describe('semantic checks: sysctls and dns', () => {
   });
 });
 
-describe('semantic checks: nat and firewall (checked although not supported yet)', () => {
+describe('semantic checks: nat and firewall', () => {
   const router = (...lines: string[]): string =>
     lab(
       'name: x', // 1
@@ -521,6 +521,7 @@ describe('semantic checks: nat and firewall (checked although not supported yet)
         ['8:9', 'a snat rule has no "to"', 'e.g. to: 198.51.100.100'],
         ['9:9', 'a dnat rule has no "to"', 'ADDR or ADDR:PORT'],
         ['9:38', 'port 80 needs proto', 'proto: tcp or proto: udp'],
+        ['10:58', 'dnat to 2001:db8::1 is in no subnet of the lab', 'check the address'],
       ],
     );
   });
@@ -532,6 +533,7 @@ describe('semantic checks: nat and firewall (checked although not supported yet)
         ['7:26', 'snat to "198.51.100.300" is not an IP address'],
         ['7:47', 'out: eth9 is not an interface or bridge of node r (it has: br0, c-eth0, eth0, lo)'],
         ['8:39', 'dnat to "172.18.0.10:0" is not ADDR or ADDR:PORT'],
+        ['9:26', 'dnat to 2001:db8::1 is in no subnet of the lab', 'check the address'],
         ['9:26', 'to [2001:db8::1] is IPv6 but source 172.18.0.0/16 is IPv4', 'split it'],
         ['10:36', 'source 172.18.0.1/16 has host bits set — did you mean 172.18.0.0/16?'],
         ['10:51', 'a masquerade rule cannot match in', 'match out instead'],
@@ -670,5 +672,26 @@ describe('fixtures', async () => {
         `no diagnostic at ${at} with "${words}"; got:\n${shown.map((s) => `${s.at} ${s.text}`).join('\n')}`,
       ).toBe(true);
     }
+  });
+});
+
+describe('semantic checks: warnings', () => {
+  it('warns, without failing the lab, when a dnat target is in no subnet of the lab', () => {
+    const text = lab(
+      'name: x',
+      'nodes:',
+      '  h:',
+      '    interfaces: {eth0: {addresses: [198.51.100.1/24]}}',
+      '    nat:',
+      '      - {type: dnat, in: eth0, proto: tcp, port: 80, to: "203.0.113.9:8080"}',
+      '      - {type: dnat, in: eth0, proto: tcp, port: 81, to: "198.51.100.2:8080"}',
+      '  o: {}',
+      'links: [[h:eth0, o:eth0]]',
+    );
+    const loaded = parseLab(text, 'lab.yaml');
+    expect(loaded.spec).toBeDefined();
+    expect(loaded.diagnostics.map((d) => `${d.line}:${d.col} ${d.severity}: ${d.message}`)).toEqual([
+      "6:58 warning: dnat to 203.0.113.9 is in no subnet of the lab: mapped connections would leave the lab's namespaces",
+    ]);
   });
 });

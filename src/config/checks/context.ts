@@ -49,6 +49,11 @@ export function report(ctx: Ctx, path: Path, message: string, hint?: string, par
   ctx.problems.push({ path, message, hint, part });
 }
 
+/** Something that may be meant, but usually is a slip: said, and the lab still valid. */
+export function warn(ctx: Ctx, path: Path, message: string, hint?: string): void {
+  ctx.problems.push({ path, message, hint, severity: 'warning' });
+}
+
 export function lineOf(ctx: Ctx, path: Path, part?: 'key' | 'value'): number {
   return ctx.locate(path, part).line;
 }

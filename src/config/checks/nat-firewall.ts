@@ -3,9 +3,10 @@
 import type { Path } from '../problem.js';
 import type { NodeSpec } from '../spec.js';
 import { didYouMean } from '../text.js';
-import { deviceList, devicesOf, kindOf, nodeEntries, report, type Ctx } from './context.js';
+import { addressesOf } from './addresses.js';
+import { deviceList, devicesOf, kindOf, nodeEntries, report, warn, type Ctx } from './context.js';
 import { ifnameMessage } from './ifnames.js';
-import { familyName, hasHostBits, parseCidr, parseHostPort, parseIp, subnetText, type Family } from './ip.js';
+import { contains, familyName, hasHostBits, parseCidr, parseHostPort, parseIp, subnetText, type Family, type Ip } from './ip.js';
 
 /** An IP or CIDR to match; its family, or null after reporting a problem. */
 function checkAddressMatch(ctx: Ctx, text: string, path: Path, key: string): Family | null {
@@ -114,6 +115,11 @@ function matchFamilies(ctx: Ctx, rule: { source?: string; destination?: string }
 }
 
 /** The family of `to` when it is valid; reports a missing, misplaced or malformed one. */
+/** Whether some address of some node of the lab has a subnet holding ip. */
+function inLabSubnet(ctx: Ctx, ip: Ip): boolean {
+  return nodeEntries(ctx.spec).some(([, node]) => addressesOf(node).cidrs.some((cidr) => contains(cidr, ip)));
+}
+
 function checkNatTarget(ctx: Ctx, rule: NonNullable<NodeSpec['nat']>[number], path: Path): Family | undefined {
   if (rule.type === 'masquerade') {
     if (rule.to !== undefined) {
@@ -149,6 +155,13 @@ function checkNatTarget(ctx: Ctx, rule: NonNullable<NodeSpec['nat']>[number], pa
       [...path, 'to'],
       `dnat to ${JSON.stringify(rule.to)} is not ADDR or ADDR:PORT`,
       'e.g. to: 172.18.0.10:8080, or to: "[2001:db8::10]:8080" for IPv6',
+    );
+  } else if (!inLabSubnet(ctx, target.ip)) {
+    warn(
+      ctx,
+      [...path, 'to'],
+      `dnat to ${target.ip.text} is in no subnet of the lab: mapped connections would leave the lab's namespaces`,
+      'check the address, or add the namespace that has it',
     );
   }
   return target?.ip.family;
