@@ -59,7 +59,8 @@ function targetsOf(desired: LabState, record: LabRecord | undefined): NodeToRead
 }
 
 function toolsFor(targets: readonly NodeToRead[]): Tool[] {
-  const tools: Tool[] = ['ip', 'nsenter'];
+  // xargs starts the per-namespace runs (kernel/fanout.ts).
+  const tools: Tool[] = ['ip', 'nsenter', 'xargs'];
   if (targets.some((t) => t.sysctlKeys.length > 0)) tools.push('sysctl');
   if (targets.some((t) => t.nftTable)) tools.push('nft');
   return tools;

@@ -7,9 +7,9 @@ import { UserError } from '../errors.js';
 import { isTooOld, iproute2Version, MIN_IPROUTE2 } from './hints.js';
 import type { Runner } from './runner.js';
 
-export type Tool = 'ip' | 'nsenter' | 'sysctl' | 'nft';
+export type Tool = 'ip' | 'nsenter' | 'sysctl' | 'nft' | 'xargs';
 
-const PACKAGE: Record<Tool, string> = { ip: 'iproute2', nsenter: 'util-linux', sysctl: 'procps', nft: 'nftables' };
+const PACKAGE: Record<Tool, string> = { ip: 'iproute2', nsenter: 'util-linux', sysctl: 'procps', nft: 'nftables', xargs: 'findutils' };
 
 async function onPath(tool: string, path: string): Promise<boolean> {
   for (const dir of path.split(delimiter).filter(Boolean)) {
