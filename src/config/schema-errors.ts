@@ -1,10 +1,13 @@
 // The first pass over a lab file: the JSON Schema (shape). ajv's errors are collapsed to one
 // per cause and reworded: unknown keys, wrong types, enums, ranges, with did-you-mean hints.
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { stringify } from 'yaml';
 import type { Diagnostic } from '../diagnostics.js';
 import { pathText, toDiagnostic, type Locate, type Path, type Problem } from './problem.js';
+import { compileSchema, schemaHash, VALIDATOR_FILE } from './schema-compile.js';
 import { didYouMean, distance } from './text.js';
 
 /** The JSON Schema of a lab file, next to the package's compiled code and its sources alike. */
@@ -23,19 +26,30 @@ interface CompiledSchema {
 }
 
 /**
- * Compiling the schema takes far longer than validating a lab, so it is compiled once, on first
- * use, and kept in this closure. The cached validator is never changed after that, so callers
- * cannot observe each other.
+ * The validator the build generated from the schema (dist/config/schema-validator.cjs), when it
+ * exists and was made from this very schema text; otherwise undefined. Loading it is nearly free,
+ * where loading ajv and compiling the schema costs ~300 ms on every run. The hash check keeps a
+ * dist/ rebuilt by a bare `tsc` after a schema change from validating against the old schema.
+ */
+function generatedValidator(schemaText: string): ValidateFunction | undefined {
+  const file = new URL(VALIDATOR_FILE, import.meta.url);
+  if (!existsSync(file)) return undefined; // the sources (vitest), or a dist/ built by a bare tsc
+  const generated = createRequire(import.meta.url)(fileURLToPath(file)) as ValidateFunction & { schemaHash?: string };
+  return generated.schemaHash === schemaHash(schemaText) ? generated : undefined;
+}
+
+/**
+ * The validator is made once, on first use, and kept in this closure: the generated one, or else
+ * the schema compiled with ajv (schema-compile.ts has the options both share). The cached
+ * validator is never changed after that, so callers cannot observe each other.
  */
 const compiledSchema: () => CompiledSchema = (() => {
   let cached: CompiledSchema | undefined;
   return () => {
     if (cached) return cached;
-    const root = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as JsonSchema;
-    const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-    // An annotation that VS Code and yaml-language-server show; here it words pattern errors.
-    ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-    cached = { root, validate: ajv.compile(root) };
+    const text = readFileSync(SCHEMA_URL, 'utf8');
+    const root = JSON.parse(text) as JsonSchema;
+    cached = { root, validate: generatedValidator(text) ?? compileSchema(root) };
     return cached;
   };
 })();
