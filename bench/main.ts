@@ -14,7 +14,7 @@ import { Sandbox } from './sandbox.js';
 import { writeLabFiles } from './scripts.js';
 import { buildNetlab, checkMachine, ensureMininet } from './setup.js';
 import { formatMs, settle } from './timing.js';
-import { floor, mininet, netlab, seed, type Contender } from './tools.js';
+import { floor, floorQuiet, mininet, netlab, seed, type Contender } from './tools.js';
 import { BenchFailure } from './verify.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -23,7 +23,8 @@ const HELP = `npm run bench -- [options]   (as root)
   --runs N          measurements per contender and lab; medians are reported (default 3)
   --sizes LIST      star sizes, comma-separated (default 100,1000)
   --chain N         routers in the chain lab; 0 leaves it out (default 200)
-  --tools LIST      any of netlab,seed,floor,mininet (default all)
+  --tools LIST      any of netlab,seed,floor,floor-quiet,mininet (default all); floor-quiet is
+                    the floor with IPv6 link-local off, as netlab makes a lab without IPv6
   --jobs N          namespaces the floor configures at once (default 4)
   --quick           for CI: star 100 only, 1 run, Mininet only if already installed
   --keep            keep the generated labs and scripts (their directory is printed)
@@ -37,7 +38,7 @@ function options() {
       runs: { type: 'string', default: '3' },
       sizes: { type: 'string', default: '100,1000' },
       chain: { type: 'string', default: '200' },
-      tools: { type: 'string', default: 'netlab,seed,floor,mininet' },
+      tools: { type: 'string', default: 'netlab,seed,floor,floor-quiet,mininet' },
       jobs: { type: 'string', default: '4' },
       quick: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -51,8 +52,8 @@ function options() {
     return n;
   };
   const tools = values.tools.split(',').map((t) => t.trim());
-  const unknown = tools.filter((t) => !['netlab', 'seed', 'floor', 'mininet'].includes(t));
-  if (unknown.length) throw new Error(`--tools: unknown ${unknown.join(', ')} (netlab, seed, floor, mininet)`);
+  const unknown = tools.filter((t) => !['netlab', 'seed', 'floor', 'floor-quiet', 'mininet'].includes(t));
+  if (unknown.length) throw new Error(`--tools: unknown ${unknown.join(', ')} (netlab, seed, floor, floor-quiet, mininet)`);
   return {
     help: values.help,
     runs: values.quick ? 1 : Math.max(1, int(values.runs, 'runs')),
@@ -89,6 +90,7 @@ async function main(): Promise<number> {
   }
   if (opts.tools.includes('seed')) contenders.push(seed);
   if (opts.tools.includes('floor')) contenders.push(floor);
+  if (opts.tools.includes('floor-quiet')) contenders.push(floorQuiet);
   if (opts.tools.includes('mininet') && opts.sizes.includes(100) && (await ensureMininet(!opts.quick, log))) contenders.push(mininet);
 
   const labs: Lab[] = [...opts.sizes.map(star), ...(opts.chain ? [chain(opts.chain)] : [])];

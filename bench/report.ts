@@ -38,6 +38,8 @@ function ratios(r: LabResult) {
     'netlab apply / floor up': ratio(r.median('netlab apply'), floorUp),
     'netlab plan / floor up': ratio(r.median('netlab plan'), floorUp),
     'netlab destroy / floor up': ratio(r.median('netlab destroy'), floorUp),
+    // netlab leaves IPv6 link-local off in a lab without IPv6: this floor does the same.
+    'netlab apply / floor up, no link-local': ratio(r.median('netlab apply'), r.median('floor up, no link-local')),
     '(netlab apply+destroy) / Mininet': ratio(sum(r.median('netlab apply'), r.median('netlab destroy')), r.median('Mininet up+down')),
   };
 }
@@ -48,7 +50,7 @@ function scaling(results: LabResult[]) {
   const small = stars[0];
   const large = stars[stars.length - 1];
   if (!small || !large || small === large) return [];
-  return (['netlab apply', 'seed-style up', 'floor up'] as const).flatMap((row) => {
+  return (['netlab apply', 'seed-style up', 'floor up', 'floor up, no link-local'] as const).flatMap((row) => {
     const a = small.median(row);
     const b = large.median(row);
     if (a === null || b === null) return [];

@@ -12,6 +12,8 @@ export interface LabFiles {
   seedDown: string;
   floorUp: string;
   floorDown: string;
+  /** The floor with `addrgenmode none` before each link comes up, as netlab does for a lab without IPv6. */
+  quietUp: string;
 }
 
 const sysctlPath = (key: string) => `/proc/sys/${key.replaceAll('.', '/')}`;
@@ -61,12 +63,17 @@ export function floorRoot(lab: Lab): string[] {
   return out;
 }
 
-/** Inside one namespace: lo, bridges, addresses, ports, up, routes — one batch. */
-export function floorNode(lab: Lab, n: LabNode): string[] {
+/**
+ * Inside one namespace: lo, bridges, addresses, ports, up, routes — one batch. `quiet`: no IPv6
+ * link-local address on any link (addrgenmode none before it is up), so no DAD, router or MLD
+ * solicitations for the bridge to flood.
+ */
+export function floorNode(lab: Lab, n: LabNode, quiet = false): string[] {
+  const off = (dev: string) => (quiet ? [`link set ${dev} addrgenmode none`] : []);
   const out = ['link set lo up'];
-  for (const b of n.bridges) out.push(`link add ${b.name} type bridge`, `addr add ${b.address} dev ${b.name}`, `link set ${b.name} up`);
-  for (const p of ports(lab, n.name)) out.push(`link set ${p.name} master ${p.master}`, `link set ${p.name} up`);
-  for (const i of n.ifaces) out.push(`addr add ${i.address} dev ${i.name}`, `link set ${i.name} up`);
+  for (const b of n.bridges) out.push(`link add ${b.name} type bridge`, ...off(b.name), `addr add ${b.address} dev ${b.name}`, `link set ${b.name} up`);
+  for (const p of ports(lab, n.name)) out.push(...off(p.name), `link set ${p.name} master ${p.master}`, `link set ${p.name} up`);
+  for (const i of n.ifaces) out.push(...off(i.name), `addr add ${i.address} dev ${i.name}`, `link set ${i.name} up`);
   for (const r of n.routes) out.push(`route add ${r.to} via ${r.via}`);
   return out;
 }
@@ -86,34 +93,38 @@ export function writeLabFiles(lab: Lab, dir: string, floorJobs: number): LabFile
     seedDown: path('seed-down.sh'),
     floorUp: path('floor-up.sh'),
     floorDown: path('floor-down.sh'),
+    quietUp: path('floor-quiet-up.sh'),
   };
   writeFileSync(files.yaml, toYaml(lab));
   writeFileSync(files.seedUp, text([`# seed-style: one ip process per step (${lab.id})`, 'set -e', ...seedUp(lab)]));
   writeFileSync(files.seedDown, text(['set -e', ...seedDown(lab)]));
 
   writeFileSync(path('floor-root.batch'), text(floorRoot(lab)));
-  // One line of nsenter arguments per namespace, biggest batch first (the hub's) so the others
-  // overlap it. A namespace with sysctls goes through sh to write them before exec'ing ip.
-  const byWork = [...lab.nodes].sort((x, y) => floorNode(lab, y).length - floorNode(lab, x).length);
-  const list = byWork.map((n) => {
-    const batch = path(`floor-${n.name}.batch`);
-    writeFileSync(batch, text(floorNode(lab, n)));
-    const sysctls = Object.entries(n.sysctls);
-    if (!sysctls.length) return `--net=/run/netns/${n.name} ip -batch ${batch}`;
-    const sh = path(`floor-${n.name}.sh`);
-    writeFileSync(sh, text([...sysctls.map(([k, v]) => `echo ${v} > ${sysctlPath(k)}`), `exec ip -batch ${batch}`]));
-    return `--net=/run/netns/${n.name} sh -e ${sh}`;
-  });
-  writeFileSync(path('floor-ns.list'), text(list));
-  writeFileSync(
-    files.floorUp,
-    text([
-      `# the floor (${lab.id}): one batch for the root side, one per namespace, ${floorJobs} at a time`,
-      'set -e',
-      `ip -batch ${path('floor-root.batch')}`,
-      `xargs -P ${floorJobs} -L 1 nsenter < ${path('floor-ns.list')}`,
-    ]),
-  );
+  for (const quiet of [false, true]) {
+    const name = quiet ? 'floor-quiet' : 'floor';
+    // One line of nsenter arguments per namespace, biggest batch first (the hub's) so the others
+    // overlap it. A namespace with sysctls goes through sh to write them before exec'ing ip.
+    const byWork = [...lab.nodes].sort((x, y) => floorNode(lab, y).length - floorNode(lab, x).length);
+    const list = byWork.map((n) => {
+      const batch = path(`${name}-${n.name}.batch`);
+      writeFileSync(batch, text(floorNode(lab, n, quiet)));
+      const sysctls = Object.entries(n.sysctls);
+      if (!sysctls.length) return `--net=/run/netns/${n.name} ip -batch ${batch}`;
+      const sh = path(`${name}-${n.name}.sh`);
+      writeFileSync(sh, text([...sysctls.map(([k, v]) => `echo ${v} > ${sysctlPath(k)}`), `exec ip -batch ${batch}`]));
+      return `--net=/run/netns/${n.name} sh -e ${sh}`;
+    });
+    writeFileSync(path(`${name}-ns.list`), text(list));
+    writeFileSync(
+      quiet ? files.quietUp : files.floorUp,
+      text([
+        `# the floor (${lab.id})${quiet ? ', no IPv6 link-local' : ''}: one batch for the root side, one per namespace, ${floorJobs} at a time`,
+        'set -e',
+        `ip -batch ${path('floor-root.batch')}`,
+        `xargs -P ${floorJobs} -L 1 nsenter < ${path(`${name}-ns.list`)}`,
+      ]),
+    );
+  }
   writeFileSync(path('floor-down.batch'), text(floorDown(lab)));
   writeFileSync(files.floorDown, text(['set -e', `ip -batch ${path('floor-down.batch')}`]));
   return files;

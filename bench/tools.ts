@@ -13,6 +13,8 @@ export const ROWS = [
   'seed-style down',
   'floor up',
   'floor down',
+  'floor up, no link-local',
+  'floor down, no link-local',
   'Mininet up+down',
 ] as const;
 export type Row = (typeof ROWS)[number];
@@ -25,7 +27,7 @@ export interface Sample {
 }
 
 export interface Contender {
-  name: 'netlab' | 'seed' | 'floor' | 'mininet';
+  name: 'netlab' | 'seed' | 'floor' | 'floor-quiet' | 'mininet';
   appliesTo(lab: Lab): boolean;
   measure(lab: Lab, files: LabFiles): Promise<Sample[]>;
 }
@@ -74,7 +76,7 @@ export function netlab(cli: string): Contender {
   };
 }
 
-function script(name: 'seed' | 'floor', up: Row, down: Row, pick: (f: LabFiles) => [string, string]): Contender {
+function script(name: 'seed' | 'floor' | 'floor-quiet', up: Row, down: Row, pick: (f: LabFiles) => [string, string]): Contender {
   return {
     name,
     appliesTo: () => true,
@@ -97,6 +99,7 @@ function script(name: 'seed' | 'floor', up: Row, down: Row, pick: (f: LabFiles) 
 
 export const seed = script('seed', 'seed-style up', 'seed-style down', (f) => [f.seedUp, f.seedDown]);
 export const floor = script('floor', 'floor up', 'floor down', (f) => [f.floorUp, f.floorDown]);
+export const floorQuiet = script('floor-quiet', 'floor up, no link-local', 'floor down, no link-local', (f) => [f.quietUp, f.floorDown]);
 
 /** Mininet's own up+down of the same star: N hosts on one Linux bridge, no controller, no test. */
 export const mininet: Contender = {
