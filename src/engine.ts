@@ -9,14 +9,15 @@ import { parseNode, type IpLinkJson } from './kernel/parse.js';
 import { RUN_NETNS } from './kernel/paths.js';
 import { readLab, type NodeToRead } from './kernel/read.js';
 import { inNamespace, type Runner } from './kernel/runner.js';
-import { requireIproute2, requireTools, type Tool } from './kernel/tools.js';
+import { kernelHasIpv6, requireIproute2, requireTools, type Tool } from './kernel/tools.js';
 import { labFromMark } from './model/names.js';
 import { nftTableName } from './model/nft.js';
 import { resolveLab } from './model/resolve.js';
 import type { LabState } from './model/types.js';
-import type { Plan } from './plan/change.js';
+import type { Change, Plan } from './plan/change.js';
 import { diff } from './plan/diff.js';
-import { schedule } from './plan/graph.js';
+import { waitingForCarrier } from './plan/carrier.js';
+import { schedule, settledByOwnLastBatch } from './plan/graph.js';
 import { renderPlan } from './plan/render.js';
 import { checkAttachments } from './kernel/attach.js';
 import { creatingNodes, nftFingerprints, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
@@ -66,16 +67,37 @@ function toolsFor(targets: readonly NodeToRead[]): Tool[] {
   return tools;
 }
 
-async function planFor(desired: LabState, record: LabRecord | undefined, deps: EngineDeps, extra?: LabRecord['nodes'], light = false): Promise<LabPlan> {
+/**
+ * What verify already knows after a run: the state before it, the changes made, and what the
+ * namespaces' own last batches read back (kernel/execute.ts). A node no change reached is as it was.
+ */
+interface RunSoFar {
+  before: LabState;
+  changes: readonly Change[];
+  readBack: ReadonlyMap<string, string>;
+}
+
+/** Nodes the run cannot have changed: none of its changes is in them or reaches into them. */
+function untouchedNodes(run: RunSoFar): Set<string> {
+  // A deleted link or namespace takes veth ends elsewhere with it; which ones, only a read tells.
+  if (run.changes.some((c) => c.action === 'delete' && (c.kind === 'link-delete' || c.kind === 'netns'))) return new Set();
+  const touched = new Set(run.changes.flatMap((c) => (c.kind === 'veth' ? [c.node, c.peer.node] : [c.node])));
+  return new Set([...run.before.nodes.keys()].filter((n) => !touched.has(n)));
+}
+
+async function planFor(desired: LabState, record: LabRecord | undefined, deps: EngineDeps, extra?: LabRecord['nodes'], light = false, run?: RunSoFar): Promise<LabPlan> {
   const known = record ? { ...record, nodes: mergeNodes(extra ?? {}, record.nodes) } : extra ? { lab: desired.lab, nodes: extra, updated: '' } : undefined;
-  const targets = targetsOf(desired, known);
+  const untouched = run ? untouchedNodes(run) : new Set<string>();
+  const targets = targetsOf(desired, known).filter((t) => !untouched.has(t.node));
   // Destroy: a namespace that still has the inode the record noted is the lab's; nothing to read.
   if (light) for (const t of targets) {
     const inode = record?.nodes[t.node]?.inode;
     if (inode && !desired.nodes.has(t.node)) t.recordedInode = { inode, lab: desired.lab };
   }
   await requireTools(toolsFor(targets));
-  const actual = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab) });
+  if (!(await kernelHasIpv6())) for (const node of desired.nodes.values()) for (const link of node.links.values()) delete link.linkLocal;
+  const actual = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack });
+  for (const node of untouched) actual.nodes.set(node, run!.before.nodes.get(node)!);
   const plan = diff(desired, actual, {
     recorded: creatingNodes(record),
     known: new Set(Object.keys(record?.nodes ?? {})),
@@ -96,18 +118,6 @@ export interface ApplyResult {
   rounds: number;
 }
 
-/** Nodes with a veth the file wants up that the kernel does not pass traffic on yet. */
-function waitingForCarrier(desired: LabState, actual: LabState): string[] {
-  const waiting: string[] = [];
-  for (const [name, node] of desired.nodes) {
-    for (const link of node.links.values()) {
-      const peerUp = link.peer && desired.nodes.get(link.peer.node)?.links.get(link.peer.name)?.up;
-      if (link.type === 'veth' && link.up && peerUp && actual.nodes.get(name)?.links.get(link.name)?.carrier === false) waiting.push(name);
-    }
-  }
-  return waiting;
-}
-
 /** How long apply waits for new veths to pass traffic: the kernel's link watcher takes up to a second, more under load. */
 const CARRIER_WAIT_MS = 5_000;
 
@@ -116,8 +126,8 @@ const CARRIER_WAIT_MS = 5_000;
  * returns once the lab passes traffic: a veth carries packets only after the kernel's link watcher
  * has seen its carrier, which can lag a second or more behind `ip link set up`.
  */
-async function verify(desired: LabState, record: LabRecord | undefined, deps: EngineDeps): Promise<LabState> {
-  const { plan, actual } = await planFor(desired, record, deps);
+async function verify(desired: LabState, record: LabRecord | undefined, deps: EngineDeps, run: RunSoFar): Promise<LabState> {
+  const { plan, actual } = await planFor(desired, record, deps, undefined, false, run);
   if (plan.changes.length > 0 || plan.conflicts.length > 0) {
     throw new VerificationError(`after the run the kernel still differs from the file:\n${renderPlan(plan)}`);
   }
@@ -165,10 +175,10 @@ async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps:
   const during = recordBeforeRun(record, desired, actual, plan.changes, file);
   await writeRecord(deps.stateDir, during);
   const steps = schedule(plan.changes);
-  const execution = await execute(steps, { ...deps, recordDir: recordDir(deps.stateDir, spec.name) });
+  const execution = await execute(steps, { ...deps, recordDir: recordDir(deps.stateDir, spec.name), readBack: settledByOwnLastBatch(steps) });
   if (execution.failed.length > 0 || execution.notStarted.length > 0) return { plan, execution, rounds: steps.rounds.length };
 
-  const after = await verify(desired, during, deps);
+  const after = await verify(desired, during, deps, { before: actual, changes: plan.changes, readBack: execution.readBack });
   await writeRecord(deps.stateDir, recordAfterRun(during, desired, after));
   return { plan, execution, rounds: steps.rounds.length };
 }

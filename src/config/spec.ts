@@ -7,6 +7,8 @@ export interface LabSpec {
   name: string;
   description?: string;
   prefix?: string;
+  /** Link-local IPv6 on the interfaces the lab makes; default: whether the file has any IPv6 address. */
+  ipv6?: boolean;
   nodes: Record<string, NodeSpec>;
   links?: LinkSpec[];
   tests?: TestSpec[];

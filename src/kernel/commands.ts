@@ -67,8 +67,11 @@ function placeIn(netns: string | null): string {
   return netns === null ? '' : ` netns ${netns}`;
 }
 
-function settingsLines(name: string, set: LinkSettings): string[] {
+function settingsLines(name: string, set: LinkSettings, update: boolean): string[] {
   const lines: string[] = [];
+  // Before `up`, which would start the address's duplicate detection and solicitations; on a link
+  // that has one already, that address goes too (a lab's own addresses are never scope link).
+  if (set.linkLocal === false) lines.push(`link set dev ${name} addrgenmode none`, ...(update ? [`addr flush dev ${name} scope link`] : []));
   const args: string[] = [];
   if (set.mtu !== undefined) args.push('mtu', String(set.mtu));
   if (set.mac !== undefined) args.push('address', set.mac);
@@ -107,7 +110,7 @@ export function commandsOf(change: Change): Command[] {
     case 'link-delete':
       return [ip(`link del dev ${change.name}`)];
     case 'settings':
-      return settingsLines(change.name, change.set).map(ip);
+      return settingsLines(change.name, change.set, change.action === 'update').map(ip);
     case 'address': {
       // nodad: a lab's IPv6 addresses answer at once instead of after duplicate detection; the
       // file's addresses are checked for duplicates per segment by validation.

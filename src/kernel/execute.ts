@@ -11,6 +11,7 @@ import type { ProgressListener } from './progress.js';
 import { netnsPath, RUN_NETNS } from './paths.js';
 import { namespaceInode, processesByNamespace, readRuns, removeRunFile, runFile, startRun, stopAll } from './processes.js';
 import { jobArgv, runJobs, type Job } from './fanout.js';
+import { READ_LINES } from './read.js';
 import { inNamespace, type RunResult, type Runner } from './runner.js';
 
 export interface ExecuteLog {
@@ -28,6 +29,11 @@ export interface ExecuteDeps {
   log?: ExecuteLog;
   /** Told of each batch and each change's outcome as the run goes. */
   onProgress?: ProgressListener;
+  /**
+   * Namespaces to read at the end of their batch in the given round (plan/graph.ts
+   * settledByOwnLastBatch): the batch's own `ip` shows links, addresses and routes after its changes.
+   */
+  readBack?: ReadonlyMap<string, number>;
 }
 
 export interface Failure {
@@ -42,11 +48,14 @@ export interface ExecuteResult {
   skipped: Change[];
   /** Not run because the run was interrupted. */
   notStarted: Change[];
+  /** Per namespace asked for in readBack whose batch ran whole: `ip -d -j` answers to READ_LINES. */
+  readBack: Map<string, string>;
 }
 
 interface BatchOutcome {
   done: Change[];
   failed: Failure[];
+  readBack?: string;
 }
 
 /** `ip -batch` stops at the first failing line and says "Command failed -:N". */
@@ -64,22 +73,26 @@ interface IpBatch {
   changes: Change[];
   lines: Array<{ change: Change; line: string }>;
   job: Job;
+  readBack: boolean;
 }
 
-function ipBatch(netns: string | null, changes: Change[]): IpBatch {
+/** With readBack, the batch ends with the reads (READ_LINES); `-d -j` only changes what they print. */
+function ipBatch(netns: string | null, changes: Change[], readBack = false): IpBatch {
   const lines: Array<{ change: Change; line: string }> = [];
   for (const change of changes) {
     for (const cmd of commandsOf(change)) if (cmd.tool === 'ip') lines.push({ change, line: cmd.line });
   }
-  const input = `${lines.map((l) => l.line).join('\n')}\n`;
-  return { netns, changes, lines, job: { enter: netns === null ? null : netnsPath(netns), argv: ['ip', '-batch', '-'], input } };
+  const input = `${[...lines.map((l) => l.line), ...(readBack ? READ_LINES : [])].join('\n')}\n`;
+  const argv = readBack ? ['ip', '-d', '-j', '-batch', '-'] : ['ip', '-batch', '-'];
+  return { netns, changes, lines, job: { enter: netns === null ? null : netnsPath(netns), argv, input }, readBack };
 }
 
 /** The ip and sysctl batches of a round, run together: one process starts them all (see fanout.ts). */
-async function runJobBatches(batches: ReadonlyArray<Pick<Batch, 'scope' | 'changes'>>, deps: ExecuteDeps): Promise<BatchOutcome[]> {
+async function runJobBatches(batches: ReadonlyArray<Pick<Batch, 'scope' | 'changes'>>, deps: ExecuteDeps, round?: number): Promise<BatchOutcome[]> {
   const prepared = batches.map((b) => {
     if (b.scope.tool === 'ip') {
-      const ip = ipBatch(b.scope.netns, b.changes);
+      const netns = b.scope.netns;
+      const ip = ipBatch(netns, b.changes, round !== undefined && netns !== null && deps.readBack?.get(netns) === round);
       for (const l of ip.lines) deps.log?.command(b.scope, l.line);
       return { job: ip.job, outcome: (r: RunResult) => ipOutcome(ip, r) };
     }
@@ -100,9 +113,11 @@ function ipOutcome(batch: IpBatch, result: RunResult): BatchOutcome {
   const { changes, lines } = batch;
   const argv = jobArgv(batch.job);
   const input = batch.job.input;
-  if (result.exitCode === 0) return { done: changes, failed: [] };
+  if (result.exitCode === 0) return { done: changes, failed: [], ...(batch.readBack ? { readBack: result.stdout } : {}) };
 
   const lineNo = failedLine(result.stderr);
+  // Every change went through; only a read at the end failed: the run's own verify reads again.
+  if (lineNo !== undefined && lineNo > lines.length) return { done: changes, failed: [] };
   const culprit = lineNo !== undefined ? lines[lineNo - 1] : undefined;
   if (!culprit) {
     // The whole batch failed without saying where: every change in it counts as failed.
@@ -282,7 +297,7 @@ function runBatch(batch: Batch, changes: Change[], deps: ExecuteDeps): Promise<B
 }
 
 export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<ExecuteResult> {
-  const result: ExecuteResult = { done: [], failed: [], skipped: [], notStarted: [] };
+  const result: ExecuteResult = { done: [], failed: [], skipped: [], notStarted: [], readBack: new Map() };
   const blocked = new Set<string>();
   const isBlocked = (c: Change) => (plan.deps.get(c.id) ?? []).some((d) => blocked.has(d));
   const limit = pLimit(deps.concurrency);
@@ -310,6 +325,7 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
       // The round's ip and sysctl batches were started together; a batch cut short by a failure runs its rest alone.
       const outcome = first && runnable.length === batch.changes.length ? await first : await runBatch(batch, runnable, deps);
       first = undefined;
+      if (outcome.readBack !== undefined && batch.scope.netns !== null) result.readBack.set(batch.scope.netns, outcome.readBack);
       for (const change of outcome.done) deps.onProgress?.({ type: 'done', change });
       for (const { change, error } of outcome.failed) deps.onProgress?.({ type: 'failed', change, error });
       result.done.push(...outcome.done);
@@ -321,9 +337,9 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
     }
   };
 
-  for (const round of plan.rounds) {
+  for (const [r, round] of plan.rounds.entries()) {
     const together = round.filter((b) => (b.scope.tool === 'ip' || b.scope.tool === 'sysctl') && !deps.signal?.aborted && !b.changes.some(isBlocked));
-    const started = together.length > 1 ? runJobBatches(together, deps) : undefined;
+    const started = together.length > 1 || deps.readBack ? runJobBatches(together, deps, r) : undefined;
     const firsts = new Map(together.map((b, i) => [b, started?.then((outcomes) => outcomes[i]!)] as const));
     await Promise.all(round.map((batch) => limit(() => runUntilSettled(batch, firsts.get(batch)))));
   }

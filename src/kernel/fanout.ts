@@ -6,7 +6,8 @@
 // processes itself, N at a time; each one's input, output, error and exit code go through files
 // in a private temporary directory. Every word on a job line is a validated name, a fixed flag,
 // a sysctl assignment or a path netlab made; anything else runs on its own, the ordinary way.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunResult, Runner } from './runner.js';
@@ -21,12 +22,25 @@ export interface Job {
   input?: string;
 }
 
-/** One job line: the directory, the job's number, where to enter, then the tool and its arguments. */
+/**
+ * One job line: the directory, the job's number, where to enter, then the tool and its arguments.
+ * Exit codes go to one shared file, a line each: appends that small are atomic.
+ */
 const JOB = [
   'dir=$1; id=$2; enter=$3; shift 3',
   'if [ "$enter" = - ]; then "$@"; else nsenter --net="$enter" "$@"; fi <"$dir/$id.in" >"$dir/$id.out" 2>"$dir/$id.err"',
-  'echo $? >"$dir/$id.rc"',
+  'echo "$id $?" >>"$dir/rc"',
 ].join('\n');
+
+/** "id code" lines → code by id. */
+function exitCodes(text: string): Map<number, number> {
+  const codes = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    const [id, code] = line.split(' ');
+    if (id && code) codes.set(Number(id), Number(code));
+  }
+  return codes;
+}
 
 /** Words xargs passes on as they are: no blanks, quotes or backslashes. */
 const SAFE = /^[A-Za-z0-9_./=:,+-]+$/;
@@ -54,17 +68,27 @@ export async function runJobs(jobs: readonly Job[], runner: Runner, concurrency:
     results[i] = await runAlone(job, runner);
   } else if (together.length > 1) {
     const dir = await mkdtemp(join(tmpdir(), 'netlab-'));
+    // Thousands of small files: synchronous calls cost microseconds each, promises tens.
     try {
-      await Promise.all(together.map(([job, i]) => writeFile(join(dir, `${i}.in`), job.input ?? '')));
-      const lines = together.map(([job, i]) => [dir, String(i), job.enter ?? '-', ...job.argv].join(' ')).join('\n');
+      for (const [job, i] of together) writeFileSync(join(dir, `${i}.in`), job.input ?? '');
+      // Longest first (by the size of its batch): the hub of a star starts at once, not last.
+      const longestFirst = [...together].sort(([a], [b]) => (b.input?.length ?? 0) - (a.input?.length ?? 0));
+      const lines = longestFirst.map(([job, i]) => [dir, String(i), job.enter ?? '-', ...job.argv].join(' ')).join('\n');
       await runner.run(['xargs', '-P', String(Math.max(1, concurrency)), '-L', '1', 'sh', '-c', JOB, 'sh'], `${lines}\n`);
-      await Promise.all(
-        together.map(async ([, i]) => {
-          const read = (ext: string) => readFile(join(dir, `${i}.${ext}`), 'utf8').catch(() => undefined);
-          const [rc, stdout, stderr] = await Promise.all([read('rc'), read('out'), read('err')]);
-          results[i] = rc === undefined ? { exitCode: 127, stdout: '', stderr: `${stderr ?? ''}not run (xargs did not start it)` } : { exitCode: Number(rc.trim()), stdout: stdout ?? '', stderr: stderr ?? '' };
-        }),
-      );
+      const read = (name: string) => {
+        try {
+          return readFileSync(join(dir, name), 'utf8');
+        } catch {
+          return undefined;
+        }
+      };
+      const codes = exitCodes(read('rc') ?? '');
+      for (const [, i] of together) {
+        const exitCode = codes.get(i);
+        // A job's errors are read when it failed; a tool's chatter on success is not needed.
+        if (exitCode === undefined) results[i] = { exitCode: 127, stdout: '', stderr: `${read(`${i}.err`) ?? ''}not run (xargs did not start it)` };
+        else results[i] = { exitCode, stdout: read(`${i}.out`) ?? '', stderr: exitCode === 0 ? '' : (read(`${i}.err`) ?? '') };
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

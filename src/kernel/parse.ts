@@ -19,6 +19,8 @@ export interface IpLinkJson {
   link_index?: number;
   link_netnsid?: number;
   linkinfo?: { info_kind?: string; info_data?: { stp_state?: number } };
+  /** eui64, none, stable_secret or random; absent when the link has no IPv6. */
+  inet6_addr_gen_mode?: string;
   addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string }>;
 }
 
@@ -62,6 +64,7 @@ function parseLink(json: IpLinkJson): LinkState {
   const owner = labFromMark(json.ifalias);
   if (owner) link.owner = owner;
   link.carrier = json.operstate === 'UP';
+  if (json.inet6_addr_gen_mode !== undefined) link.linkLocal = json.inet6_addr_gen_mode !== 'none';
   return link;
 }
 

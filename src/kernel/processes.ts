@@ -1,6 +1,7 @@
 // Processes and namespaces, read from /proc: which processes live in which network namespace, and
 // the long-running `run:` commands a lab started (a small JSON file each under its record).
-import { mkdir, open, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -25,11 +26,13 @@ export async function processesByNamespace(): Promise<Map<string, number[]>> {
   return byInode;
 }
 
+/** Synchronous on purpose: a lab of 1000 namespaces asks 1000 times, and a stat is microseconds. */
 export async function namespaceInode(path: string): Promise<string | undefined> {
-  return stat(path).then(
-    (s) => String(s.ino),
-    () => undefined,
-  );
+  try {
+    return String(statSync(path).ino);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -61,14 +64,22 @@ export function runFile(recordDir: string, node: string, key: string): string {
 
 /** The run files of one node, with whether each process is still the one that was started. */
 export async function readRuns(recordDir: string, node: string): Promise<Map<string, RunState & { alive: boolean }>> {
-  const runs = new Map<string, RunState & { alive: boolean }>();
+  return (await readAllRuns(recordDir, [node])).get(node)!;
+}
+
+/** The run files of the given nodes, read with one look at the directory. */
+export async function readAllRuns(recordDir: string, nodes: readonly string[]): Promise<Map<string, Map<string, RunState & { alive: boolean }>>> {
+  const byNode = new Map(nodes.map((n) => [n, new Map<string, RunState & { alive: boolean }>()]));
   const names = await readdir(runDir(recordDir)).catch(() => [] as string[]);
-  for (const name of names.filter((n) => n.startsWith(`${node}.`) && n.endsWith('.json'))) {
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    // A node name may hold '.', a key never does: the file is the longest node name's that prefixes it.
+    const node = nodes.filter((n) => name.startsWith(`${n}.`)).sort((a, b) => b.length - a.length)[0];
+    if (node === undefined) continue;
     const key = name.slice(node.length + 1, -'.json'.length);
     const state = JSON.parse(await readFile(join(runDir(recordDir), name), 'utf8')) as RunState;
-    runs.set(key, { ...state, alive: (await startTime(state.pid)) === state.started });
+    byNode.get(node)!.set(key, { ...state, alive: (await startTime(state.pid)) === state.started });
   }
-  return runs;
+  return byNode;
 }
 
 /**

@@ -1,10 +1,10 @@
 // Reads the live state of a lab's namespaces: one `ip -j -batch` process per namespace, in parallel.
-import { readFile, stat, statfs } from 'node:fs/promises';
+import { readFileSync, statfsSync, statSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { DriverError } from '../errors.js';
 import { emptyNode, type LabState, type NftTable, type NodeKind, type NodeState } from '../model/types.js';
 import { isNoSuchTable, parseNftTable } from './nft-parse.js';
-import { namespaceInode, processesByNamespace, readRuns } from './processes.js';
+import { namespaceInode, processesByNamespace, readAllRuns } from './processes.js';
 import { resolvConfPath } from './commands.js';
 import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
 import { netnsPath } from './paths.js';
@@ -34,63 +34,83 @@ export interface ReadDeps {
   concurrency: number;
   /** The lab's record directory: its run: commands' state is there. */
   recordDir?: string;
+  /** By namespace: what its `ip` already answered to READ_LINES (an apply's read-back); no process needed. */
+  ipAnswers?: ReadonlyMap<string, string>;
 }
 
 /**
- * One process answers all three: `ip -j -batch` prints one JSON array per line. A batch line
+ * One process answers all four: `ip -j -batch` prints one JSON array per line. `addr show` has
+ * links and addresses but not a link's IPv6 settings, which only `link show` prints. A batch line
  * cannot say -4/-6, so the `root` prefix picks the family (and `table all` with a filter later,
  * because `table main` with a root prefix answers nothing for IPv6).
  */
-const READ_BATCH = ['addr show', 'route show table all root 0.0.0.0/0', 'route show table all root ::/0', ''].join('\n');
+export const READ_LINES = ['link show', 'addr show', 'route show table all root 0.0.0.0/0', 'route show table all root ::/0'];
+const READ_BATCH = `${READ_LINES.join('\n')}\n`;
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-async function readOptional(path: string): Promise<string | undefined> {
-  return readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
-    throw e;
+/** The answers to READ_LINES (the last lines of an `ip -d -j -batch` output) as parseNode takes them. */
+export function parseReadOutput(stdout: string): { links: IpLinkJson[]; routes4: IpRouteJson[]; routes6: IpRouteJson[] } {
+  const answers = stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .slice(-READ_LINES.length)
+    .map((l) => JSON.parse(l) as unknown[]);
+  const [linkShow, addrShow, routes4, routes6] = answers as [IpLinkJson[]?, IpLinkJson[]?, IpRouteJson[]?, IpRouteJson[]?];
+  const genMode = new Map((linkShow ?? []).map((l) => [l.ifindex, l.inet6_addr_gen_mode]));
+  const links = (addrShow ?? []).map((l) => {
+    const mode = genMode.get(l.ifindex);
+    return mode === undefined ? l : { ...l, inet6_addr_gen_mode: mode };
   });
+  return { links, routes4: routes4 ?? [], routes6: routes6 ?? [] };
 }
 
+// The few small files and stats per namespace are read synchronously: microseconds each, where a
+// promise round trip costs tens, times a thousand namespaces.
 
-async function identity(path: string): Promise<string | undefined> {
-  return stat(path).then(
-    (s) => `${s.dev}:${s.ino}`,
-    () => undefined,
-  );
+function readOptional(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+function identity(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
-/** Where to enter a node's namespace to read it, whether it is there, and, for attach, whether it is published. */
 /** statfs(2) f_type of nsfs: what /run/netns/X is once `ip netns add` has finished. */
 const NSFS_MAGIC = 0x6e736673;
 
 /** true: a namespace; false: a file that is not one; undefined: nothing there. */
-async function isNamespaceFile(path: string): Promise<boolean | undefined> {
-  return statfs(path).then(
-    (s) => s.type === NSFS_MAGIC,
-    () => undefined,
-  );
+function isNamespaceFile(path: string): boolean | undefined {
+  try {
+    return statfsSync(path).type === NSFS_MAGIC;
+  } catch {
+    return undefined;
+  }
 }
 
-async function locate(target: NodeToRead): Promise<{ path: string | null; exists: boolean; published?: boolean; stale?: boolean }> {
+/** Where to enter a node's namespace to read it, whether it is there, and, for attach, whether it is published. */
+function locate(target: NodeToRead): { path: string | null; exists: boolean; published?: boolean; stale?: boolean } {
   if (target.kind === 'host') return { path: null, exists: true };
   const named = netnsPath(target.netns!);
   if (target.kind === 'netns') {
-    const nsfs = await isNamespaceFile(named);
+    const nsfs = isNamespaceFile(named);
     return { path: named, exists: nsfs === true, stale: nsfs === false };
   }
-  const [source, publishedAs] = await Promise.all([target.source ? identity(target.source) : undefined, identity(named)]);
+  const [source, publishedAs] = [target.source ? identity(target.source) : undefined, identity(named)];
   const published = publishedAs !== undefined && (source === undefined || publishedAs === source);
   if (published) return { path: named, exists: true, published: true };
   return { path: target.source ?? named, exists: source !== undefined, published: false };
 }
 
-type Where = Awaited<ReturnType<typeof locate>>;
+type Where = ReturnType<typeof locate>;
 
 /** A namespace the record knows by its inode needs no reading (destroy): what is there is the lab's. */
 async function trusted(target: NodeToRead, where: Where): Promise<NodeState | undefined> {
@@ -98,7 +118,7 @@ async function trusted(target: NodeToRead, where: Where): Promise<NodeState | un
   const inode = await namespaceInode(where.path!);
   if (inode !== target.recordedInode.inode) return undefined;
   const node = { ...emptyNode(target.node, target.netns, true, 'netns'), owner: target.recordedInode.lab, inode };
-  node.resolvConf = await readOptional(resolvConfPath(target.netns));
+  node.resolvConf = readOptional(resolvConfPath(target.netns));
   return node;
 }
 
@@ -119,20 +139,17 @@ function checked(job: Job, result: RunResult): string {
 /** The rest of a node once its `ip -j` and sysctl answers are in: nftables, resolv.conf, and the parse. */
 async function finishNode(target: NodeToRead, where: Where, ip: RunResult, sysctl: RunResult | undefined, runner: Runner): Promise<NodeState> {
   const inside = (argv: string[]) => enterPath(where.path, argv);
-  const [links, routes4, routes6] = checked(ipReadJob(where), ip)
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as unknown[]);
+  const { links, routes4, routes6 } = parseReadOutput(checked(ipReadJob(where), ip));
   const sysctlText = sysctl ? checked(sysctlReadJob(target, where), sysctl) : undefined;
   const node = parseNode(
     target.node,
     target.netns,
     {
-      links: (links ?? []) as IpLinkJson[],
-      routes4: (routes4 ?? []) as IpRouteJson[],
-      routes6: (routes6 ?? []) as IpRouteJson[],
+      links,
+      routes4,
+      routes6,
       sysctlText,
-      resolvConf: target.netns === null ? undefined : await readOptional(resolvConfPath(target.netns)),
+      resolvConf: target.netns === null ? undefined : readOptional(resolvConfPath(target.netns)),
     },
     target.kind,
   );
@@ -148,20 +165,28 @@ function missing(target: NodeToRead, where: Where): NodeState {
 }
 
 export async function readNode(target: NodeToRead, runner: Runner): Promise<NodeState> {
-  return (await readNodes([target], runner, 1))[0]!;
+  return (await readNodes([target], { runner, concurrency: 1 }))[0]!;
 }
 
 /** Every target's `ip -j` read is started by one process (fanout.ts); the few extra reads follow. */
-async function readNodes(targets: readonly NodeToRead[], runner: Runner, concurrency: number): Promise<NodeState[]> {
-  const wheres = await Promise.all(targets.map((t) => locate(t)));
+async function readNodes(targets: readonly NodeToRead[], deps: ReadDeps): Promise<NodeState[]> {
+  const { runner, concurrency } = deps;
+  const wheres = targets.map((t) => locate(t));
   const states: Array<NodeState | undefined> = await Promise.all(targets.map((t, i) => (wheres[i]!.exists ? trusted(t, wheres[i]!) : missing(t, wheres[i]!))));
   const toRead = targets.map((_, i) => i).filter((i) => states[i] === undefined);
+  const known = (i: number) => {
+    const netns = targets[i]!.netns;
+    return netns === null ? undefined : deps.ipAnswers?.get(netns);
+  };
+  const ipToRead = toRead.filter((i) => known(i) === undefined);
   const withSysctls = toRead.filter((i) => targets[i]!.sysctlKeys.length > 0);
-  const jobs = [...toRead.map((i) => ipReadJob(wheres[i]!)), ...withSysctls.map((i) => sysctlReadJob(targets[i]!, wheres[i]!))];
+  const jobs = [...ipToRead.map((i) => ipReadJob(wheres[i]!)), ...withSysctls.map((i) => sysctlReadJob(targets[i]!, wheres[i]!))];
   const answers = await runJobs(jobs, runner, concurrency);
-  const sysctlAnswer = new Map(withSysctls.map((i, k) => [i, answers[toRead.length + k]!]));
+  const ipAnswer = new Map(ipToRead.map((i, k) => [i, answers[k]!]));
+  const sysctlAnswer = new Map(withSysctls.map((i, k) => [i, answers[ipToRead.length + k]!]));
+  const ipOf = (i: number): RunResult => ipAnswer.get(i) ?? { exitCode: 0, stdout: known(i)!, stderr: '' };
   const limit = pLimit(concurrency);
-  await Promise.all(toRead.map((i, k) => limit(async () => (states[i] = await finishNode(targets[i]!, wheres[i]!, answers[k]!, sysctlAnswer.get(i), runner)))));
+  await Promise.all(toRead.map((i) => limit(async () => (states[i] = await finishNode(targets[i]!, wheres[i]!, ipOf(i), sysctlAnswer.get(i), runner)))));
   return states as NodeState[];
 }
 
@@ -185,8 +210,11 @@ async function readNftTable(inside: (argv: string[]) => string[], table: string,
 }
 
 export async function readLab(lab: string, targets: readonly NodeToRead[], deps: ReadDeps): Promise<LabState> {
-  const states = await readNodes(targets, deps.runner, deps.concurrency);
-  if (deps.recordDir) for (const s of states) s.runs = await readRuns(deps.recordDir, s.node);
+  const states = await readNodes(targets, deps);
+  if (deps.recordDir) {
+    const runs = await readAllRuns(deps.recordDir, states.map((s) => s.node));
+    for (const s of states) s.runs = runs.get(s.node)!;
+  }
   await findProcesses(states);
   return { lab, nodes: new Map(states.map((s) => [s.node, s])) };
 }

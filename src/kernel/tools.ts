@@ -38,3 +38,11 @@ export async function requireTools(tools: Iterable<Tool>, path = process.env.PAT
   const packages = [...new Set(missing.map((t) => PACKAGE[t]))].join(' ');
   throw new UserError(`${missing.join(', ')} not found on PATH — install with: apt-get install -y ${packages} (nothing was changed)`);
 }
+
+/** A kernel booted with ipv6.disable=1 has no IPv6 to configure: link-local settings are left out. */
+export async function kernelHasIpv6(): Promise<boolean> {
+  return access('/proc/sys/net/ipv6/conf').then(
+    () => true,
+    () => false,
+  );
+}

@@ -33,3 +33,7 @@ export function subnetContains(cidr: string, ip: string): boolean {
   const addr = ipaddr.parse(ip);
   return addr.kind() === net.kind() && addr.match(net, len);
 }
+
+export function isIpv6(text: string): boolean {
+  return ipaddr.IPv6.isValid(text);
+}

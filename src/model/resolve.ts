@@ -1,7 +1,7 @@
 // The lab file, already validated, becomes the desired state: names derived, defaults filled.
 import { createHash } from 'node:crypto';
 import type { LabSpec, LinkSpec, NodeSpec } from '../config/spec.js';
-import { canonicalCidr, canonicalDestination, canonicalIp, familyOf } from './ip.js';
+import { canonicalCidr, canonicalDestination, canonicalIp, familyOf, isIpv6 } from './ip.js';
 import { desiredNftTable } from './nft.js';
 import { bridgePortName, namespaceName, parseEndpoint, type Endpoint } from './names.js';
 import { defaultMetric, emptyNode, routeKey, type LabState, type LinkState, type NodeState, type RunEntry } from './types.js';
@@ -138,6 +138,29 @@ function nodeState(prefix: string | undefined, name: string, node: NodeSpec): No
   return state;
 }
 
+/** "2001:db8::1", "2001:db8::/64", "[2001:db8::1]:80", "!2001:db8::/32": an IPv6 address, however written. */
+function isIpv6Text(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  const bare = text.replace(/^!/, '').replace(/^\[([^\]]*)\](:\d+)?$/, '$1').replace(/\/\d+$/, '');
+  return bare.includes(':') && isIpv6(bare);
+}
+
+/** Whether the file has any IPv6 address: then its interfaces keep the kernel's link-local IPv6. */
+export function declaresIpv6(spec: LabSpec): boolean {
+  const texts: Array<string | undefined> = [];
+  for (const node of Object.values(spec.nodes)) {
+    for (const b of Object.values(node.bridges ?? {})) texts.push(...(b.addresses ?? []));
+    for (const i of Object.values(node.interfaces ?? {})) texts.push(...(i.addresses ?? []));
+    for (const r of node.routes ?? []) texts.push(r.to, r.via);
+    for (const n of node.nat ?? []) texts.push(n.source, n.destination, n.to);
+    for (const chain of [node.firewall?.input, node.firewall?.forward, node.firewall?.output]) {
+      for (const rule of chain?.rules ?? []) texts.push(rule.source, rule.destination);
+    }
+    texts.push(...(node.dns?.nameservers ?? []));
+  }
+  return texts.some(isIpv6Text);
+}
+
 export function resolveLab(spec: LabSpec): LabState {
   const nodes = new Map<string, NodeState>();
   for (const [name, node] of Object.entries(spec.nodes)) nodes.set(name, nodeState(spec.prefix, name, node));
@@ -147,5 +170,11 @@ export function resolveLab(spec: LabSpec): LabState {
     addVethEnd(nodes.get(b.node)!, b, a, mtu);
   }
   for (const [name, nodeSpec] of Object.entries(spec.nodes)) applyNodeSpec(nodes.get(name)!, nodeSpec);
+  // Without link-local addresses a new port is silent: no DAD, router or MLD solicitations that a
+  // bridge floods to every other port, which makes a big L2 segment quadratic in the kernel.
+  const linkLocal = spec.ipv6 ?? declaresIpv6(spec);
+  for (const node of nodes.values()) {
+    for (const link of node.links.values()) if (link.type === 'veth' || link.type === 'bridge') link.linkLocal = linkLocal;
+  }
   return { lab: spec.name, nodes };
 }

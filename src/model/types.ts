@@ -114,6 +114,11 @@ export interface LinkState {
   owner?: string;
   /** Actual: the kernel passes traffic on it (operstate UP), not only that it was set up. */
   carrier?: boolean;
+  /**
+   * Whether the kernel gives it an IPv6 link-local address (addrgenmode other than none). Desired:
+   * set on the links the lab makes; actual: undefined when the link has no IPv6 at all.
+   */
+  linkLocal?: boolean;
 }
 
 /**

@@ -21,6 +21,8 @@ export interface LinkSettings {
   master?: string | null;
   up?: boolean;
   stp?: boolean;
+  /** Only ever false: off with `addrgenmode none` before the link is up. On again needs a new link. */
+  linkLocal?: boolean;
 }
 
 export type Change =

@@ -42,6 +42,7 @@ function describeSettings(set: LinkSettings): string {
   if (set.mtu !== undefined) parts.push(`mtu ${set.mtu}`);
   if (set.mac !== undefined) parts.push(`mac ${set.mac}`);
   if (set.stp !== undefined) parts.push(`stp ${set.stp ? 'on' : 'off'}`);
+  if (set.linkLocal !== undefined) parts.push(`link-local IPv6 ${set.linkLocal ? 'on' : 'off'}`);
   if (set.up !== undefined) parts.push(set.up ? 'up' : 'down');
   return parts.join(', ');
 }
@@ -55,23 +56,53 @@ export function settingsDiff(want: LinkState, have: LinkState | undefined): Link
   if (have ? want.master !== have.master : want.master !== null) set.master = want.master;
   if (want.type === 'bridge' && want.stp !== undefined && want.stp !== have?.stp) set.stp = want.stp;
   if (have ? want.up !== have.up : want.up) set.up = want.up;
+  // A new link has link-local IPv6 unless told otherwise; turning it on again needs a new link (linkMatches).
+  if (want.linkLocal === false && (have ? have.linkLocal === true : true)) set.linkLocal = false;
   return set;
+}
+
+/** What a link has now, of the settings a change sets: the "before" of its reason. */
+function currentSettings(have: LinkState, set: LinkSettings): LinkSettings {
+  const before: LinkSettings = {};
+  if (set.mtu !== undefined) before.mtu = have.mtu;
+  if (set.mac !== undefined) before.mac = have.mac;
+  if (set.master !== undefined) before.master = have.master;
+  if (set.stp !== undefined) before.stp = have.stp;
+  if (set.up !== undefined) before.up = have.up;
+  if (set.linkLocal !== undefined) before.linkLocal = have.linkLocal;
+  return before;
+}
+
+/** Link-local IPv6 is wanted but the kernel has it off: only a link made again gets it without a restart. */
+function lacksLinkLocal(want: LinkState | undefined, have: LinkState | undefined): boolean {
+  return want?.linkLocal === true && have?.linkLocal === false;
 }
 
 /** Whether an actual link can be kept for a desired one, or must be deleted and made again. */
 function linkMatches(desired: LabState, actual: LabState, node: string, want: LinkState): boolean {
   const have = actual.nodes.get(node)?.links.get(want.name);
   if (want.type === 'existing') return have !== undefined;
-  if (!have || have.type !== want.type) return false;
+  if (!have || have.type !== want.type || lacksLinkLocal(want, have)) return false;
   if (want.type !== 'veth') return true;
   const peerNode = desired.nodes.get(want.peer!.node)!;
-  return isVethPairedWith(actual.nodes, node, want.name, want.peer!) && actual.nodes.get(peerNode.node)?.exists === true;
+  return isVethPairedWith(actual.nodes, node, want.name, want.peer!) && actual.nodes.get(peerNode.node)?.exists === true && !peerLacksLinkLocal(desired, actual, want);
 }
 
-function whyMismatch(have: LinkState | undefined, want: LinkState): string {
+/** A veth pair is made again whole: its far end lacking link-local IPv6 is reason enough. */
+function peerLacksLinkLocal(desired: LabState, actual: LabState, want: LinkState): boolean {
+  if (!want.peer) return false;
+  return lacksLinkLocal(desired.nodes.get(want.peer.node)?.links.get(want.peer.name), actual.nodes.get(want.peer.node)?.links.get(want.peer.name));
+}
+
+const LINK_LOCAL_WANTED = 'the file wants it on (ipv6: true, or an IPv6 address in the file)';
+
+function whyMismatch(desired: LabState, actual: LabState, have: LinkState | undefined, want: LinkState): string {
   if (!have) return `${want.type} missing`;
   if (have.type !== want.type) return `${want.name} is a ${have.type}, the file wants a ${want.type}`;
-  return `${want.name} is not joined to ${formatEndpoint({ node: want.peer!.node, ifname: want.peer!.name })}`;
+  if (lacksLinkLocal(want, have)) return `${want.name} has link-local IPv6 off, ${LINK_LOCAL_WANTED}`;
+  const peer = formatEndpoint({ node: want.peer!.node, ifname: want.peer!.name });
+  if (peerLacksLinkLocal(desired, actual, want)) return `${peer} has link-local IPv6 off, ${LINK_LOCAL_WANTED}`;
+  return `${want.name} is not joined to ${peer}`;
 }
 
 /** What a node's link changes take away from under its routes. */
@@ -86,20 +117,24 @@ function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: N
   const base = { node: want.node, netns: want.netns };
   const recreated = new Set<string>();
   const deletedAddresses: string[] = [];
-  for (const name of sortedKeys(want.links)) {
+  const names = sortedKeys(want.links);
+  // Known before any link's settings: a port of a bridge made again must be enslaved again.
+  for (const name of names) if (!linkMatches(desired, actual, want.node, want.links.get(name)!)) recreated.add(name);
+  for (const name of names) {
     const link = want.links.get(name)!;
     const existing = have.links.get(name);
-    const keep = linkMatches(desired, actual, want.node, link);
+    const keep = !recreated.has(name);
     if (!keep) {
-      recreated.add(name);
-      if (existing) {
-        emit({ ...base, kind: 'link-delete', action: 'delete', name, reason: whyMismatch(existing, link) });
+      const peer = link.peer;
+      const pairId = peer ? [formatEndpoint({ node: want.node, ifname: name }), formatEndpoint({ node: peer.node, ifname: peer.name })].sort().join('=') : '';
+      // Deleting one end of a pair deletes the other: a pair still joined is deleted from one side.
+      const goesWithPeer = peer !== undefined && doneVeths.has(pairId) && isVethPairedWith(actual.nodes, want.node, name, peer);
+      if (existing && !goesWithPeer) {
+        emit({ ...base, kind: 'link-delete', action: 'delete', name, reason: whyMismatch(desired, actual, existing, link) });
       }
       if (link.type === 'bridge') {
-        emit({ ...base, kind: 'bridge', action: 'create', name, reason: 'bridge missing' });
-      } else if (link.type === 'veth') {
-        const peer = link.peer!;
-        const pairId = [formatEndpoint({ node: want.node, ifname: name }), formatEndpoint({ node: peer.node, ifname: peer.name })].sort().join('=');
+        emit({ ...base, kind: 'bridge', action: 'create', name, reason: existing ? whyMismatch(desired, actual, existing, link) : 'bridge missing' });
+      } else if (link.type === 'veth' && peer) {
         if (!doneVeths.has(pairId)) {
           doneVeths.add(pairId);
           const peerNetns = desired.nodes.get(peer.node)!.netns;
@@ -110,13 +145,14 @@ function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: N
             action: 'create',
             name,
             peer: { node: peer.node, netns: peerNetns, name: peer.name },
-            reason: existing ? whyMismatch(existing, link) : 'veth pair missing',
+            reason: existing ? whyMismatch(desired, actual, existing, link) : 'veth pair missing',
           });
         }
       }
     }
     const current = keep ? existing : undefined;
     const set = settingsDiff(link, current);
+    if (current && link.master !== null && recreated.has(link.master)) set.master = link.master;
     // In a namespace the lab does not own, what it makes carries its mark.
     if (!ownsWholeNamespace(want.kind) && link.type !== 'existing' && current?.owner !== desired.lab) set.alias = ownerMark(desired.lab);
     if (Object.keys(set).length > 0) {
@@ -126,7 +162,7 @@ function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: N
         action: current ? 'update' : 'create',
         name,
         set,
-        reason: current ? `${name}: ${describeSettings(settingsDiff(current, link))} → ${describeSettings(set)}` : `new ${link.type}: ${describeSettings(set)}`,
+        reason: current ? `${name}: ${describeSettings(currentSettings(current, set))} → ${describeSettings(set)}` : `new ${link.type}: ${describeSettings(set)}`,
       });
     }
     const haveAddresses = new Set(current?.addresses ?? []);

@@ -28,8 +28,12 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
   const makes = new Map<string, string>(); // node:link → the change that creates that link
   const linkDeletes = new Map<string, string>();
   const byNode = new Map<string, Change[]>();
+  const vethsInto = new Map<string, string[]>(); // node → veths made from another node's side
   for (const c of changes) {
-    byNode.set(c.node, [...(byNode.get(c.node) ?? []), c]);
+    const mine = byNode.get(c.node);
+    if (mine) mine.push(c);
+    else byNode.set(c.node, [c]);
+    if (c.kind === 'veth' && c.peer.node !== c.node) vethsInto.set(c.peer.node, [...(vethsInto.get(c.peer.node) ?? []), c.id]);
     // A namespace made, or published (attach), comes before everything done inside it.
     if ((c.kind === 'netns' || c.kind === 'publish') && c.action === 'create') netnsCreate.set(c.node, c.id);
     if (c.kind === 'bridge') makes.set(endpointKey(c.node, c.name), c.id);
@@ -89,9 +93,7 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
         break;
     }
     // A veth made from the other end's node is a dependency here too.
-    if (c.kind === 'route' || (c.kind === 'run' && c.action === 'create')) {
-      for (const o of changes) if (o.kind === 'veth' && o.peer.node === c.node && o.node !== c.node) d.push(o.id);
-    }
+    if (c.kind === 'route' || (c.kind === 'run' && c.action === 'create')) d.push(...(vethsInto.get(c.node) ?? []));
     deps.set(c.id, [...new Set(d.filter((x): x is string => x !== undefined && x !== c.id))].sort());
   }
   return deps;
@@ -131,14 +133,54 @@ export function schedule(changes: readonly Change[]): Schedule {
     round.set(id, r);
   }
   const rounds: Batch[][] = [];
+  const batchOf = new Map<string, Batch>(); // "round/scope" → its batch
   for (const id of order) {
     const c = byId.get(id)!;
     const r = round.get(id)!;
-    const batches = (rounds[r] ??= []);
     const scope = scopeOf(c);
-    let batch = batches.find((b) => scopeKey(b.scope) === scopeKey(scope));
-    if (!batch) batches.push((batch = { scope, changes: [] }));
+    const key = `${r}/${scopeKey(scope)}`;
+    let batch = batchOf.get(key);
+    if (!batch) {
+      batchOf.set(key, (batch = { scope, changes: [] }));
+      (rounds[r] ??= []).push(batch);
+    }
     batch.changes.push(c);
   }
   return { rounds: rounds.filter((r) => r !== undefined), deps };
+}
+
+/** Kinds whose change reaches into another namespace too: a veth's far end goes or comes with it. */
+const REACHES_ACROSS: ReadonlySet<Change['kind']> = new Set(['veth', 'link-delete', 'netns']);
+
+/** Sysctls that add or remove addresses and routes: IPv6 settings of an interface, but not forwarding. */
+function changesIpState(c: Change): boolean {
+  return c.kind === 'sysctl' && c.key.startsWith('net.ipv6.conf.') && !c.key.endsWith('.forwarding');
+}
+
+/**
+ * Namespaces whose links, addresses and routes are final once their last ip batch is done, by the
+ * round of that batch: nothing in that round or later reaches into them. Reading them at the end
+ * of that same batch (one `ip -batch` that changes, then shows) is then as good as a read after the
+ * run, without a process of its own.
+ */
+export function settledByOwnLastBatch(plan: Schedule): Map<string, number> {
+  const last = new Map<string, { round: number; reaches: boolean }>();
+  const lastIpv6Sysctl = new Map<string, number>();
+  // reaching[r]: how many batches of round r or later have a change that reaches across.
+  const reaching = new Array<number>(plan.rounds.length + 1).fill(0);
+  plan.rounds.forEach((round, r) => {
+    for (const b of round) {
+      const reaches = b.changes.some((c) => REACHES_ACROSS.has(c.kind));
+      if (reaches) reaching[r]! += 1;
+      if (b.scope.tool === 'ip' && b.scope.netns !== null) last.set(b.scope.netns, { round: r, reaches });
+      if (b.scope.tool === 'sysctl' && b.scope.netns !== null && b.changes.some(changesIpState)) lastIpv6Sysctl.set(b.scope.netns, r);
+    }
+  });
+  for (let r = plan.rounds.length - 1; r >= 0; r--) reaching[r]! += reaching[r + 1]!;
+  const settled = new Map<string, number>();
+  for (const [netns, { round, reaches }] of last) {
+    const others = reaching[round]! - (reaches ? 1 : 0);
+    if (others === 0 && (lastIpv6Sysctl.get(netns) ?? -1) < round) settled.set(netns, round);
+  }
+  return settled;
 }

@@ -2,11 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import type { LabSpec } from '../../src/config/spec.js';
 import { commandsOf } from '../../src/kernel/commands.js';
+import { parseNode } from '../../src/kernel/parse.js';
+import { parseReadOutput } from '../../src/kernel/read.js';
 import { resolveLab } from '../../src/model/resolve.js';
 import { emptyNode, type LabState, type NodeState } from '../../src/model/types.js';
 import type { Change } from '../../src/plan/change.js';
 import { diff } from '../../src/plan/diff.js';
-import { schedule } from '../../src/plan/graph.js';
+import { fewestCovering, waitingForCarrier } from '../../src/plan/carrier.js';
+import { schedule, settledByOwnLastBatch } from '../../src/plan/graph.js';
 import { renderPlan } from '../../src/plan/render.js';
 
 const spec: LabSpec = {
@@ -169,6 +172,40 @@ describe('schedule', () => {
   });
 });
 
+describe('read-back: namespaces read at the end of their own last batch', () => {
+  it('takes every namespace of a new lab, in the round of its last ip batch', () => {
+    const desired = resolveLab(spec);
+    expect(settledByOwnLastBatch(schedule(diff(desired, nothing('demo', desired)).changes))).toEqual(new Map([['c0', 1], ['host', 1]]));
+  });
+
+  it('takes a namespace only after the last change that reaches across: a veth made again', () => {
+    const desired = resolveLab(spec);
+    const actual = appliedState(desired);
+    actual.nodes.get('c0')!.links.get('eth0')!.kernelPeer = { ifindex: 2, peerIfindex: 77, peerNetnsId: 0 };
+    // Round 0 deletes both ends, round 1 (root) makes the pair, round 2 configures each end.
+    expect(settledByOwnLastBatch(schedule(diff(desired, actual).changes))).toEqual(new Map([['c0', 2], ['host', 2]]));
+  });
+
+  it('leaves out a namespace while a later batch deletes a namespace, whose veths end anywhere', () => {
+    const full = resolveLab(spec);
+    const desired = resolveLab({ ...spec, nodes: { host: spec.nodes.host! }, links: [] });
+    const steps = schedule(diff(desired, appliedState(full)).changes);
+    expect(steps.rounds.at(-1)!.map((b) => b.changes.map((c) => c.id).join(','))).toContain('netns/c0');
+    expect(settledByOwnLastBatch(steps)).toEqual(new Map());
+  });
+
+  it('leaves out a namespace whose IPv6 interface settings change in the same round, but not for forwarding', () => {
+    const withSysctl = (key: string) => resolveLab({ ...spec, nodes: { ...spec.nodes, c0: { ...spec.nodes.c0, sysctls: { [key]: 1 } } } });
+    const settled = (key: string) => {
+      const desired = withSysctl(key);
+      return [...settledByOwnLastBatch(schedule(diff(desired, nothing('demo', desired)).changes)).keys()];
+    };
+    expect(settled('net.ipv6.conf.all.disable_ipv6')).toEqual(['host']);
+    expect(settled('net.ipv6.conf.all.forwarding')).toEqual(['c0', 'host']);
+    expect(settled('net.ipv4.ip_forward')).toEqual(['c0', 'host']);
+  });
+});
+
 describe('commands', () => {
   it('renders ip-batch lines from validated values', () => {
     const desired = resolveLab(spec);
@@ -206,5 +243,145 @@ describe('render', () => {
     expect(text).toContain('+ address 172.18.0.10/16 on c0:eth0');
     expect(text).toContain('- address 10.0.0.5/8 on c0:eth0');
     expect(text).toContain('Lab demo: 1 to create, 0 to change, 1 to delete.');
+  });
+});
+
+describe('link-local IPv6', () => {
+  const v4only: LabSpec = {
+    name: 'v4',
+    nodes: {
+      hub: { bridges: { br0: { addresses: ['198.51.100.1/24'] } } },
+      c0: { interfaces: { eth0: { addresses: ['198.51.100.10/24'] } }, routes: [{ to: 'default', via: '198.51.100.1' }] },
+    },
+    links: [['c0:eth0', 'hub:br0']],
+  };
+  const linkLocal = (lab: LabState) => [...lab.nodes.values()].flatMap((n) => [...n.links.values()].map((l) => `${n.node}:${l.name}=${String(l.linkLocal)}`)).sort();
+
+  it('is off in a lab without IPv6, on in one with any, and the ipv6 key decides over both', () => {
+    expect(linkLocal(resolveLab(v4only))).toEqual(['c0:eth0=false', 'hub:br0=false', 'hub:c0-eth0=false']);
+    expect(linkLocal(resolveLab(spec))).toEqual(['c0:eth0=true', 'host:br0=true', 'host:c0-eth0=true']);
+    expect(linkLocal(resolveLab({ ...v4only, ipv6: true }))).toEqual(['c0:eth0=true', 'hub:br0=true', 'hub:c0-eth0=true']);
+    expect(linkLocal(resolveLab({ ...spec, ipv6: false }))).toEqual(['c0:eth0=false', 'host:br0=false', 'host:c0-eth0=false']);
+  });
+
+  it('counts an IPv6 address anywhere: a route, a NAT target, a firewall match, a nameserver', () => {
+    const withNode = (node: LabSpec['nodes'][string]) => resolveLab({ ...v4only, nodes: { ...v4only.nodes, hub: { ...v4only.nodes.hub, ...node } } });
+    expect(linkLocal(withNode({ routes: [{ to: '2001:db8:1::/48', dev: 'br0' }] }))[1]).toBe('hub:br0=true');
+    expect(linkLocal(withNode({ nat: [{ type: 'dnat', port: 80, proto: 'tcp', to: '[2001:db8::10]:8080' }] }))[1]).toBe('hub:br0=true');
+    expect(linkLocal(withNode({ firewall: { forward: { rules: [{ source: '2001:db8::/32', action: 'drop' }] } } }))[1]).toBe('hub:br0=true');
+    expect(linkLocal(withNode({ dns: { nameservers: ['2001:db8::53'] } }))[1]).toBe('hub:br0=true');
+    // An IPv4 address with a port has one colon, a MAC five: neither is IPv6.
+    expect(linkLocal(withNode({ nat: [{ type: 'dnat', port: 80, proto: 'tcp', to: '198.51.100.10:8080' }], interfaces: { 'c0-eth0': { mac: '02:42:ac:12:00:0a' } } }))[1]).toBe('hub:br0=false');
+  });
+
+  it('sets addrgenmode none on every new link before it comes up', () => {
+    const desired = resolveLab(v4only);
+    const lines = diff(desired, nothing('v4', desired)).changes.flatMap((c) => commandsOf(c)).flatMap((c) => (c.tool === 'ip' ? [c.line] : []));
+    for (const dev of ['eth0', 'br0', 'c0-eth0']) {
+      const off = lines.indexOf(`link set dev ${dev} addrgenmode none`);
+      expect(off, dev).toBeGreaterThanOrEqual(0);
+      expect(off, dev).toBeLessThan(lines.findIndex((l) => l.startsWith(`link set dev ${dev} `) && l.endsWith(' up')));
+    }
+    expect(lines.filter((l) => l.includes('addr flush'))).toEqual([]);
+    // A lab with IPv6 leaves the kernel's default alone.
+    const v6 = resolveLab(spec);
+    expect(diff(v6, nothing('demo', v6)).changes.flatMap((c) => commandsOf(c)).some((c) => c.tool === 'ip' && c.line.includes('addrgenmode'))).toBe(false);
+  });
+
+  it('finds nothing to do once applied, and turns it off in place on a link that has it', () => {
+    const desired = resolveLab(v4only);
+    const actual = appliedState(desired);
+    expect(diff(desired, actual).changes).toEqual([]);
+    actual.nodes.get('c0')!.links.get('eth0')!.linkLocal = true;
+    const plan = diff(desired, actual);
+    expect(ids(plan.changes)).toEqual(['update settings/c0:eth0']);
+    expect(plan.changes[0]!.reason).toBe('eth0: link-local IPv6 on → link-local IPv6 off');
+    expect(commandsOf(plan.changes[0]!)).toEqual([
+      { tool: 'ip', line: 'link set dev eth0 addrgenmode none' },
+      { tool: 'ip', line: 'addr flush dev eth0 scope link' },
+    ]);
+    // A link without IPv6 at all (the kernel shows no addrgenmode) is not drift.
+    actual.nodes.get('c0')!.links.get('eth0')!.linkLocal = undefined;
+    expect(diff(desired, actual).changes).toEqual([]);
+  });
+
+  it('makes a veth pair again, deleted from one side, to turn it back on; a bridge made again gets its ports back', () => {
+    const desired = resolveLab({ ...v4only, ipv6: true });
+    const actual = appliedState(resolveLab(v4only));
+    // As the kernel shows it: the default route goes out through eth0, and goes with it.
+    for (const r of actual.nodes.get('c0')!.routes.values()) r.dev = 'eth0';
+    const plan = diff(desired, actual);
+    expect(ids(plan.changes)).toEqual([
+      'delete link-delete/c0:eth0',
+      'create veth/c0:eth0=hub:c0-eth0',
+      'create settings/c0:eth0',
+      'create address/c0:eth0/198.51.100.10/24',
+      'update route/c0/inet default metric 0',
+      'delete link-delete/hub:br0',
+      'create bridge/hub:br0',
+      'create settings/hub:br0',
+      'create settings/hub:c0-eth0',
+      'create address/hub:br0/198.51.100.1/24',
+    ]);
+    expect(plan.changes[0]!.reason).toBe('eth0 has link-local IPv6 off, the file wants it on (ipv6: true, or an IPv6 address in the file)');
+    // Only a bridge made again: its kept port is enslaved again.
+    const bridgeOnly = appliedState(desired);
+    bridgeOnly.nodes.get('hub')!.links.get('br0')!.linkLocal = false;
+    const again = diff(desired, bridgeOnly);
+    expect(ids(again.changes)).toEqual(['delete link-delete/hub:br0', 'create bridge/hub:br0', 'create settings/hub:br0', 'update settings/hub:c0-eth0', 'create address/hub:br0/198.51.100.1/24']);
+    expect(commandsOf(again.changes[3]!)).toEqual([{ tool: 'ip', line: 'link set dev c0-eth0 master br0' }]);
+  });
+});
+
+describe('carrier: what apply reads again before it returns', () => {
+  const starSpec = (n: number): LabSpec => ({
+    name: 'star',
+    nodes: { hub: { bridges: { br0: {} } }, ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`c${i}`, {}])) },
+    links: Array.from({ length: n }, (_, i) => [`c${i}:eth0`, 'hub:br0'] as [string, string]),
+  });
+
+  it('reads again only the hub of a star whose leaves saw no carrier yet', () => {
+    const desired = resolveLab(starSpec(3));
+    const actual = appliedState(desired);
+    for (const node of actual.nodes.values()) for (const l of node.links.values()) l.carrier = false;
+    expect(waitingForCarrier(desired, actual)).toEqual(['hub']);
+    // Either end seen with carrier will do.
+    actual.nodes.get('hub')!.links.get('c0-eth0')!.carrier = true;
+    actual.nodes.get('c1')!.links.get('eth0')!.carrier = true;
+    actual.nodes.get('hub')!.links.get('c2-eth0')!.carrier = true;
+    expect(waitingForCarrier(desired, actual)).toEqual([]);
+  });
+
+  it('covers every waiting pair with the fewest nodes', () => {
+    expect(fewestCovering([])).toEqual([]);
+    expect(fewestCovering([['a', 'hub'], ['b', 'hub'], ['c', 'd']])).toEqual(['c', 'hub']);
+    expect(fewestCovering([['r1', 'r2'], ['r2', 'r3'], ['r3', 'r4']])).toEqual(['r2', 'r3']);
+  });
+});
+
+describe('parseReadOutput: one ip -d -j batch, read back', () => {
+  const link = { ifindex: 2, ifname: 'eth0', flags: ['UP', 'LOWER_UP'], operstate: 'UP', mtu: 1500, linkinfo: { info_kind: 'veth' } };
+  const out = (mode?: string) =>
+    [
+      JSON.stringify([{ ...link, ...(mode ? { inet6_addr_gen_mode: mode } : {}) }]),
+      JSON.stringify([{ ...link, addr_info: [{ family: 'inet', local: '198.51.100.10', prefixlen: 24, scope: 'global' }] }]),
+      JSON.stringify([{ dst: 'default', gateway: '198.51.100.1', dev: 'eth0', protocol: '77', metric: 0, table: 'main' }]),
+      '[]',
+      '',
+    ].join('\n');
+
+  it("takes addresses from addr show and the IPv6 address mode from link show, which alone prints it", () => {
+    const read = parseReadOutput(out('none'));
+    expect(read.links).toEqual([expect.objectContaining({ ifname: 'eth0', inet6_addr_gen_mode: 'none', addr_info: [expect.objectContaining({ local: '198.51.100.10' })] })]);
+    expect(read.routes4).toHaveLength(1);
+    expect(read.routes6).toEqual([]);
+    const node = parseNode('c0', 'c0', { ...read }, 'netns');
+    expect(node.links.get('eth0')!.linkLocal).toBe(false);
+    expect(parseNode('c0', 'c0', { ...parseReadOutput(out('eui64')) }, 'netns').links.get('eth0')!.linkLocal).toBe(true);
+    expect(parseNode('c0', 'c0', { ...parseReadOutput(out()) }, 'netns').links.get('eth0')!.linkLocal).toBeUndefined();
+  });
+
+  it('reads the last four answers: what a change batch printed before them does not count', () => {
+    expect(parseReadOutput(`[{"unexpected":true}]\n${out('none')}`).links[0]!.ifname).toBe('eth0');
   });
 });

@@ -145,7 +145,7 @@ describe('schema', () => {
   it('reports an unknown key at the key, with the keys allowed and a guess', () => {
     expectDiagnostics(lab('name: x', 'nodes:', '  c0:', '    interfaces:', '      eth0:', '        adresses: [10.0.0.1/24]', 'link: []'), [
       ['6:9', 'unknown key "adresses" in nodes.c0.interfaces.eth0 — expected one of: addresses, mtu, mac, master, up (did you mean "addresses"?)'],
-      ['7:1', 'unknown key "link" at the top level', 'name, description, prefix, nodes, links, tests', '(did you mean "links"?)'],
+      ['7:1', 'unknown key "link" at the top level', 'name, description, prefix, ipv6, nodes, links, tests', '(did you mean "links"?)'],
     ]);
   });
 
