@@ -17,7 +17,7 @@ import type { LabState } from './model/types.js';
 import type { Change, Plan } from './plan/change.js';
 import { diff } from './plan/diff.js';
 import { waitingForCarrier } from './plan/carrier.js';
-import { schedule, settledByOwnLastBatch } from './plan/graph.js';
+import { schedule, settledByOwnLastBatch, sysctlsSettledByOwnLastBatch } from './plan/graph.js';
 import { renderPlan } from './plan/render.js';
 import { checkAttachments } from './kernel/attach.js';
 import { creatingNodes, nftFingerprints, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
@@ -75,6 +75,7 @@ interface RunSoFar {
   before: LabState;
   changes: readonly Change[];
   readBack: ReadonlyMap<string, string>;
+  sysctlReadBack: ReadonlyMap<string, string>;
 }
 
 /** Nodes the run cannot have changed: none of its changes is in them or reaches into them. */
@@ -96,7 +97,7 @@ async function planFor(desired: LabState, record: LabRecord | undefined, deps: E
   }
   await requireTools(toolsFor(targets));
   if (!(await kernelHasIpv6())) for (const node of desired.nodes.values()) for (const link of node.links.values()) delete link.linkLocal;
-  const actual = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack });
+  const actual = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack, sysctlAnswers: run?.sysctlReadBack });
   for (const node of untouched) actual.nodes.set(node, run!.before.nodes.get(node)!);
   const plan = diff(desired, actual, {
     recorded: creatingNodes(record),
@@ -143,6 +144,16 @@ async function verify(desired: LabState, record: LabRecord | undefined, deps: En
   return actual;
 }
 
+/** The keys verify reads in each namespace whose sysctls settle in their own last batch. */
+function sysctlReadBackFor(settled: ReadonlyMap<string, number>, targets: readonly NodeToRead[]): Map<string, { round: number; keys: string[] }> {
+  const byNetns = new Map<string, { round: number; keys: string[] }>();
+  for (const t of targets) {
+    const round = t.netns === null ? undefined : settled.get(t.netns);
+    if (round !== undefined && t.sysctlKeys.length > 0) byNetns.set(t.netns!, { round, keys: t.sysctlKeys });
+  }
+  return byNetns;
+}
+
 /** The locks a run takes: its lab's, and the root namespace's when it has a kind: host node. */
 function lockNames(lab: string, desired: LabState | undefined, record: LabRecord | undefined): string[] {
   const kinds = [...(desired?.nodes.values() ?? [])].map((n) => n.kind).concat(Object.values(record?.nodes ?? {}).map((n) => n.kind));
@@ -175,10 +186,12 @@ async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps:
   const during = recordBeforeRun(record, desired, actual, plan.changes, file);
   await writeRecord(deps.stateDir, during);
   const steps = schedule(plan.changes);
-  const execution = await execute(steps, { ...deps, recordDir: recordDir(deps.stateDir, spec.name), readBack: settledByOwnLastBatch(steps) });
+  const readBack = settledByOwnLastBatch(steps);
+  const sysctlReadBack = sysctlReadBackFor(sysctlsSettledByOwnLastBatch(steps), targetsOf(desired, during));
+  const execution = await execute(steps, { ...deps, recordDir: recordDir(deps.stateDir, spec.name), readBack, sysctlReadBack });
   if (execution.failed.length > 0 || execution.notStarted.length > 0) return { plan, execution, rounds: steps.rounds.length };
 
-  const after = await verify(desired, during, deps, { before: actual, changes: plan.changes, readBack: execution.readBack });
+  const after = await verify(desired, during, deps, { before: actual, changes: plan.changes, readBack: execution.readBack, sysctlReadBack: execution.sysctlReadBack });
   await writeRecord(deps.stateDir, recordAfterRun(during, desired, after));
   return { plan, execution, rounds: steps.rounds.length };
 }

@@ -34,6 +34,8 @@ export interface ExecuteDeps {
    * settledByOwnLastBatch): the batch's own `ip` shows links, addresses and routes after its changes.
    */
   readBack?: ReadonlyMap<string, number>;
+  /** The same for sysctls: the namespace's sysctl batch in that round also reads these keys back. */
+  sysctlReadBack?: ReadonlyMap<string, { round: number; keys: readonly string[] }>;
 }
 
 export interface Failure {
@@ -50,6 +52,8 @@ export interface ExecuteResult {
   notStarted: Change[];
   /** Per namespace asked for in readBack whose batch ran whole: `ip -d -j` answers to READ_LINES. */
   readBack: Map<string, string>;
+  /** Per namespace asked for in sysctlReadBack whose batch ran whole: what `sysctl` printed for the keys. */
+  sysctlReadBack: Map<string, string>;
 }
 
 interface BatchOutcome {
@@ -96,7 +100,8 @@ async function runJobBatches(batches: ReadonlyArray<Pick<Batch, 'scope' | 'chang
       for (const l of ip.lines) deps.log?.command(b.scope, l.line);
       return { job: ip.job, outcome: (r: RunResult) => ipOutcome(ip, r) };
     }
-    const job = sysctlJob(b.scope.netns, b.changes);
+    const wanted = b.scope.netns === null ? undefined : deps.sysctlReadBack?.get(b.scope.netns);
+    const job = sysctlJob(b.scope.netns, b.changes, wanted && wanted.round === round ? wanted.keys : undefined);
     deps.log?.command(b.scope, job.argv.join(' '));
     return { job, outcome: (r: RunResult) => sysctlOutcome(job, b.changes, r) };
   });
@@ -129,9 +134,19 @@ function ipOutcome(batch: IpBatch, result: RunResult): BatchOutcome {
   return { done, failed: [{ change: culprit.change, error }] };
 }
 
-function sysctlJob(netns: string | null, changes: Change[]): Job {
+/**
+ * `sysctl -q -w K=V…`; with keys to read back, `sysctl -q K=V… KEY…` instead: without -w, an
+ * argument with '=' is written and one without is read, in order, by the same process. Only keys
+ * this batch writes are read so (no -e, which would hide a failed write too); otherwise verify
+ * reads the node's sysctls on its own.
+ */
+function sysctlJob(netns: string | null, changes: Change[], readKeys?: readonly string[]): Job {
   const assignments = changes.flatMap((c) => commandsOf(c)).filter((c): c is Extract<Command, { tool: 'sysctl' }> => c.tool === 'sysctl');
-  return { enter: netns === null ? null : netnsPath(netns), argv: ['sysctl', '-q', '-w', ...assignments.map((a) => a.assignment)] };
+  const writes = assignments.map((a) => a.assignment);
+  const written = new Set(writes.map((w) => w.slice(0, w.indexOf('='))));
+  const readBack = readKeys !== undefined && readKeys.every((k) => written.has(k));
+  const argv = readBack ? ['sysctl', '-q', ...writes, ...readKeys] : ['sysctl', '-q', '-w', ...writes];
+  return { enter: netns === null ? null : netnsPath(netns), argv };
 }
 
 async function runSysctlBatch(netns: string | null, changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
@@ -141,7 +156,7 @@ async function runSysctlBatch(netns: string | null, changes: Change[], deps: Exe
 /** sysctl goes on after a failing key and names it in its message: only that key's change failed. */
 function sysctlOutcome(job: Job, changes: Change[], result: RunResult): BatchOutcome {
   const argv = jobArgv(job);
-  if (result.exitCode === 0) return { done: changes, failed: [] };
+  if (result.exitCode === 0) return { done: changes, failed: [], ...(job.argv.includes('-w') ? {} : { readBack: result.stdout }) };
   const failed: Failure[] = [];
   const done: Change[] = [];
   for (const change of changes) {
@@ -297,7 +312,7 @@ function runBatch(batch: Batch, changes: Change[], deps: ExecuteDeps): Promise<B
 }
 
 export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<ExecuteResult> {
-  const result: ExecuteResult = { done: [], failed: [], skipped: [], notStarted: [], readBack: new Map() };
+  const result: ExecuteResult = { done: [], failed: [], skipped: [], notStarted: [], readBack: new Map(), sysctlReadBack: new Map() };
   const blocked = new Set<string>();
   const isBlocked = (c: Change) => (plan.deps.get(c.id) ?? []).some((d) => blocked.has(d));
   const limit = pLimit(deps.concurrency);
@@ -325,7 +340,9 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
       // The round's ip and sysctl batches were started together; a batch cut short by a failure runs its rest alone.
       const outcome = first && runnable.length === batch.changes.length ? await first : await runBatch(batch, runnable, deps);
       first = undefined;
-      if (outcome.readBack !== undefined && batch.scope.netns !== null) result.readBack.set(batch.scope.netns, outcome.readBack);
+      if (outcome.readBack !== undefined && batch.scope.netns !== null) {
+        (batch.scope.tool === 'sysctl' ? result.sysctlReadBack : result.readBack).set(batch.scope.netns, outcome.readBack);
+      }
       for (const change of outcome.done) deps.onProgress?.({ type: 'done', change });
       for (const { change, error } of outcome.failed) deps.onProgress?.({ type: 'failed', change, error });
       result.done.push(...outcome.done);
@@ -339,7 +356,7 @@ export async function execute(plan: Schedule, deps: ExecuteDeps): Promise<Execut
 
   for (const [r, round] of plan.rounds.entries()) {
     const together = round.filter((b) => (b.scope.tool === 'ip' || b.scope.tool === 'sysctl') && !deps.signal?.aborted && !b.changes.some(isBlocked));
-    const started = together.length > 1 || deps.readBack ? runJobBatches(together, deps, r) : undefined;
+    const started = together.length > 1 || deps.readBack || deps.sysctlReadBack ? runJobBatches(together, deps, r) : undefined;
     const firsts = new Map(together.map((b, i) => [b, started?.then((outcomes) => outcomes[i]!)] as const));
     await Promise.all(round.map((batch) => limit(() => runUntilSettled(batch, firsts.get(batch)))));
   }

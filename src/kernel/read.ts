@@ -36,6 +36,8 @@ export interface ReadDeps {
   recordDir?: string;
   /** By namespace: what its `ip` already answered to READ_LINES (an apply's read-back); no process needed. */
   ipAnswers?: ReadonlyMap<string, string>;
+  /** By namespace: what `sysctl` already printed for the node's keys (an apply's read-back). */
+  sysctlAnswers?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -174,16 +176,21 @@ async function readNodes(targets: readonly NodeToRead[], deps: ReadDeps): Promis
   const wheres = targets.map((t) => locate(t));
   const states: Array<NodeState | undefined> = await Promise.all(targets.map((t, i) => (wheres[i]!.exists ? trusted(t, wheres[i]!) : missing(t, wheres[i]!))));
   const toRead = targets.map((_, i) => i).filter((i) => states[i] === undefined);
-  const known = (i: number) => {
+  const answered = (answers: ReadonlyMap<string, string> | undefined, i: number) => {
     const netns = targets[i]!.netns;
-    return netns === null ? undefined : deps.ipAnswers?.get(netns);
+    return netns === null ? undefined : answers?.get(netns);
   };
+  const known = (i: number) => answered(deps.ipAnswers, i);
   const ipToRead = toRead.filter((i) => known(i) === undefined);
-  const withSysctls = toRead.filter((i) => targets[i]!.sysctlKeys.length > 0);
+  const withSysctls = toRead.filter((i) => targets[i]!.sysctlKeys.length > 0 && answered(deps.sysctlAnswers, i) === undefined);
   const jobs = [...ipToRead.map((i) => ipReadJob(wheres[i]!)), ...withSysctls.map((i) => sysctlReadJob(targets[i]!, wheres[i]!))];
   const answers = await runJobs(jobs, runner, concurrency);
   const ipAnswer = new Map(ipToRead.map((i, k) => [i, answers[k]!]));
   const sysctlAnswer = new Map(withSysctls.map((i, k) => [i, answers[ipToRead.length + k]!]));
+  for (const i of toRead) {
+    const text = targets[i]!.sysctlKeys.length > 0 ? answered(deps.sysctlAnswers, i) : undefined;
+    if (text !== undefined) sysctlAnswer.set(i, { exitCode: 0, stdout: text, stderr: '' });
+  }
   const ipOf = (i: number): RunResult => ipAnswer.get(i) ?? { exitCode: 0, stdout: known(i)!, stderr: '' };
   const limit = pLimit(concurrency);
   await Promise.all(toRead.map((i) => limit(async () => (states[i] = await finishNode(targets[i]!, wheres[i]!, ipOf(i), sysctlAnswer.get(i), runner)))));

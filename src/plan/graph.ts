@@ -164,7 +164,21 @@ function changesIpState(c: Change): boolean {
  * run, without a process of its own.
  */
 export function settledByOwnLastBatch(plan: Schedule): Map<string, number> {
+  return settled(plan, 'ip');
+}
+
+/**
+ * The same for sysctls: namespaces whose last sysctl batch no later ip batch of theirs, and no
+ * later change reaching across, can undo (a per-interface key goes with its interface). That
+ * batch's `sysctl` writes, then reads the node's keys back, in one process.
+ */
+export function sysctlsSettledByOwnLastBatch(plan: Schedule): Map<string, number> {
+  return settled(plan, 'sysctl');
+}
+
+function settled(plan: Schedule, tool: 'ip' | 'sysctl'): Map<string, number> {
   const last = new Map<string, { round: number; reaches: boolean }>();
+  const lastIp = new Map<string, number>();
   const lastIpv6Sysctl = new Map<string, number>();
   // reaching[r]: how many batches of round r or later have a change that reaches across.
   const reaching = new Array<number>(plan.rounds.length + 1).fill(0);
@@ -172,15 +186,20 @@ export function settledByOwnLastBatch(plan: Schedule): Map<string, number> {
     for (const b of round) {
       const reaches = b.changes.some((c) => REACHES_ACROSS.has(c.kind));
       if (reaches) reaching[r]! += 1;
-      if (b.scope.tool === 'ip' && b.scope.netns !== null) last.set(b.scope.netns, { round: r, reaches });
+      if (b.scope.tool === tool && b.scope.netns !== null) last.set(b.scope.netns, { round: r, reaches });
+      if (b.scope.tool === 'ip' && b.scope.netns !== null) lastIp.set(b.scope.netns, r);
       if (b.scope.tool === 'sysctl' && b.scope.netns !== null && b.changes.some(changesIpState)) lastIpv6Sysctl.set(b.scope.netns, r);
     }
   });
   for (let r = plan.rounds.length - 1; r >= 0; r--) reaching[r]! += reaching[r + 1]!;
   const settled = new Map<string, number>();
   for (const [netns, { round, reaches }] of last) {
-    const others = reaching[round]! - (reaches ? 1 : 0);
-    if (others === 0 && (lastIpv6Sysctl.get(netns) ?? -1) < round) settled.set(netns, round);
+    if (tool === 'ip') {
+      const others = reaching[round]! - (reaches ? 1 : 0);
+      if (others === 0 && (lastIpv6Sysctl.get(netns) ?? -1) < round) settled.set(netns, round);
+    } else if (reaching[round + 1] === 0 && (lastIp.get(netns) ?? -1) <= round) {
+      settled.set(netns, round);
+    }
   }
   return settled;
 }

@@ -9,7 +9,7 @@ import { emptyNode, type LabState, type NodeState } from '../../src/model/types.
 import type { Change } from '../../src/plan/change.js';
 import { diff } from '../../src/plan/diff.js';
 import { fewestCovering, waitingForCarrier } from '../../src/plan/carrier.js';
-import { schedule, settledByOwnLastBatch } from '../../src/plan/graph.js';
+import { schedule, settledByOwnLastBatch, sysctlsSettledByOwnLastBatch } from '../../src/plan/graph.js';
 import { renderPlan } from '../../src/plan/render.js';
 
 const spec: LabSpec = {
@@ -201,6 +201,9 @@ describe('read-back: namespaces read at the end of their own last batch', () => 
       return [...settledByOwnLastBatch(schedule(diff(desired, nothing('demo', desired)).changes)).keys()];
     };
     expect(settled('net.ipv6.conf.all.disable_ipv6')).toEqual(['host']);
+    // Sysctls read back in the batch that writes them: nothing later undoes them.
+    const desired = withSysctl('net.ipv4.ip_forward');
+    expect(sysctlsSettledByOwnLastBatch(schedule(diff(desired, nothing('demo', desired)).changes))).toEqual(new Map([['c0', 1], ['host', 1]]));
     expect(settled('net.ipv6.conf.all.forwarding')).toEqual(['c0', 'host']);
     expect(settled('net.ipv4.ip_forward')).toEqual(['c0', 'host']);
   });

@@ -90,7 +90,7 @@ describe('apply --json', () => {
     const deps = watch.deps(base);
     deps.onProgress!({ type: 'begin', total: 1 });
     deps.onProgress!({ type: 'done', change: change('c0', 1) });
-    const result: ApplyResult = { plan: { lab: 'lab', changes: [change('c0', 1)], conflicts: [] }, execution: { done: [change('c0', 1)], failed: [], skipped: [], notStarted: [], readBack: new Map() }, rounds: 1 };
+    const result: ApplyResult = { plan: { lab: 'lab', changes: [change('c0', 1)], conflicts: [] }, execution: { done: [change('c0', 1)], failed: [], skipped: [], notStarted: [], readBack: new Map(), sysctlReadBack: new Map() }, rounds: 1 };
     expect(watch.summary(result, 0.25, 'netlab apply lab.yaml')).toBe(0);
     expect(out.stdout.map((l) => JSON.parse(l) as { event: string })).toEqual([
       { event: 'begin', lab: 'lab', total: 1 },
