@@ -134,8 +134,9 @@ async function verify(desired: LabState, record: LabRecord | undefined, deps: En
   }
   const deadline = Date.now() + CARRIER_WAIT_MS;
   let waiting = new Set(waitingForCarrier(desired, actual));
-  while (waiting.size > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
+  // The link watcher usually catches up within milliseconds: look again soon, then less often.
+  for (let pause = 10; waiting.size > 0 && Date.now() < deadline; pause = 50) {
+    await new Promise((r) => setTimeout(r, pause));
     // Only the nodes still waiting are read again: their links' state is all that is asked.
     const again = await readLab(desired.lab, targetsOf(desired, record).filter((t) => waiting.has(t.node)), deps);
     for (const [name, node] of again.nodes) actual.nodes.set(name, node);
