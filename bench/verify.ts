@@ -18,7 +18,9 @@ export async function expectUp(sb: Sandbox, lab: Lab, who: string): Promise<void
     );
   }
   const { from, to } = lab.ping;
-  const r = await sb.run(['nsenter', `--net=/run/netns/${from}`, 'ping', '-c', '1', '-W', '3', to], { timeoutMs: 30_000 });
+  // -w: one echo per second until one is answered. A veth passes traffic only once the kernel's
+  // link watcher has seen its carrier, which a script that has just run `up` does not wait for.
+  const r = await sb.run(['nsenter', `--net=/run/netns/${from}`, 'ping', '-c', '1', '-w', '5', to], { timeoutMs: 30_000 });
   if (r.exitCode !== 0) {
     const diag = await sb.run(['nsenter', `--net=/run/netns/${from}`, 'sh', '-c', 'ip -br addr; ip route'], { timeoutMs: 30_000 });
     throw new BenchFailure(`${who} on ${lab.id}: ping from ${from} to ${to} failed:\n${r.stdout}${r.stderr}\n${from}:\n${diag.stdout}`);
