@@ -203,7 +203,8 @@ async function findProcesses(states: NodeState[]): Promise<void> {
   if (owned.length === 0) return;
   const byInode = await processesByNamespace();
   for (const s of owned) {
-    const inode = await namespaceInode(netnsPath(s.netns!));
+    // Read with the node already (finishNode, trusted); stat again only when it was not.
+    const inode = s.inode ?? (await namespaceInode(netnsPath(s.netns!)));
     s.pids = (inode && byInode.get(inode)) || [];
   }
 }
