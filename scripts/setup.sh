@@ -9,8 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # iproute2: ip, the tool the labs teach; util-linux: nsenter, unshare; procps: sysctl;
-# iputils-ping: the labs' tests; nftables, socat: NAT labs and test listeners.
-packages=(iproute2 util-linux procps iputils-ping nftables socat)
+# iputils-ping: the labs' tests; nftables, socat: NAT labs and test listeners; docker.io and
+# busybox-static: the kernel test of container: NAME, which starts its own dockerd in its sandbox.
+packages=(iproute2 util-linux procps iputils-ping nftables socat docker.io busybox-static)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -18,7 +19,12 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${missing[@]}" >/dev/null
+  # No recommends (apparmor, git, ...); and no service starts: the machine's network is not docker's to change.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)

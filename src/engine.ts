@@ -20,6 +20,7 @@ import { waitingForCarrier } from './plan/carrier.js';
 import { schedule, settledByOwnLastBatch, sysctlsSettledByOwnLastBatch } from './plan/graph.js';
 import { renderPlan } from './plan/render.js';
 import { checkAttachments } from './kernel/attach.js';
+import { withContainerPids } from './kernel/container.js';
 import { creatingNodes, nftFingerprints, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
 import { acquireAll } from './state/lock.js';
 import { mergeNodes, readRecord, recordDir, removeRecord, writeRecord, type LabRecord } from './state/record.js';
@@ -110,7 +111,7 @@ async function planFor(desired: LabState, record: LabRecord | undefined, deps: E
 }
 
 export async function planLab(spec: LabSpec, deps: EngineDeps): Promise<LabPlan> {
-  return planFor(resolveLab(spec), await readRecord(deps.stateDir, spec.name), deps);
+  return planFor(resolveLab(await withContainerPids(spec, deps.runner)), await readRecord(deps.stateDir, spec.name), deps);
 }
 
 export interface ApplyResult {
@@ -171,7 +172,7 @@ async function locked<T>(names: string[], deps: EngineDeps, run: () => Promise<T
 }
 
 export async function applyLab(spec: LabSpec, file: string, deps: EngineDeps): Promise<ApplyResult> {
-  const desired = resolveLab(spec);
+  const desired = resolveLab(await withContainerPids(spec, deps.runner));
   const names = lockNames(spec.name, desired, await readRecord(deps.stateDir, spec.name));
   return locked(names, deps, () => applyLocked(spec, desired, file, deps));
 }

@@ -18,6 +18,8 @@ export interface NodeSpec {
   kind?: NodeKind;
   pid?: number;
   path?: string;
+  /** kind attach: a container's name or id; its pid is asked of docker, podman or nerdctl at plan time. */
+  container?: string;
   sysctls?: Record<string, string | number | boolean>;
   bridges?: Record<string, BridgeSpec>;
   interfaces?: Record<string, InterfaceSpec>;

@@ -125,7 +125,11 @@ export function runEntries(commands: readonly string[]): Map<string, RunEntry> {
   return runs;
 }
 
-/** /proc/PID/ns/net or the path given: the namespace an attach node publishes. */
+/**
+ * /proc/PID/ns/net or the path given: the namespace an attach node publishes. A container: node
+ * has its pid once kernel/container.ts has asked for it; before that (destroy, graph, script) it
+ * has no source, and the lab finds it by the name it published it under.
+ */
 export function attachSource(node: NodeSpec): string | undefined {
   if (node.pid !== undefined) return `/proc/${node.pid}/ns/net`;
   return node.path;

@@ -7,6 +7,7 @@
 import { dirname } from 'node:path';
 import type { LabSpec } from '../config/spec.js';
 import { commandsOf, type Command, type Scope } from '../kernel/commands.js';
+import { CONTAINER_TOOLS, inspectArgv } from '../kernel/container.js';
 import { netnsPath, RUN_NETNS } from '../kernel/paths.js';
 import { resolveLab } from '../model/resolve.js';
 import { emptyNode, ownsWholeNamespace, type LabState } from '../model/types.js';
@@ -25,6 +26,34 @@ export function singleQuote(text: string): string {
 /** A word as a shell reads it back: as it is when safe, else single-quoted. */
 export function shellWord(text: string): string {
   return SAFE_WORD.test(text) ? text : singleQuote(text);
+}
+
+/** A container's namespace in the script: its pid is asked when the script runs, as plan asks. */
+function containerSource(container: string): string {
+  return `/proc/$(container_pid ${container})/ns/net`;
+}
+
+const CONTAINER_SOURCE = /^\/proc\/\$\(container_pid [A-Za-z0-9][A-Za-z0-9_.-]*\)\/ns\/net$/;
+
+/** The source of a publish: a path, or a container's lookup (its name is schema-checked: no quoting needed). */
+function sourceWord(source: string): string {
+  return CONTAINER_SOURCE.test(source) ? `"${source}"` : shellWord(source);
+}
+
+/** The shell function the container lookups call: the first engine that has the container running. */
+function containerPidFunction(): string[] {
+  const inspect = inspectArgv('"$t"', '"$1"').map((w) => (w.startsWith('{{') ? singleQuote(w) : w)).join(' ');
+  return [
+    '',
+    `# A container's pid, from whichever of ${CONTAINER_TOOLS.join(', ')} has it running (netlab plan asks the same).`,
+    'container_pid() {',
+    `  for t in ${CONTAINER_TOOLS.join(' ')}; do`,
+    `    p=$(${inspect} 2>/dev/null) && [ "$p" -gt 0 ] 2>/dev/null && { echo "$p"; return 0; }`,
+    '  done',
+    `  echo "no running container $1 (asked ${CONTAINER_TOOLS.join(', ')})" >&2`,
+    '  return 1',
+    '}',
+  ];
 }
 
 function shellWords(line: string): string {
@@ -66,7 +95,7 @@ export function commandLines(cmd: Command, netns: string | null): string[] {
             // As ip netns add leaves it: its own mount point, shared, before anything is mounted in it.
             `mount --make-shared ${RUN_NETNS} 2>/dev/null || { mount --bind ${RUN_NETNS} ${RUN_NETNS} && mount --make-shared ${RUN_NETNS}; }`,
             `touch ${target}`,
-            `mount --bind ${shellWord(cmd.source)} ${target}`,
+            `mount --bind ${sourceWord(cmd.source)} ${target}`,
           ]
         : [`umount ${target}`, `rm -f ${target}`];
     }
@@ -133,6 +162,8 @@ export interface ScriptOptions {
 
 export function renderScript(spec: LabSpec, options: ScriptOptions = {}): string {
   const desired = resolveLab(spec);
+  const containers = Object.entries(spec.nodes).filter(([, n]) => n.kind === 'attach' && n.container !== undefined && n.pid === undefined);
+  for (const [name, node] of containers) desired.nodes.get(name)!.source = containerSource(node.container!);
   const steps = buildSteps(desired);
   const from = options.file ? ` (${options.file})` : '';
   const out = [
@@ -144,6 +175,7 @@ export function renderScript(spec: LabSpec, options: ScriptOptions = {}): string
     `# any applied lab: \`netlab plan\` finds it clean, \`netlab destroy ${spec.name}\` removes it.`,
     'set -e',
   ];
+  if (containers.length > 0) out.push(...containerPidFunction());
   steps.forEach((batch, i) => {
     out.push('', `# step ${i + 1}: ${describeBatch(batch)}`);
     for (const change of batch.changes) {

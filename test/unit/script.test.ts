@@ -1,6 +1,7 @@
 // netlab script: the lab as the shell commands apply would run, from nothing. Pure, but for `sh -n`.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLab } from '../../src/config/load.js';
@@ -104,4 +105,30 @@ describe('the script of every lab in topologies/', () => {
       expect(checked.status, checked.stderr).toBe(0);
     });
   }
+});
+
+describe('the script of a lab with container: nodes', () => {
+  const text = renderScript({ name: 'c', nodes: { web: { kind: 'attach', container: 'web1' }, sw: {} }, links: [['web:eth0', 'sw:eth0']] });
+  const fn = text.slice(text.indexOf('container_pid() {'), text.indexOf('\n}\n') + 2);
+  /** The script's container_pid with a `docker` on PATH that prints `answer`. */
+  const lookup = (answer: string) => {
+    const bin = mkdtempSync(join(tmpdir(), 'netlab-script-'));
+    writeFileSync(join(bin, 'docker'), `#!/bin/sh\n[ "$1 $2 $3 $4 $5" = "container inspect --format {{.State.Pid}} web1" ] && echo ${answer}\n`, { mode: 0o755 });
+    const result = spawnSync('/bin/sh', ['-c', `${fn}\ncontainer_pid web1`], { encoding: 'utf8', env: { PATH: bin } });
+    rmSync(bin, { recursive: true });
+    return result;
+  };
+
+  it('asks for the pid when it runs, as plan does', () => {
+    expect(text).toContain('mount --bind "/proc/$(container_pid web1)/ns/net" /run/netns/web');
+    const found = lookup('4711');
+    expect(found.status).toBe(0);
+    expect(found.stdout).toBe('4711\n');
+  });
+
+  it('stops with one line when no engine has the container running', () => {
+    const stopped = lookup('0');
+    expect(stopped.status).toBe(1);
+    expect(stopped.stderr).toBe('no running container web1 (asked docker, podman, nerdctl)\n');
+  });
 });

@@ -300,8 +300,25 @@ describe('semantic checks: kinds', () => {
   it('checks pid/path against kind, and one host node', () => {
     expectDiagnostics(lab('name: x', 'nodes:', '  a: {pid: 5}', '  b: {kind: attach}', '  h1: {kind: host}', '  h2: {kind: host}'), [
       ['3:7', 'pid is only for kind: attach (node a is kind netns)'],
-      ['4:13', 'node b is kind: attach but names no namespace', 'add pid: PID or path'],
+      ['4:13', 'node b is kind: attach but names no namespace', 'add pid: PID, path'],
       ['6:14', 'node h2 is a second kind: host node (the first is h1, line 5)'],
+    ]);
+  });
+
+  it('takes container: for kind attach only, and exactly one of pid, path and container', () => {
+    expectDiagnostics(
+      lab('name: x', 'nodes:', '  a: {kind: attach, container: web1}', '  b: {container: web2}', '  c: {kind: attach, pid: 5, container: web3}', '  d: {kind: attach, path: /run/netns/x, container: web4}'),
+      [
+        ['4:7', 'container is only for kind: attach (node b is kind netns)', 'remove container, or set kind: attach'],
+        ['5:29', 'node c has both pid and container', 'give one of pid, path and container'],
+        ['6:41', 'node d has both path and container', 'give one of pid, path and container'],
+      ],
+    );
+  });
+
+  it('rejects a container name that is not one, such as an option', () => {
+    expectDiagnostics(lab('name: x', 'nodes:', '  a: {kind: attach, container: --format}'), [
+      ['3:32', 'container', 'is not allowed', 'a container name or id'],
     ]);
   });
 });

@@ -15,7 +15,10 @@ async function drift(record: LabRecord, deps: EngineDeps): Promise<{ text: strin
   if (!loaded.spec || loaded.spec.name !== record.lab) {
     return { text: `  (${record.file} is gone, invalid or another lab now: differences unknown)\n`, json: null };
   }
-  const { plan } = await planLab(loaded.spec, deps);
+  // A container: node whose container is gone has no pid to compare with; status still shows the rest.
+  const planned = await planLab(loaded.spec, deps).catch((e: unknown) => (e instanceof UserError ? e : Promise.reject(e)));
+  if (planned instanceof UserError) return { text: `  (differences unknown: ${planned.message.split('\n')[0]})\n`, json: null };
+  const { plan } = planned;
   const text = plan.changes.length || plan.conflicts.length ? renderPlan(plan).replace(/^/gm, '  ') : `  matches ${record.file}\n`;
   return { text, json: planToJson(plan) };
 }

@@ -1,5 +1,8 @@
-// Node kinds: one host node at most, and pid/path only (and exactly one of them) for attach.
+// Node kinds: one host node at most, and pid/path/container only (and exactly one of them) for attach.
 import { kindOf, lineOf, nodeEntries, report, type Ctx } from './context.js';
+
+/** The keys that name an attach node's namespace, one of which it gives. */
+const SOURCES = ['pid', 'path', 'container'] as const;
 
 export function checkKinds(ctx: Ctx): void {
   let firstHost: string | undefined;
@@ -16,7 +19,7 @@ export function checkKinds(ctx: Ctx): void {
         );
       }
     }
-    for (const key of ['pid', 'path'] as const) {
+    for (const key of SOURCES) {
       if (node[key] !== undefined && kind !== 'attach') {
         report(
           ctx,
@@ -36,11 +39,12 @@ export function checkKinds(ctx: Ctx): void {
         'key',
       );
     }
-    if (kind === 'attach' && node.pid === undefined && node.path === undefined) {
-      report(ctx, ['nodes', name, 'kind'], `node ${name} is kind: attach but names no namespace`, 'add pid: PID or path: /run/netns/NAME');
+    const given = SOURCES.filter((key) => node[key] !== undefined);
+    if (kind === 'attach' && given.length === 0) {
+      report(ctx, ['nodes', name, 'kind'], `node ${name} is kind: attach but names no namespace`, 'add pid: PID, path: /run/netns/NAME or container: NAME');
     }
-    if (kind === 'attach' && node.pid !== undefined && node.path !== undefined) {
-      report(ctx, ['nodes', name, 'path'], `node ${name} has both pid and path`, 'give one of them', 'key');
+    if (kind === 'attach' && given.length > 1) {
+      report(ctx, ['nodes', name, given[1]!], `node ${name} has both ${given[0]} and ${given[1]}`, 'give one of pid, path and container', 'key');
     }
   }
 }
