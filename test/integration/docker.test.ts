@@ -76,8 +76,8 @@ describe.skipIf(why !== undefined)('kind: attach, container: NAME, with docker',
     ].join(' ');
     // In the background, its output in a file: the sandbox's PID 1 adopts it, and ends it if the test cannot.
     await sb.ok(['sh', '-c', `${daemon} >${scratch}/dockerd.log 2>&1 &`]);
-    const up = await sb.run(['sh', '-c', 'for i in $(seq 100); do docker info >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1'], { env });
-    if (up.exitCode !== 0) throw new Error(`dockerd did not answer within 10 s:\n${readFileSync(`${scratch}/dockerd.log`, 'utf8').slice(-2000)}`);
+    const up = await sb.run(['sh', '-c', 'for i in $(seq 200); do docker info >/dev/null 2>&1 && exit 0; sleep 0.1; done; exit 1'], { env });
+    if (up.exitCode !== 0) throw new Error(`dockerd did not answer within 20 s:\n${readFileSync(`${scratch}/dockerd.log`, 'utf8').slice(-2000)}`);
     // An image of busybox alone: sh, sleep and ping are enough for these containers.
     const rootfs = `${scratch}/rootfs`;
     await sb.ok(['sh', '-c', `mkdir -p ${rootfs}/bin && cp /bin/busybox ${rootfs}/bin/ && for t in sh sleep ping ip; do ln -s busybox ${rootfs}/bin/$t; done`]);
