@@ -1,16 +1,13 @@
 // The flow of plan, apply and destroy: read → diff → schedule → execute → verify. The only
 // module that ties the pure pieces to the kernel; the CLI formats what it returns.
-import { readdir } from 'node:fs/promises';
-import pLimit from 'p-limit';
+import { randomInt } from 'node:crypto';
 import type { LabSpec } from './config/spec.js';
 import { ConflictError, VerificationError } from './errors.js';
 import { execute, type ExecuteLog, type ExecuteResult } from './kernel/execute.js';
-import { parseNode, type IpLinkJson } from './kernel/parse.js';
-import { RUN_NETNS } from './kernel/paths.js';
+import { namespaceIds, readLabMarks } from './kernel/marks.js';
 import { readLab, type NodeToRead } from './kernel/read.js';
-import { inNamespace, type Runner } from './kernel/runner.js';
+import type { Runner } from './kernel/runner.js';
 import { kernelHasIpv6, requireIproute2, requireTools, type Tool } from './kernel/tools.js';
-import { labFromMark } from './model/names.js';
 import { nftTableName } from './model/nft.js';
 import { resolveLab } from './model/resolve.js';
 import type { LabState } from './model/types.js';
@@ -21,9 +18,9 @@ import { schedule, settledByOwnLastBatch, sysctlsSettledByOwnLastBatch } from '.
 import { renderPlan } from './plan/render.js';
 import { checkAttachments } from './kernel/attach.js';
 import { withContainerPids } from './kernel/container.js';
-import { creatingNodes, nftFingerprints, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
+import { creatingNodes, nftFingerprints, nodesFromMarks, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
 import { acquireAll } from './state/lock.js';
-import { mergeNodes, readRecord, recordDir, removeRecord, writeRecord, type LabRecord } from './state/record.js';
+import { loadRecord, mergeNodes, readRecord, recordDir, removeRecord, writeRecord, type LabRecord } from './state/record.js';
 
 export interface EngineDeps {
   runner: Runner;
@@ -36,6 +33,8 @@ export interface EngineDeps {
   concurrency: number;
   stateDir: string;
   log?: ExecuteLog;
+  /** One line the user should read that does not stop the run (a record that is not trusted). */
+  onWarning?: (message: string) => void;
 }
 
 export interface LabPlan {
@@ -101,7 +100,7 @@ async function planFor(desired: LabState, record: LabRecord | undefined, deps: E
   const actual = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack, sysctlAnswers: run?.sysctlReadBack });
   for (const node of untouched) actual.nodes.set(node, run!.before.nodes.get(node)!);
   const plan = diff(desired, actual, {
-    recorded: creatingNodes(record),
+    recorded: await provenCreating(record, actual, deps.runner),
     known: new Set(Object.keys(record?.nodes ?? {})),
     nftFingerprints: nftFingerprints(record),
     partial: partialOwnership(record),
@@ -110,8 +109,43 @@ async function planFor(desired: LabState, record: LabRecord | undefined, deps: E
   return { desired, actual, plan, record };
 }
 
+/**
+ * Unmarked namespaces a crashed run of this lab made: the root namespace gives each the id the
+ * run recorded before making it. One made by hand under the same name has no such id.
+ */
+async function provenCreating(record: LabRecord | undefined, actual: LabState, runner: Runner): Promise<Set<string>> {
+  const creating = creatingNodes(record);
+  const unmarked = [...creating.keys()].filter((n) => actual.nodes.get(n)?.exists && actual.nodes.get(n)?.owner === undefined);
+  if (unmarked.length === 0) return new Set();
+  const ids = await namespaceIds(runner);
+  return new Set(unmarked.filter((n) => ids.get(actual.nodes.get(n)!.netns!) === creating.get(n)));
+}
+
+/** The root namespace's node in the file, so that what the marks prove there is given its name. */
+function hostNodeOf(desired: LabState | undefined): string {
+  return [...(desired?.nodes.values() ?? [])].find((n) => n.kind === 'host')?.node ?? 'host';
+}
+
+/**
+ * The lab's record; when it is bad (or, for destroy, missing), what the kernel's marks prove
+ * instead, said in one line. A record that is not the lab's own is never acted on.
+ */
+async function knownRecord(lab: string, deps: EngineDeps, options: { desired?: LabState; scanIfMissing: boolean }): Promise<LabRecord | undefined> {
+  const { record, problem, path } = await loadRecord(deps.stateDir, lab);
+  if (record) return record;
+  if (!problem && !options.scanIfMissing) return undefined;
+  const host = hostNodeOf(options.desired);
+  const nodes = nodesFromMarks(await readLabMarks(lab, deps), host);
+  // What only the record knew: the host's sysctls from before the lab, addresses it added there.
+  const lost = nodes[host] ? ' (the host sysctls it changed stay as they are: only the record knew their old values)' : '';
+  if (problem) deps.onWarning?.(`record ${path} ${problem}; ignoring it and using the kernel's marks${lost}`);
+  else if (Object.keys(nodes).length > 0) deps.onWarning?.(`record ${path} is missing; using the kernel's marks${lost}`);
+  return Object.keys(nodes).length > 0 ? { lab, nodes, updated: '' } : undefined;
+}
+
 export async function planLab(spec: LabSpec, deps: EngineDeps): Promise<LabPlan> {
-  return planFor(resolveLab(await withContainerPids(spec, deps.runner)), await readRecord(deps.stateDir, spec.name), deps);
+  const desired = resolveLab(await withContainerPids(spec, deps.runner));
+  return planFor(desired, await knownRecord(spec.name, deps, { desired, scanIfMissing: false }), deps);
 }
 
 export interface ApplyResult {
@@ -180,9 +214,11 @@ export async function applyLab(spec: LabSpec, file: string, deps: EngineDeps): P
 async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps: EngineDeps): Promise<ApplyResult> {
   await requireIproute2(deps.runner);
   await checkAttachments(desired);
-  const { plan, record, actual } = await planFor(desired, await readRecord(deps.stateDir, spec.name), deps);
+  const { plan, record, actual } = await planFor(desired, await knownRecord(spec.name, deps, { desired, scanIfMissing: false }), deps);
   if (plan.conflicts.length > 0) throw new ConflictError(renderPlan({ ...plan, changes: [] }));
   if (plan.changes.length === 0) return { plan, rounds: 0 };
+  // Each new namespace gets an id of its own in the root namespace, recorded before it is made.
+  for (const c of plan.changes) if (c.kind === 'netns' && c.action === 'create') c.nsid = randomInt(1 << 16, 2 ** 31 - 1);
 
   // Written first: whatever the run leaves behind, the record knows everything it may touch.
   const during = recordBeforeRun(record, desired, actual, plan.changes, file);
@@ -194,29 +230,8 @@ async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps:
   if (execution.failed.length > 0 || execution.notStarted.length > 0) return { plan, execution, rounds: steps.rounds.length };
 
   const after = await verify(desired, during, deps, { before: actual, changes: plan.changes, readBack: execution.readBack, sysctlReadBack: execution.sysctlReadBack });
-  await writeRecord(deps.stateDir, recordAfterRun(during, desired, after));
+  await writeRecord(deps.stateDir, recordAfterRun(during, desired, after), 'the lab is applied, but its record still lists what the run might have made');
   return { plan, execution, rounds: steps.rounds.length };
-}
-
-/** Namespaces marked as the lab's, for a destroy that has neither the file nor the record. */
-async function scanForLab(lab: string, deps: EngineDeps): Promise<LabRecord['nodes']> {
-  const names = await readdir(RUN_NETNS).catch(() => [] as string[]);
-  const limit = pLimit(deps.concurrency);
-  const marks = await Promise.all(
-    names.map((netns) =>
-      limit(async () => {
-        const out = await deps.runner.run(inNamespace(netns, ['ip', '-j', 'link', 'show', 'dev', 'lo']));
-        if (out.exitCode !== 0) return undefined;
-        const lo = parseNode(netns, netns, { links: JSON.parse(out.stdout) as IpLinkJson[], routes4: [], routes6: [] });
-        return labFromMark(lo.owner) ?? lo.owner;
-      }),
-    ),
-  );
-  const nodes: LabRecord['nodes'] = {};
-  names.forEach((netns, i) => {
-    if (marks[i] === lab) nodes[netns] = { netns, kind: 'netns' };
-  });
-  return nodes;
 }
 
 /** The live state of an applied lab, from its record alone. */
@@ -239,9 +254,10 @@ export async function destroyLab(lab: string, spec: LabSpec | undefined, deps: E
 }
 
 async function destroyLocked(lab: string, spec: LabSpec | undefined, deps: EngineDeps): Promise<DestroyResult> {
-  const record = await readRecord(deps.stateDir, lab);
-  // Where to look besides the record: the file's namespaces, or those marked as the lab's.
-  const extra = spec ? recordedNodes(resolveLab(spec)) : record ? {} : await scanForLab(lab, deps);
+  const fromFile = spec ? resolveLab(spec) : undefined;
+  const record = await knownRecord(lab, deps, { desired: fromFile, scanIfMissing: true });
+  // Where to look besides the record: the file's namespaces.
+  const extra = fromFile ? recordedNodes(fromFile) : {};
   const empty: LabState = { lab, nodes: new Map() };
   const { plan } = await planFor(empty, record, deps, extra, true);
   if (plan.changes.length === 0) {

@@ -76,6 +76,7 @@ export function engineDeps(options: CommonOptions, out: Output): EngineDeps {
     concurrency,
     lockWaitMs: wait * 1000,
     onLockWait: (message) => out.err(message),
+    onWarning: (message) => out.err(`netlab: ${message}`),
     stateDir: stateDir(),
     log: options.verbose ? { command: (scope, text) => out.err(`  [${describeScope(scope)}] ${text}`) } : undefined,
   };

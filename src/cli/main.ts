@@ -26,6 +26,12 @@ function errorToExit(error: unknown, out: Output): number {
     out.err(`error: ${error.message}`);
     return EXIT.failure;
   }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (error instanceof Error && (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EROFS')) {
+    // A full or read-only /run/netlab: the user's to fix, not a bug.
+    out.err(`error: ${error.message} — free space there and run again`);
+    return EXIT.failure;
+  }
   out.err(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT.failure;
 }

@@ -95,10 +95,13 @@ export function resolvConfPath(netns: string | null): string {
 export function commandsOf(change: Change): Command[] {
   const ip = (line: string): Command => ({ tool: 'ip', line });
   switch (change.kind) {
-    case 'netns':
+    case 'netns': {
       if (change.action === 'delete') return [ip(`netns del ${change.netns}`)];
       // A file left by a run killed inside `ip netns add` goes first (netns del unlinks it).
-      return change.stale ? [ip(`netns del ${change.netns}`), ip(`netns add ${change.netns}`)] : [ip(`netns add ${change.netns}`)];
+      const add = [...(change.stale ? [ip(`netns del ${change.netns}`)] : []), ip(`netns add ${change.netns}`)];
+      // The id is set by the same process, so no kill of netlab can leave the namespace without it.
+      return change.nsid === undefined ? add : [...add, ip(`netns set ${change.netns} ${change.nsid}`)];
+    }
     case 'publish':
       return [change.action === 'delete' ? { tool: 'mount', op: 'unpublish', netns: change.netns! } : { tool: 'mount', op: 'publish', source: change.source, netns: change.netns! }];
     case 'loopback':

@@ -268,6 +268,9 @@ async function runProcBatch(changes: Change[], deps: ExecuteDeps): Promise<Batch
         if (cmd.tool !== 'proc') continue;
         if (cmd.op === 'evict') {
           const inode = await namespaceInode(netnsPath(cmd.netns));
+          if (change.kind === 'evict' && change.inode !== undefined && inode !== change.inode) {
+            throw new Error(`/run/netns/${cmd.netns} is not the namespace the plan proved the lab's (inode ${inode ?? 'none'}, not ${change.inode}); its processes are left alone`);
+          }
           const pids = (inode && byNamespace.get(inode)) || [];
           deps.log?.command({ tool: 'proc', netns: cmd.netns }, `kill ${pids.join(' ')}`);
           await stopAll(pids);

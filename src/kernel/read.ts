@@ -10,6 +10,7 @@ import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
 import { netnsPath } from './paths.js';
 import { jobArgv, runJobs, type Job } from './fanout.js';
 import { enterPath, type RunResult, type Runner } from './runner.js';
+import { labFromMark } from '../model/names.js';
 
 export interface NodeToRead {
   node: string;
@@ -23,8 +24,9 @@ export interface NodeToRead {
   /** The lab's nftables table to read, when the file or the record says the node has one. */
   nftTable?: string;
   /**
-   * Destroy needs only to know a namespace is the lab's: when the record has its inode and the
-   * namespace there still has it, reading its contents (a process per namespace) is skipped.
+   * Destroy needs only to know a namespace is the lab's: when the record has its inode, the
+   * namespace there still has it and its lo carries the lab's mark, its contents are not read.
+   * The inode alone proves nothing: the kernel gives a freed namespace's number to the next one.
    */
   recordedInode?: { inode: string; lab: string };
 }
@@ -114,12 +116,23 @@ function locate(target: NodeToRead): { path: string | null; exists: boolean; pub
 
 type Where = ReturnType<typeof locate>;
 
-/** A namespace the record knows by its inode needs no reading (destroy): what is there is the lab's. */
-async function trusted(target: NodeToRead, where: Where): Promise<NodeState | undefined> {
-  if (!where.exists || target.kind !== 'netns' || !target.recordedInode) return undefined;
-  const inode = await namespaceInode(where.path!);
-  if (inode !== target.recordedInode.inode) return undefined;
-  const node = { ...emptyNode(target.node, target.netns, true, 'netns'), owner: target.recordedInode.lab, inode };
+/** A namespace that may need no reading (destroy): the record's inode is there; its mark decides. */
+async function mayBeTrusted(target: NodeToRead, where: Where): Promise<boolean> {
+  if (!where.exists || target.kind !== 'netns' || !target.recordedInode) return false;
+  return (await namespaceInode(where.path!)) === target.recordedInode.inode;
+}
+
+function loMarkJob(where: Where): Job {
+  return { enter: where.path, argv: ['ip', '-j', 'link', 'show', 'dev', 'lo'] };
+}
+
+/** The namespace as destroy needs it, when lo's alias read back is the lab's mark; else it is read whole. */
+function trusted(target: NodeToRead, mark: RunResult): NodeState | undefined {
+  if (mark.exitCode !== 0) return undefined;
+  const [lo] = JSON.parse(mark.stdout) as IpLinkJson[];
+  const { lab, inode } = target.recordedInode!;
+  if (labFromMark(lo?.ifalias) !== lab) return undefined;
+  const node = { ...emptyNode(target.node, target.netns, true, 'netns'), owner: lab, inode };
   node.resolvConf = readOptional(resolvConfPath(target.netns));
   return node;
 }
@@ -174,7 +187,10 @@ export async function readNode(target: NodeToRead, runner: Runner): Promise<Node
 async function readNodes(targets: readonly NodeToRead[], deps: ReadDeps): Promise<NodeState[]> {
   const { runner, concurrency } = deps;
   const wheres = targets.map((t) => locate(t));
-  const states: Array<NodeState | undefined> = await Promise.all(targets.map((t, i) => (wheres[i]!.exists ? trusted(t, wheres[i]!) : missing(t, wheres[i]!))));
+  const states: Array<NodeState | undefined> = targets.map((t, i) => (wheres[i]!.exists ? undefined : missing(t, wheres[i]!)));
+  const candidates = (await Promise.all(targets.map((t, i) => mayBeTrusted(t, wheres[i]!)))).flatMap((may, i) => (may ? [i] : []));
+  const marks = await runJobs(candidates.map((i) => loMarkJob(wheres[i]!)), runner, concurrency);
+  candidates.forEach((i, k) => (states[i] = trusted(targets[i]!, marks[k]!)));
   const toRead = targets.map((_, i) => i).filter((i) => states[i] === undefined);
   const answered = (answers: ReadonlyMap<string, string> | undefined, i: number) => {
     const netns = targets[i]!.netns;

@@ -26,7 +26,8 @@ export interface LinkSettings {
 }
 
 export type Change =
-  | (Base & { kind: 'netns'; stale?: boolean })
+  /** nsid: given to a new namespace in the same `ip` process that makes it; the run's proof it made it. */
+  | (Base & { kind: 'netns'; stale?: boolean; nsid?: number })
   | (Base & { kind: 'publish'; source: string })
   | (Base & { kind: 'loopback'; lab: string })
   | (Base & { kind: 'veth'; name: string; peer: { node: string; netns: string | null; name: string } })
@@ -39,7 +40,8 @@ export type Change =
   | (Base & { kind: 'dns'; content?: string })
   | (Base & { kind: 'nftables'; lab: string; table?: NftTable; details: NftDetail[] })
   | (Base & { kind: 'run'; key: string; command: string; nodeKind: NodeKind })
-  | (Base & { kind: 'evict'; pids: number[] });
+  /** inode: of the namespace proven the lab's when planned; a namespace there since is left alone. */
+  | (Base & { kind: 'evict'; pids: number[]; inode?: string });
 
 /** One line under an nftables change in the plan: the table is rewritten whole, atomically. */
 export interface NftDetail {

@@ -19,9 +19,8 @@ export interface DiffOptions {
    */
   nftFingerprints?: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /**
-   * Nodes the lab's record says it created. A namespace listed there but not (yet) marked is the
-   * lab's own: the mark is written just after the namespace is made, and a run may have stopped
-   * in between.
+   * Nodes whose unmarked namespace is proven the lab's own: a run made it (the root namespace's id
+   * for it is the one the run recorded) and stopped before writing the mark.
    */
   recorded?: ReadonlySet<string>;
 }
@@ -415,7 +414,7 @@ function diffOwnedNode(ctx: Context, name: string, want: NodeState | undefined, 
     if (have?.stale) emit({ node: name, netns: have.netns, kind: 'netns', action: 'delete', reason: 'a file is left where the namespace was' });
     if (have?.exists) {
       // Every process inside goes first, the lab's own and any other: else the namespace lingers.
-      if (have.pids?.length) emit({ node: name, netns: have.netns, kind: 'evict', action: 'delete', pids: have.pids, reason: `${have.pids.length} process(es) still inside` });
+      if (have.pids?.length) emit({ node: name, netns: have.netns, kind: 'evict', action: 'delete', pids: have.pids, ...(have.inode ? { inode: have.inode } : {}), reason: `${have.pids.length} process(es) still inside` });
       emit({ node: name, netns: have.netns, kind: 'netns', action: 'delete', reason: 'node is not in the file' });
       if (have.resolvConf !== undefined) diffDns(undefined, have, emit);
     }

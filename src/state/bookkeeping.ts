@@ -4,6 +4,7 @@
 // way leaves nothing the next run or destroy cannot find); after a verified run it is exactly
 // what the file asks for, with what the kernel reported for it.
 import { ownsWholeNamespace, routeKey, type LabState } from '../model/types.js';
+import type { LabMarks } from '../kernel/marks.js';
 import type { Change } from '../plan/change.js';
 import type { PartialOwnership } from '../plan/ownership.js';
 import type { LabRecord, RecordedNode } from './record.js';
@@ -48,7 +49,11 @@ export function recordBeforeRun(previous: LabRecord | undefined, desired: LabSta
   const nodes: LabRecord['nodes'] = {};
   for (const [name, node] of Object.entries(previous?.nodes ?? {})) nodes[name] = structuredClone(node);
   for (const name of desired.nodes.keys()) nodes[name] = { ...nodes[name], ...baseNode(desired, name) };
-  for (const c of changes) if (c.kind === 'netns' && c.action === 'create') nodes[c.node]!.creating = true;
+  for (const c of changes) {
+    if (c.kind !== 'netns' || c.action !== 'create') continue;
+    nodes[c.node]!.creating = true;
+    if (c.nsid !== undefined) nodes[c.node]!.nsid = c.nsid;
+  }
   for (const [name, state] of desired.nodes) {
     // A table about to be made must be findable by the next run, whatever happens to this one.
     if (state.nft) nodes[name]!.nft ??= {};
@@ -98,11 +103,26 @@ export function nftFingerprints(record: LabRecord | undefined): Map<string, Reco
   return new Map(Object.entries(record?.nodes ?? {}).flatMap(([node, n]) => (n.nft ? [[node, n.nft] as const] : [])));
 }
 
-/** Nodes whose namespace may exist without its mark yet: a run that made them stopped early. */
-export function creatingNodes(record: LabRecord | undefined): Set<string> {
-  return new Set(Object.entries(record?.nodes ?? {}).filter(([, n]) => n.creating).map(([name]) => name));
+/**
+ * Nodes whose namespace a run was creating, with the id it gave it in the root namespace: one that
+ * exists without its mark is that run's only if it has that id (see namespaceIds).
+ */
+export function creatingNodes(record: LabRecord | undefined): Map<string, number> {
+  return new Map(Object.entries(record?.nodes ?? {}).flatMap(([name, n]) => (n.creating && n.nsid !== undefined ? [[name, n.nsid] as const] : [])));
 }
 
 export function recordedNodes(state: LabState): LabRecord['nodes'] {
   return Object.fromEntries([...state.nodes.keys()].map((name) => [name, baseNode(state, name)]));
+}
+
+/**
+ * A record's nodes from what the kernel's marks prove, for a lab whose record is missing or bad:
+ * its marked namespaces, and in the root namespace (as `hostNode`) its marked links and its table.
+ */
+export function nodesFromMarks(marks: LabMarks, hostNode: string): LabRecord['nodes'] {
+  const nodes: LabRecord['nodes'] = Object.fromEntries(marks.namespaces.map((netns) => [netns, { netns, kind: 'netns' } satisfies RecordedNode]));
+  if (marks.hostLinks.length > 0 || marks.hostTable === 'lab') {
+    nodes[hostNode] = { netns: null, kind: 'host', links: marks.hostLinks, ...(marks.hostTable === 'lab' ? { nft: {} } : {}) };
+  }
+  return nodes;
 }

@@ -1,7 +1,7 @@
 // One netlab run at a time per lab, and one at a time in the machine's root namespace: a lock file
 // created exclusively, naming its holder. A holder that died (kill -9) leaves a file whose process
 // is gone or is another one now; the next run takes the lock over.
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { startTime } from '../kernel/processes.js';
@@ -18,7 +18,9 @@ export interface Lock {
 }
 
 async function readHolder(path: string): Promise<Holder | undefined> {
-  return readFile(path, 'utf8')
+  // A lock taken on a full file system is a symlink naming its holder (see tryCreate).
+  return readlink(path)
+    .catch(() => readFile(path, 'utf8'))
     .then((text) => JSON.parse(text) as Holder)
     .catch(() => undefined);
 }
@@ -27,16 +29,45 @@ async function isAlive(holder: Holder): Promise<boolean> {
   return (await startTime(holder.pid)) === holder.started;
 }
 
-async function tryCreate(path: string, holder: Holder): Promise<boolean> {
+/** tmpfs keeps a symlink's target this short in the inode: it needs no free block. */
+const SHORT_SYMLINK = 120;
+
+/**
+ * On a full file system (a run: command's log filled /run/netlab) the holder cannot be written,
+ * and destroy must still run: the lock is then a symlink whose target names the holder, created
+ * as atomically as the file.
+ */
+async function tryCreateLink(path: string, holder: Holder): Promise<boolean> {
+  const short = { ...holder, command: '' };
+  const room = SHORT_SYMLINK - JSON.stringify(short).length;
   try {
-    const file = await open(path, 'wx');
-    await file.writeFile(JSON.stringify(holder));
-    await file.close();
+    await symlink(JSON.stringify({ ...short, command: holder.command.slice(0, Math.max(0, room)) }), path);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   }
+}
+
+async function tryCreate(path: string, holder: Holder): Promise<boolean> {
+  let file;
+  try {
+    file = await open(path, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') return tryCreateLink(path, holder);
+    throw e;
+  }
+  try {
+    await file.writeFile(JSON.stringify(holder));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+    await file.close();
+    await rm(path, { force: true });
+    return tryCreateLink(path, holder);
+  }
+  await file.close();
+  return true;
 }
 
 export interface LockOptions {
