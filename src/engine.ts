@@ -90,10 +90,10 @@ async function planFor(desired: LabState, record: LabRecord | undefined, deps: E
   const known = record ? { ...record, nodes: mergeNodes(extra ?? {}, record.nodes) } : extra ? { lab: desired.lab, nodes: extra, updated: '' } : undefined;
   const untouched = run ? untouchedNodes(run) : new Set<string>();
   const targets = targetsOf(desired, known).filter((t) => !untouched.has(t.node));
-  // Destroy: a namespace that still has the inode the record noted is the lab's; nothing to read.
+  // Destroy: a namespace with the inode and id the record noted is the lab's; nothing to read.
   if (light) for (const t of targets) {
-    const inode = record?.nodes[t.node]?.inode;
-    if (inode && !desired.nodes.has(t.node)) t.recordedInode = { inode, lab: desired.lab };
+    const { inode, nsid } = record?.nodes[t.node] ?? {};
+    if (inode && !desired.nodes.has(t.node)) t.recordedInode = { inode, lab: desired.lab, ...(nsid !== undefined ? { nsid } : {}) };
   }
   await requireTools(toolsFor(targets));
   if (!(await kernelHasIpv6())) for (const node of desired.nodes.values()) for (const link of node.links.values()) delete link.linkLocal;
@@ -249,7 +249,9 @@ export interface DestroyResult {
 }
 
 export async function destroyLab(lab: string, spec: LabSpec | undefined, deps: EngineDeps): Promise<DestroyResult> {
-  const names = lockNames(lab, spec ? resolveLab(spec) : undefined, await readRecord(deps.stateDir, lab));
+  const record = await readRecord(deps.stateDir, lab);
+  // Without a good record, what the marks prove may be in the root namespace too.
+  const names = record ? lockNames(lab, spec ? resolveLab(spec) : undefined, record) : [`lab-${lab}`, 'root-namespace'];
   return locked(names, deps, () => destroyLocked(lab, spec, deps));
 }
 

@@ -11,6 +11,7 @@ import { netnsPath } from './paths.js';
 import { jobArgv, runJobs, type Job } from './fanout.js';
 import { enterPath, type RunResult, type Runner } from './runner.js';
 import { labFromMark } from '../model/names.js';
+import { namespaceIds } from './marks.js';
 
 export interface NodeToRead {
   node: string;
@@ -25,10 +26,11 @@ export interface NodeToRead {
   nftTable?: string;
   /**
    * Destroy needs only to know a namespace is the lab's: when the record has its inode, the
-   * namespace there still has it and its lo carries the lab's mark, its contents are not read.
-   * The inode alone proves nothing: the kernel gives a freed namespace's number to the next one.
+   * namespace there still has it and the root namespace gives it the id the lab's run set (or,
+   * without one, its lo carries the lab's mark), its contents are not read. The inode alone
+   * proves nothing: the kernel gives a freed namespace's number to the next one.
    */
-  recordedInode?: { inode: string; lab: string };
+  recordedInode?: { inode: string; lab: string; nsid?: number };
 }
 
 export interface ReadDeps {
@@ -126,12 +128,15 @@ function loMarkJob(where: Where): Job {
   return { enter: where.path, argv: ['ip', '-j', 'link', 'show', 'dev', 'lo'] };
 }
 
-/** The namespace as destroy needs it, when lo's alias read back is the lab's mark; else it is read whole. */
-function trusted(target: NodeToRead, mark: RunResult): NodeState | undefined {
-  if (mark.exitCode !== 0) return undefined;
+function markedAsLab(target: NodeToRead, mark: RunResult): boolean {
+  if (mark.exitCode !== 0) return false;
   const [lo] = JSON.parse(mark.stdout) as IpLinkJson[];
+  return labFromMark(lo?.ifalias) === target.recordedInode!.lab;
+}
+
+/** The namespace as destroy needs it, once proven the lab's; one not proven is read whole. */
+function trusted(target: NodeToRead): NodeState {
   const { lab, inode } = target.recordedInode!;
-  if (labFromMark(lo?.ifalias) !== lab) return undefined;
   const node = { ...emptyNode(target.node, target.netns, true, 'netns'), owner: lab, inode };
   node.resolvConf = readOptional(resolvConfPath(target.netns));
   return node;
@@ -189,8 +194,13 @@ async function readNodes(targets: readonly NodeToRead[], deps: ReadDeps): Promis
   const wheres = targets.map((t) => locate(t));
   const states: Array<NodeState | undefined> = targets.map((t, i) => (wheres[i]!.exists ? undefined : missing(t, wheres[i]!)));
   const candidates = (await Promise.all(targets.map((t, i) => mayBeTrusted(t, wheres[i]!)))).flatMap((may, i) => (may ? [i] : []));
-  const marks = await runJobs(candidates.map((i) => loMarkJob(wheres[i]!)), runner, concurrency);
-  candidates.forEach((i, k) => (states[i] = trusted(targets[i]!, marks[k]!)));
+  // One `ip netns list` answers for every namespace with an id; the others' marks take a process each.
+  const withId = candidates.filter((i) => targets[i]!.recordedInode!.nsid !== undefined);
+  const ids = withId.length > 0 ? await namespaceIds(runner) : new Map<string, number>();
+  for (const i of withId) if (ids.get(targets[i]!.netns!) === targets[i]!.recordedInode!.nsid) states[i] = trusted(targets[i]!);
+  const byMark = candidates.filter((i) => targets[i]!.recordedInode!.nsid === undefined);
+  const marks = await runJobs(byMark.map((i) => loMarkJob(wheres[i]!)), runner, concurrency);
+  byMark.forEach((i, k) => (states[i] = markedAsLab(targets[i]!, marks[k]!) ? trusted(targets[i]!) : undefined));
   const toRead = targets.map((_, i) => i).filter((i) => states[i] === undefined);
   const answered = (answers: ReadonlyMap<string, string> | undefined, i: number) => {
     const netns = targets[i]!.netns;

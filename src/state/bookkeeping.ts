@@ -68,6 +68,8 @@ export function recordAfterRun(during: LabRecord, desired: LabState, actual: Lab
     const node = baseNode(desired, name);
     const read = actual.nodes.get(name);
     if (read?.inode && state.kind === 'netns') node.inode = read.inode;
+    const nsid = during.nodes[name]?.nsid;
+    if (nsid !== undefined && state.kind === 'netns') node.nsid = nsid;
     if (read?.nft) node.nft = Object.fromEntries(read.nft.chains.flatMap((c) => c.rules.map((r) => [r.id, r.fingerprint ?? ''])));
     if (!ownsWholeNamespace(state.kind)) {
       const made = [...state.links.values()].filter((l) => l.type !== 'existing');

@@ -32,7 +32,8 @@ export interface RecordedNode {
   /**
    * Chosen before a run creates this namespace and given to it by the same `ip` process that
    * makes it (`ip netns set`): an unmarked namespace with this id in the root namespace is the
-   * one that run made; one without it was made by someone else.
+   * one that run made; one without it was made by someone else. With the inode, it tells the
+   * lab's namespace from a later one that got the same inode number.
    */
   nsid?: number;
   /** The lab's nftables rules here, rule id → fingerprint as read back after the last apply. */

@@ -62,28 +62,34 @@ function oneClearLine(r: Result, pattern: RegExp): void {
 }
 
 describe('a namespace is the lab\'s only when its mark says so', () => {
-  it('a foreign namespace with the inode the record noted is a conflict; destroy leaves it and its process', async () => {
-    const file = pairLab('idr');
-    await sb.netlabOk('apply', file);
-    await sb.ok(['ip', 'netns', 'del', 'a']);
-    await sb.ok(['ip', 'netns', 'add', 'a']);
-    // The kernel reuses namespace inodes; the record is made to name the new one, as reuse would.
-    const inode = (await sb.ok(['stat', '-L', '-c', '%i', '/run/netns/a'])).trim();
-    const rec = await record('idr');
-    rec.nodes.a!.inode = inode;
-    await writeRecord('idr', rec);
-    const pid = await userProcess('a');
+  // The record's id for the namespace (ip netns set) is checked with one process for all; a record
+  // without one has lo's mark read in each namespace.
+  for (const withId of [true, false]) {
+    it(`a foreign namespace with the inode the record noted is a conflict; destroy leaves it and its process (record ${withId ? 'with' : 'without'} the namespace's id)`, async () => {
+      const file = pairLab('idr');
+      await sb.netlabOk('apply', file);
+      await sb.ok(['ip', 'netns', 'del', 'a']);
+      await sb.ok(['ip', 'netns', 'add', 'a']);
+      // The kernel reuses namespace inodes; the record is made to name the new one, as reuse would.
+      const inode = (await sb.ok(['stat', '-L', '-c', '%i', '/run/netns/a'])).trim();
+      const rec = await record('idr');
+      rec.nodes.a!.inode = inode;
+      expect(rec.nodes.a!.nsid).toEqual(expect.any(Number));
+      if (!withId) for (const node of Object.values(rec.nodes)) delete node.nsid;
+      await writeRecord('idr', rec);
+      const pid = await userProcess('a');
 
-    const plan = await sb.netlab('plan', file);
-    expect(plan.exitCode).toBe(1);
-    expect(plan.stdout + plan.stderr).toMatch(/namespace a already exists and belongs to something other than netlab/);
+      const plan = await sb.netlab('plan', file);
+      expect(plan.exitCode).toBe(1);
+      expect(plan.stdout + plan.stderr).toMatch(/namespace a already exists and belongs to something other than netlab/);
 
-    const destroy = await sb.netlab('destroy', 'idr');
-    expect(destroy.stderr).toMatch(/left alone: namespace a already exists/);
-    expect(await namespaces()).toEqual(['a']);
-    expect(await alive(pid)).toBe(true);
-    expect(await loAlias('a')).toBeUndefined();
-  });
+      const destroy = await sb.netlab('destroy', 'idr');
+      expect(destroy.stderr).toMatch(/left alone: namespace a already exists/);
+      expect(await namespaces()).toEqual(['a']);
+      expect(await alive(pid)).toBe(true);
+      expect(await loAlias('a')).toBeUndefined();
+    });
+  }
 });
 
 describe('a crashed run adopts only the namespaces it made', () => {
@@ -173,10 +179,10 @@ describe('a record that is not the lab\'s own is not trusted', () => {
   for (const [what, content] of [
     ['empty', ''],
     ['truncated', '{"lab": "ra", "nodes": {"a": {"netns": "a", "ki'],
-    ['garbage', 'not json at all \u0000\u0001'],
+    ['not JSON', 'not json at all \u0000\u0001'],
     ['of the wrong shape', '{"lab": "ra", "nodes": [1, 2, 3]}'],
   ] as const) {
-    it(`an ${what} record: plan, apply and destroy say so in one line, and destroy removes the lab`, async () => {
+    it(`a record that is ${what}: plan, apply and destroy say so in one line, and destroy removes the lab`, async () => {
       const file = pairLab('ra');
       await sb.netlabOk('apply', file);
       const bad = /record \/run\/netlab\/ra\/record\.json (is empty|does not parse|is not a lab record)/;
