@@ -8,7 +8,8 @@ import type { Change } from '../plan/change.js';
 import type { Batch, Schedule } from '../plan/graph.js';
 import { commandsOf, type Command, type Scope } from './commands.js';
 import type { ProgressListener } from './progress.js';
-import { netnsPath, RUN_NETNS } from './paths.js';
+import { netnsPath } from './paths.js';
+import { publish, unpublish } from './publish.js';
 import { namespaceInode, processesByNamespace, readRuns, removeRunFile, runFile, startRun, stopAll } from './processes.js';
 import { jobArgv, runJobs, type Job } from './fanout.js';
 import { READ_LINES } from './read.js';
@@ -214,45 +215,22 @@ async function runNftBatch(netns: string | null, changes: Change[], deps: Execut
   return { done: [], failed: changes.map((change) => ({ change, error })) };
 }
 
-/**
- * /run/netns as `ip netns add` leaves it: a mount point of its own with shared propagation. A
- * namespace bind-mounted there before that would be covered by ip's own bind mount later and could
- * then never be unmounted whole ("Device or resource busy").
- */
-async function shareRunNetns(deps: ExecuteDeps): Promise<void> {
-  const shared = await deps.runner.run(['mount', '--make-shared', RUN_NETNS]);
-  if (shared.exitCode === 0) return;
-  for (const argv of [['mount', '--bind', RUN_NETNS, RUN_NETNS], ['mount', '--make-shared', RUN_NETNS]]) {
-    const result = await deps.runner.run(argv);
-    if (result.exitCode !== 0) throw new DriverError(argv, result.exitCode, result.stderr);
-  }
-}
-
-/**
- * Publishing a namespace the lab did not make (kind attach) at /run/netns/<name>, as the seed does
- * by hand: an empty file there, and the namespace bind-mounted over it. Unpublishing unmounts and
- * removes the file; the namespace lives on with its processes.
- */
+/** kind attach: the namespace published at /run/netns/<name>, or the lab's own mount taken away (publish.ts). */
 async function runMountBatch(changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { done: [], failed: [] };
   for (const change of changes) {
-    for (const cmd of commandsOf(change)) {
-      if (cmd.tool !== 'mount') continue;
-      const target = netnsPath(cmd.netns);
-      const argv = cmd.op === 'publish' ? ['mount', '--bind', cmd.source, target] : ['umount', target];
-      deps.log?.command({ tool: 'mount', netns: null }, argv.join(' '));
-      if (cmd.op === 'publish') {
-        await mkdir(RUN_NETNS, { recursive: true });
-        await shareRunNetns(deps);
-        await writeFile(target, '', { flag: 'a' });
+    try {
+      for (const cmd of commandsOf(change)) {
+        if (cmd.tool !== 'mount') continue;
+        if (!deps.recordDir) throw new Error("publishing a namespace needs the lab's record directory");
+        const target = netnsPath(cmd.netns);
+        deps.log?.command({ tool: 'mount', netns: null }, cmd.op === 'publish' ? `mount --bind ${cmd.source} ${target}` : `umount ${target}`);
+        if (cmd.op === 'publish') await publish(change.node, cmd.netns, cmd.source, deps.recordDir, deps.runner);
+        else await unpublish(change.node, cmd.netns, deps.recordDir, deps.runner);
       }
-      const result = await deps.runner.run(argv);
-      if (result.exitCode !== 0) {
-        outcome.failed.push({ change, error: new DriverError(argv, result.exitCode, result.stderr) });
-        continue;
-      }
-      if (cmd.op === 'unpublish') await rm(target, { force: true });
       outcome.done.push(change);
+    } catch (error) {
+      outcome.failed.push({ change, error: error as Error });
     }
   }
   return outcome;

@@ -8,6 +8,7 @@ import { namespaceInode, processesByNamespace, readAllRuns } from './processes.j
 import { resolvConfPath } from './commands.js';
 import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
 import { netnsPath } from './paths.js';
+import { publishedState, type PublishedState } from './publish.js';
 import { jobArgv, runJobs, type Job } from './fanout.js';
 import { enterPath, type RunResult, type Runner } from './runner.js';
 import { labFromMark } from '../model/names.js';
@@ -31,6 +32,11 @@ export interface NodeToRead {
    * proves nothing: the kernel gives a freed namespace's number to the next one.
    */
   recordedInode?: { inode: string; lab: string; nsid?: number };
+  /**
+   * The node changes kind: what is at /run/netns/<netns> is its old namespace, about to go, and is
+   * read as though it were gone already (plan shows the node as its new kind would be made).
+   */
+  replacing?: boolean;
 }
 
 export interface ReadDeps {
@@ -103,17 +109,17 @@ function isNamespaceFile(path: string): boolean | undefined {
 }
 
 /** Where to enter a node's namespace to read it, whether it is there, and, for attach, whether it is published. */
-function locate(target: NodeToRead): { path: string | null; exists: boolean; published?: boolean; stale?: boolean } {
+function locate(target: NodeToRead, recordDir: string | undefined): { path: string | null; exists: boolean; publication?: PublishedState; stale?: boolean } {
   if (target.kind === 'host') return { path: null, exists: true };
   const named = netnsPath(target.netns!);
   if (target.kind === 'netns') {
+    if (target.replacing) return { path: named, exists: false };
     const nsfs = isNamespaceFile(named);
     return { path: named, exists: nsfs === true, stale: nsfs === false };
   }
-  const [source, publishedAs] = [target.source ? identity(target.source) : undefined, identity(named)];
-  const published = publishedAs !== undefined && (source === undefined || publishedAs === source);
-  if (published) return { path: named, exists: true, published: true };
-  return { path: target.source ?? named, exists: source !== undefined, published: false };
+  const publication = target.replacing ? { published: false, byLab: false } : publishedState(target.node, target.netns!, target.source, recordDir);
+  if (publication.published) return { path: named, exists: true, publication };
+  return { path: target.source ?? named, exists: target.source !== undefined && identity(target.source) !== undefined, publication };
 }
 
 type Where = ReturnType<typeof locate>;
@@ -174,14 +180,23 @@ async function finishNode(target: NodeToRead, where: Where, ip: RunResult, sysct
     target.kind,
   );
   node.source = target.source;
-  node.published = where.published;
+  publishedFields(node, where);
   if (target.kind === 'netns') node.inode = await namespaceInode(where.path!);
   if (target.nftTable) node.nft = await readNftTable(inside, target.nftTable, runner);
   return node;
 }
 
+function publishedFields(node: NodeState, where: Where): void {
+  if (!where.publication) return;
+  node.published = where.publication.published;
+  if (where.publication.byLab) node.publishedByLab = true;
+  if (where.publication.blocked) node.publishBlocked = where.publication.blocked;
+}
+
 function missing(target: NodeToRead, where: Where): NodeState {
-  return { ...emptyNode(target.node, target.netns, false, target.kind), source: target.source, ...(where.stale ? { stale: true } : {}) };
+  const node = { ...emptyNode(target.node, target.netns, false, target.kind), source: target.source, ...(where.stale ? { stale: true } : {}) };
+  publishedFields(node, where);
+  return node;
 }
 
 export async function readNode(target: NodeToRead, runner: Runner): Promise<NodeState> {
@@ -191,7 +206,7 @@ export async function readNode(target: NodeToRead, runner: Runner): Promise<Node
 /** Every target's `ip -j` read is started by one process (fanout.ts); the few extra reads follow. */
 async function readNodes(targets: readonly NodeToRead[], deps: ReadDeps): Promise<NodeState[]> {
   const { runner, concurrency } = deps;
-  const wheres = targets.map((t) => locate(t));
+  const wheres = targets.map((t) => locate(t, deps.recordDir));
   const states: Array<NodeState | undefined> = targets.map((t, i) => (wheres[i]!.exists ? undefined : missing(t, wheres[i]!)));
   const candidates = (await Promise.all(targets.map((t, i) => mayBeTrusted(t, wheres[i]!)))).flatMap((may, i) => (may ? [i] : []));
   // One `ip netns list` answers for every namespace with an id; the others' marks take a process each.

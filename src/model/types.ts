@@ -23,6 +23,10 @@ export interface NodeState {
   source?: string;
   /** kind attach, actual: /run/netns/<netns> is a bind mount of that very namespace. */
   published?: boolean;
+  /** kind attach, actual: what is at /run/netns/<netns> is the lab's own (its mount, or the empty file under it). */
+  publishedByLab?: boolean;
+  /** kind attach, actual: something else is at /run/netns/<netns>: a file that is no namespace, or another namespace. */
+  publishBlocked?: 'file' | 'namespace';
   /** Actual only: the lab named by the namespace's ownership mark (lo's alias), if any. */
   owner?: string;
   /** Actual only: the namespace file exists. Desired: always true. */

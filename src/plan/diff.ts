@@ -434,13 +434,35 @@ function diffOwnedNode(ctx: Context, name: string, want: NodeState | undefined, 
 
 const NOTHING_OWNED: PartialOwnership = { links: new Set(), addresses: new Map(), routes: new Set() };
 
+/** What stands at an attach node's /run/netns/<netns> that is not the lab's to use or remove. */
+function publishConflict(have: NodeState): string | undefined {
+  const target = `/run/netns/${have.netns}`;
+  if (have.publishBlocked === 'namespace') return `${target} is another namespace than ${have.source} — remove it (ip netns del ${have.netns}) or give the node another name`;
+  if (have.publishBlocked === 'file' && !have.publishedByLab) return `${target} exists, is not a namespace, and is not the lab's — remove it`;
+  return undefined;
+}
+
+/** The lab takes away only its own mount (or the empty file a stopped run left under it), never one it found. */
+function unpublishes(have: NodeState | undefined): boolean {
+  return have?.kind === 'attach' && have.publishedByLab === true && (have.published === true || have.publishBlocked === 'file');
+}
+
 /** The machine's root namespace, or an attached one: only the lab's own objects are compared. */
 function diffPartialNode(ctx: Context, name: string, wantOrNone: NodeState | undefined, have: NodeState | undefined): void {
   const { desired, emit } = ctx;
   const kind = (wantOrNone ?? have)!.kind;
   const netns = (wantOrNone ?? have)!.netns;
+  const unpublish = () => emit({ node: name, netns, kind: 'publish', action: 'delete', source: have?.source ?? '', reason: have?.published ? 'node is not in the file; its namespace stays' : 'an empty file is left where the lab was publishing it' });
+  if (kind === 'attach' && wantOrNone && have) {
+    const blocked = publishConflict(have);
+    if (blocked) {
+      ctx.conflicts.push({ node: name, netns, reason: blocked });
+      return;
+    }
+  }
   if (!have?.exists) {
     if (wantOrNone) ctx.conflicts.push({ node: name, netns, reason: `the namespace of node ${name} (${wantOrNone.source ?? 'root'}) does not exist` });
+    else if (unpublishes(have)) unpublish();
     return;
   }
   const want = wantOrNone ?? { ...emptyNode(name, netns, true, kind), source: have.source };
@@ -449,14 +471,13 @@ function diffPartialNode(ctx: Context, name: string, wantOrNone: NodeState | und
   ctx.conflicts.push(...conflicts.map((reason) => ({ node: name, netns, reason })));
   if (conflicts.length > 0) return;
   if (kind === 'attach' && wantOrNone && !have.published) {
-    emit({ node: name, netns, kind: 'publish', action: 'create', source: want.source!, reason: `ip netns does not see it yet` });
+    const leftover = have.publishBlocked === 'file';
+    emit({ node: name, netns, kind: 'publish', action: 'create', source: want.source!, reason: leftover ? 'an empty file is left where an earlier run was publishing it' : 'ip netns does not see it yet' });
   }
   const emitted: Change[] = [];
   diffContents({ ...ctx, emit: (c) => (emitted.push(c as Change), emit(c)) }, want, view);
   restoreFlushedRoutes(ctx, have, view, emitted);
-  if (kind === 'attach' && !wantOrNone && have.published) {
-    emit({ node: name, netns, kind: 'publish', action: 'delete', source: have.source ?? '', reason: 'node is not in the file; its namespace stays' });
-  }
+  if (!wantOrNone && unpublishes(have)) unpublish();
 }
 
 /**

@@ -142,3 +142,104 @@ links:
     expect(await sb.leftovers()).toEqual([]);
   });
 });
+
+/** The dev:inode of the namespace a file or /proc/PID/ns/net names. */
+async function namespaceId(path: string): Promise<string> {
+  return (await sb.ok(['stat', '-L', '-c', '%d:%i', path])).trim();
+}
+
+/** Bind mounts at /run/netns/NAME, as /proc/self/mounts lists them. */
+async function mountsAt(name: string): Promise<number> {
+  return Number((await sb.ok(['sh', '-c', `grep -c " /run/netns/${name} " /proc/self/mounts || true`])).trim());
+}
+
+/** A hub bridge and an attach node joined to it: `where` is the node's pid: or path: line. */
+function attachLab(lab: string, node: string, where: string): string {
+  return `name: ${lab}
+nodes:
+  hub:
+    bridges: {br0: {addresses: [198.51.100.1/24]}}
+  ${node}:
+    kind: attach
+    ${where}
+    interfaces: {eth7: {addresses: [198.51.100.7/24]}}
+links:
+  - [${node}:eth7, hub:br0]
+`;
+}
+
+describe('kind: attach by path: a mount the lab did not make stays', () => {
+  it('keeps a namespace made with ip netns add: destroy takes the lab\'s link and leaves the name and its mount', async () => {
+    await sb.ok(['ip', 'netns', 'add', 'foo']);
+    const before = await namespaceId('/run/netns/foo');
+    const file = join(scratch, 'attach-user.yaml');
+    writeFileSync(file, attachLab('attach-user', 'foo', 'path: /run/netns/foo'));
+
+    await sb.netlabOk('apply', file);
+    expect(await sb.ping('foo', '198.51.100.1')).toBe(true);
+    expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+    await sb.netlabOk('destroy', 'attach-user');
+
+    expect(await namespaceId('/run/netns/foo')).toBe(before);
+    expect(await mountsAt('foo')).toBe(1);
+    expect((await sb.ipJson<Array<{ ifname: string }>>('foo', ['link', 'show'])).map((l) => l.ifname)).toEqual(['lo']);
+    await sb.ok(['ip', 'netns', 'del', 'foo']);
+    expect(await sb.leftovers()).toEqual([]);
+  });
+
+  it("keeps another lab's namespace: destroying the lab that attached it leaves the owner's lab whole", async () => {
+    const owner = join(scratch, 'owner.yaml');
+    writeFileSync(owner, 'name: owner\nnodes:\n  x: {interfaces: {eth0: {addresses: [203.0.113.1/24]}}}\n  y: {interfaces: {eth0: {addresses: [203.0.113.2/24]}}}\nlinks: [[x:eth0, y:eth0]]\n');
+    await sb.netlabOk('apply', owner);
+    const before = await namespaceId('/run/netns/x');
+    const guest = join(scratch, 'guest.yaml');
+    writeFileSync(guest, attachLab('guest', 'x', 'path: /run/netns/x'));
+
+    await sb.netlabOk('apply', guest);
+    expect(await sb.ping('x', '198.51.100.1')).toBe(true);
+    await sb.netlabOk('destroy', 'guest');
+
+    expect(await namespaceId('/run/netns/x')).toBe(before);
+    expect((await sb.netlab('plan', '--detailed-exitcode', owner)).exitCode).toBe(0);
+    expect(await sb.ping('x', '203.0.113.2')).toBe(true);
+    await sb.netlabOk('destroy', 'owner');
+    expect(await sb.leftovers()).toEqual([]);
+  });
+});
+
+describe('a node that changes kind converges in one apply', () => {
+  const ownLab = 'name: turn\nnodes:\n  hub:\n    bridges: {br0: {addresses: [198.51.100.1/24]}}\n  ctr:\n    interfaces: {eth7: {addresses: [198.51.100.7/24]}}\nlinks:\n  - [ctr:eth7, hub:br0]\n';
+
+  it('netns → attach: the lab\'s own namespace goes, the process\'s is published and joined', async () => {
+    const pid = await startContainer();
+    const file = join(scratch, 'turn.yaml');
+    writeFileSync(file, ownLab);
+    await sb.netlabOk('apply', file);
+    writeFileSync(file, attachLab('turn', 'ctr', `pid: ${pid}`));
+
+    await sb.netlabOk('apply', file);
+    expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+    expect(await namespaceId('/run/netns/ctr')).toBe(await namespaceId(`/proc/${pid}/ns/net`));
+    expect(await sb.ping('ctr', '198.51.100.1')).toBe(true);
+    await sb.netlabOk('destroy', 'turn');
+    expect((await sb.run(['kill', '-0', String(pid)])).exitCode).toBe(0);
+    expect(await sb.leftovers()).toEqual([]);
+  });
+
+  it('attach → netns: the lab unpublishes the process\'s namespace and makes its own', async () => {
+    const pid = await startContainer();
+    const file = join(scratch, 'turn.yaml');
+    writeFileSync(file, attachLab('turn', 'ctr', `pid: ${pid}`));
+    await sb.netlabOk('apply', file);
+    writeFileSync(file, ownLab);
+
+    await sb.netlabOk('apply', file);
+    expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+    expect(await namespaceId('/run/netns/ctr')).not.toBe(await namespaceId(`/proc/${pid}/ns/net`));
+    expect(await sb.ping('ctr', '198.51.100.1')).toBe(true);
+    const links = JSON.parse(await sb.ok(['nsenter', '--target', String(pid), '--net', 'ip', '-j', 'link', 'show'])) as Array<{ ifname: string }>;
+    expect(links.map((l) => l.ifname)).toEqual(['lo']);
+    await sb.netlabOk('destroy', 'turn');
+    expect(await sb.leftovers()).toEqual([]);
+  });
+});
