@@ -19,6 +19,7 @@ import { renderPlan } from './plan/render.js';
 import { checkAttachments } from './kernel/attach.js';
 import { withContainerPids } from './kernel/container.js';
 import { creatingNodes, nftFingerprints, nodesFromMarks, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
+import { kindChanges, recordOf, recordWithout } from './state/kind-change.js';
 import { acquireAll } from './state/lock.js';
 import { loadRecord, mergeNodes, readRecord, recordDir, removeRecord, writeRecord, type LabRecord } from './state/record.js';
 
@@ -86,10 +87,14 @@ function untouchedNodes(run: RunSoFar): Set<string> {
   return new Set([...run.before.nodes.keys()].filter((n) => !touched.has(n)));
 }
 
-async function planFor(desired: LabState, record: LabRecord | undefined, deps: EngineDeps, extra?: LabRecord['nodes'], light = false, run?: RunSoFar): Promise<LabPlan> {
+async function planFor(desired: LabState, recordAsIs: LabRecord | undefined, deps: EngineDeps, extra?: LabRecord['nodes'], light = false, run?: RunSoFar): Promise<LabPlan> {
+  // A node changing kind is planned as its new kind, as though its old one were gone (applyLab takes it away first).
+  const changing = kindChanges(recordAsIs, desired);
+  const record = changing.length > 0 ? recordWithout(recordAsIs!, changing) : recordAsIs;
   const known = record ? { ...record, nodes: mergeNodes(extra ?? {}, record.nodes) } : extra ? { lab: desired.lab, nodes: extra, updated: '' } : undefined;
   const untouched = run ? untouchedNodes(run) : new Set<string>();
   const targets = targetsOf(desired, known).filter((t) => !untouched.has(t.node));
+  for (const t of targets) if (changing.includes(t.node)) t.replacing = true;
   // Destroy: a namespace with the inode and id the record noted is the lab's; nothing to read.
   if (light) for (const t of targets) {
     const { inode, nsid } = record?.nodes[t.node] ?? {};
@@ -143,9 +148,25 @@ async function knownRecord(lab: string, deps: EngineDeps, options: { desired?: L
   return Object.keys(nodes).length > 0 ? { lab, nodes, updated: '' } : undefined;
 }
 
+/** What taking away the old kind of nodes that change kind does: their part of a destroy. */
+async function retirementOf(desired: LabState, record: LabRecord | undefined, deps: EngineDeps): Promise<{ nodes: string[]; plan?: Plan }> {
+  const nodes = kindChanges(record, desired);
+  if (nodes.length === 0) return { nodes };
+  return { nodes, plan: (await planFor({ lab: desired.lab, nodes: new Map() }, recordOf(record!, nodes), deps)).plan };
+}
+
+/** The old kind's removal, then the new kind's making: one plan, in the order apply runs them. */
+function joined(first: Plan | undefined, then: Plan): Plan {
+  if (!first) return then;
+  return { lab: then.lab, changes: [...first.changes, ...then.changes], conflicts: [...first.conflicts, ...then.conflicts] };
+}
+
 export async function planLab(spec: LabSpec, deps: EngineDeps): Promise<LabPlan> {
   const desired = resolveLab(await withContainerPids(spec, deps.runner));
-  return planFor(desired, await knownRecord(spec.name, deps, { desired, scanIfMissing: false }), deps);
+  const record = await knownRecord(spec.name, deps, { desired, scanIfMissing: false });
+  const retirement = await retirementOf(desired, record, deps);
+  const planned = await planFor(desired, record, deps);
+  return { ...planned, plan: joined(retirement.plan, planned.plan) };
 }
 
 export interface ApplyResult {
@@ -214,6 +235,38 @@ export async function applyLab(spec: LabSpec, file: string, deps: EngineDeps): P
 async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps: EngineDeps): Promise<ApplyResult> {
   await requireIproute2(deps.runner);
   await checkAttachments(desired);
+  const found = await knownRecord(spec.name, deps, { desired, scanIfMissing: false });
+  const retirement = await retirementOf(desired, found, deps);
+  let retired: ExecuteResult | undefined;
+  let retiredRounds = 0;
+  if (retirement.plan) {
+    const ahead = joined(retirement.plan, (await planFor(desired, found, deps)).plan);
+    if (ahead.conflicts.length > 0) throw new ConflictError(renderPlan({ ...ahead, changes: [] }));
+    const steps = schedule(retirement.plan.changes);
+    retiredRounds = steps.rounds.length;
+    retired = await execute(steps, { ...deps, recordDir: recordDir(deps.stateDir, spec.name) });
+    if (retired.failed.length > 0 || retired.notStarted.length > 0) return { plan: retirement.plan, execution: retired, rounds: steps.rounds.length };
+    // Gone from the kernel, so from the record: the new kind is planned from nothing.
+    await writeRecord(deps.stateDir, recordWithout(found!, retirement.nodes));
+  }
+  const result = await applyPlanned(spec, desired, file, deps);
+  if (!retired) return result;
+  const execution = result.execution ? concatenated(retired, result.execution) : retired;
+  return { plan: joined(retirement.plan, result.plan), execution, rounds: retiredRounds + result.rounds };
+}
+
+function concatenated(a: ExecuteResult, b: ExecuteResult): ExecuteResult {
+  return {
+    done: [...a.done, ...b.done],
+    failed: [...a.failed, ...b.failed],
+    skipped: [...a.skipped, ...b.skipped],
+    notStarted: [...a.notStarted, ...b.notStarted],
+    readBack: b.readBack,
+    sysctlReadBack: b.sysctlReadBack,
+  };
+}
+
+async function applyPlanned(spec: LabSpec, desired: LabState, file: string, deps: EngineDeps): Promise<ApplyResult> {
   const { plan, record, actual } = await planFor(desired, await knownRecord(spec.name, deps, { desired, scanIfMissing: false }), deps);
   if (plan.conflicts.length > 0) throw new ConflictError(renderPlan({ ...plan, changes: [] }));
   if (plan.changes.length === 0) return { plan, rounds: 0 };

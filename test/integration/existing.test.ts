@@ -216,6 +216,9 @@ describe('a node that changes kind converges in one apply', () => {
     writeFileSync(file, ownLab);
     await sb.netlabOk('apply', file);
     writeFileSync(file, attachLab('turn', 'ctr', `pid: ${pid}`));
+    const planned = await sb.netlab('plan', file);
+    expect(planned.stdout).toMatch(/- netns ctr/);
+    expect(planned.stdout).not.toMatch(/conflict/);
 
     await sb.netlabOk('apply', file);
     expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
@@ -232,6 +235,9 @@ describe('a node that changes kind converges in one apply', () => {
     writeFileSync(file, attachLab('turn', 'ctr', `pid: ${pid}`));
     await sb.netlabOk('apply', file);
     writeFileSync(file, ownLab);
+    const planned = await sb.netlab('plan', file);
+    expect(planned.stdout).toMatch(/\+ netns ctr/);
+    expect(planned.stdout).not.toMatch(/conflict/);
 
     await sb.netlabOk('apply', file);
     expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
