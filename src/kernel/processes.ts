@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { crashPoint } from './crash-point.js';
 
 /** "net:[4026532123]" → "4026532123": the namespace's inode, as stat() of /run/netns/X gives it too. */
 function inodeOfLink(link: string): string | undefined {
@@ -49,9 +50,32 @@ export async function startTime(pid: number): Promise<string | undefined> {
 
 export interface RunState {
   command: string;
+  /** 0 while starting: the run file is written before the process, which may not exist yet. */
   pid: number;
   started: string;
   log: string;
+}
+
+/**
+ * Each run: process carries NETLAB_RUN=<its run file> in its environment: a run stopped between
+ * starting it and noting its pid can still find it, from the kernel's side.
+ */
+export const RUN_MARKER = 'NETLAB_RUN';
+
+/** The session leader (the `sh -c` started) whose environment carries the marker, if it still runs. */
+async function findMarked(file: string): Promise<{ pid: number; started: string } | undefined> {
+  const wanted = `${RUN_MARKER}=${file}`;
+  const entries = (await readdir('/proc').catch(() => [] as string[])).filter((e) => /^\d+$/.test(e));
+  for (const e of entries) {
+    const environ = await readFile(`/proc/${e}/environ`, 'utf8').catch(() => '');
+    if (!environ.split('\0').includes(wanted)) continue;
+    const stat = await readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
+    // Field 6, the session: the command's own children carry the marker too, but lead no session.
+    const session = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3];
+    const started = await startTime(Number(e));
+    if (session === e && started !== undefined) return { pid: Number(e), started };
+  }
+  return undefined;
 }
 
 export function runDir(recordDir: string): string {
@@ -76,7 +100,13 @@ export async function readAllRuns(recordDir: string, nodes: readonly string[]): 
     const node = nodes.filter((n) => name.startsWith(`${n}.`)).sort((a, b) => b.length - a.length)[0];
     if (node === undefined) continue;
     const key = name.slice(node.length + 1, -'.json'.length);
-    const state = JSON.parse(await readFile(join(runDir(recordDir), name), 'utf8')) as RunState;
+    const file = join(runDir(recordDir), name);
+    const state = JSON.parse(await readFile(file, 'utf8')) as RunState;
+    if (state.pid === 0) {
+      const found = await findMarked(file);
+      byNode.get(node)!.set(key, found ? { ...state, ...found, alive: true } : { ...state, alive: false });
+      continue;
+    }
     byNode.get(node)!.set(key, { ...state, alive: (await startTime(state.pid)) === state.started });
   }
   return byNode;
@@ -84,18 +114,22 @@ export async function readAllRuns(recordDir: string, nodes: readonly string[]): 
 
 /**
  * Starts `sh -c COMMAND` in a namespace, in a session of its own (so that stopping it stops what
- * it started), output appended to its log, and notes it in its run file.
+ * it started), output appended to its log. Its run file is written first and completed with the
+ * pid after: a run killed in between leaves a file the next one finds the process by (findMarked).
  */
 export async function startRun(argv: string[], file: string, log: string, command: string): Promise<RunState> {
   await mkdir(join(file, '..'), { recursive: true });
+  await writeFile(file, `${JSON.stringify({ command, pid: 0, started: '', log } satisfies RunState)}\n`);
   const out = await open(log, 'a');
-  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out.fd, out.fd] });
+  const env = { ...process.env, [RUN_MARKER]: file };
+  const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out.fd, out.fd], env });
   const spawned = await new Promise<number>((resolve, reject) => {
     child.once('spawn', () => resolve(child.pid!));
     child.once('error', reject);
   });
   child.unref();
   await out.close();
+  crashPoint('run-started');
   const state: RunState = { command, pid: spawned, started: (await startTime(spawned)) ?? '', log };
   await writeFile(file, `${JSON.stringify(state)}\n`);
   return state;
