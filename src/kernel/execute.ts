@@ -4,6 +4,7 @@ import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import pLimit from 'p-limit';
 import { DriverError } from '../errors.js';
+import { crashPoint } from './crash-point.js';
 import type { Change } from '../plan/change.js';
 import type { Batch, Schedule } from '../plan/graph.js';
 import { commandsOf, type Command, type Scope } from './commands.js';
@@ -180,6 +181,7 @@ async function runFileCommand(cmd: Extract<Command, { tool: 'file' }>): Promise<
     return;
   }
   await rm(cmd.path, { force: true });
+  crashPoint('resolv-conf-removed');
   // The directory is the namespace's own (/etc/netns/<ns>); gone when nothing else is in it.
   await rmdir(dirname(cmd.path)).catch(() => undefined);
 }

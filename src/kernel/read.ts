@@ -1,5 +1,5 @@
 // Reads the live state of a lab's namespaces: one `ip -j -batch` process per namespace, in parallel.
-import { readFileSync, statfsSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { DriverError } from '../errors.js';
 import { emptyNode, type LabState, type NftTable, type NodeKind, type NodeState } from '../model/types.js';
@@ -7,7 +7,7 @@ import { isNoSuchTable, parseNftTable } from './nft-parse.js';
 import { namespaceInode, processesByNamespace, readAllRuns } from './processes.js';
 import { resolvConfPath } from './commands.js';
 import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
-import { netnsPath } from './paths.js';
+import { ETC_NETNS, netnsPath } from './paths.js';
 import { publishedState, type PublishedState } from './publish.js';
 import { jobArgv, runJobs, type Job } from './fanout.js';
 import { enterPath, type RunResult, type Runner } from './runner.js';
@@ -87,6 +87,23 @@ function readOptional(path: string): string | undefined {
     throw e;
   }
 }
+/** /etc/netns/<netns> there and empty: what removing a resolv.conf leaves when stopped before its directory. */
+function emptyEtcDir(netns: string | null): boolean {
+  if (netns === null) return false;
+  try {
+    return readdirSync(`${ETC_NETNS}/${netns}`).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** A node's resolv.conf, and whether an empty directory is all that is left of one. */
+function dnsFields(node: NodeState): void {
+  if (node.netns === null) return;
+  node.resolvConf = readOptional(resolvConfPath(node.netns));
+  if (node.resolvConf === undefined && emptyEtcDir(node.netns)) node.etcDirLeft = true;
+}
+
 function identity(path: string): string | undefined {
   try {
     const s = statSync(path);
@@ -144,7 +161,7 @@ function markedAsLab(target: NodeToRead, mark: RunResult): boolean {
 function trusted(target: NodeToRead): NodeState {
   const { lab, inode } = target.recordedInode!;
   const node = { ...emptyNode(target.node, target.netns, true, 'netns'), owner: lab, inode };
-  node.resolvConf = readOptional(resolvConfPath(target.netns));
+  dnsFields(node);
   return node;
 }
 
@@ -175,11 +192,11 @@ async function finishNode(target: NodeToRead, where: Where, ip: RunResult, sysct
       routes4,
       routes6,
       sysctlText,
-      resolvConf: target.netns === null ? undefined : readOptional(resolvConfPath(target.netns)),
     },
     target.kind,
   );
   node.source = target.source;
+  dnsFields(node);
   publishedFields(node, where);
   if (target.kind === 'netns') node.inode = await namespaceInode(where.path!);
   if (target.nftTable) node.nft = await readNftTable(inside, target.nftTable, runner);
@@ -196,6 +213,8 @@ function publishedFields(node: NodeState, where: Where): void {
 function missing(target: NodeToRead, where: Where): NodeState {
   const node = { ...emptyNode(target.node, target.netns, false, target.kind), source: target.source, ...(where.stale ? { stale: true } : {}) };
   publishedFields(node, where);
+  // A namespace gone may have left its resolv.conf: a destroy stopped between the two.
+  dnsFields(node);
   return node;
 }
 

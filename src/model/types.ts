@@ -45,6 +45,8 @@ export interface NodeState {
   sysctls: Map<string, string>;
   /** The content of /etc/netns/<netns>/resolv.conf; undefined when there is none. */
   resolvConf?: string;
+  /** Actual: /etc/netns/<netns> is there, empty, without a resolv.conf: a removal stopped half way left it. */
+  etcDirLeft?: boolean;
   /** The lab's nftables table in this namespace; undefined when there is none. */
   nft?: NftTable;
   /** `run:` commands by key. Desired: the command. Actual: what was started and whether it lives. */

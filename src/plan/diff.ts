@@ -265,9 +265,10 @@ function diffSysctls(want: NodeState, have: NodeState, originals: Readonly<Recor
 
 function diffDns(want: NodeState | undefined, have: NodeState, emit: Emit): void {
   const base = { node: have.node, netns: have.netns, kind: 'dns' as const };
-  if (want?.resolvConf === have.resolvConf) return;
+  if (want?.resolvConf === have.resolvConf && !(want?.resolvConf === undefined && have.etcDirLeft)) return;
   if (want?.resolvConf === undefined) {
-    emit({ ...base, action: 'delete', reason: `/etc/netns/${have.netns}/resolv.conf is not in the file` });
+    const reason = have.resolvConf === undefined ? `an empty /etc/netns/${have.netns} is left` : `/etc/netns/${have.netns}/resolv.conf is not in the file`;
+    emit({ ...base, action: 'delete', reason });
   } else {
     const action = have.resolvConf === undefined ? 'create' : 'update';
     emit({ ...base, action, content: want.resolvConf, reason: action === 'create' ? 'resolv.conf missing' : 'resolv.conf differs from the file' });
@@ -416,11 +417,14 @@ function diffOwnedNode(ctx: Context, name: string, want: NodeState | undefined, 
       // Every process inside goes first, the lab's own and any other: else the namespace lingers.
       if (have.pids?.length) emit({ node: name, netns: have.netns, kind: 'evict', action: 'delete', pids: have.pids, ...(have.inode ? { inode: have.inode } : {}), reason: `${have.pids.length} process(es) still inside` });
       emit({ node: name, netns: have.netns, kind: 'netns', action: 'delete', reason: 'node is not in the file' });
-      if (have.resolvConf !== undefined) diffDns(undefined, have, emit);
     }
+    // Also when the namespace is gone already: a run stopped between the two left the file or its directory.
+    if (have && (have.exists || ctx.options.known?.has(name))) diffDns(undefined, have, emit);
     return;
   }
-  const current = have?.exists ? have : emptyNode(want.node, want.netns, false);
+  // A namespace made again keeps what the record's earlier one left in /etc/netns to compare with.
+  const left = have && ctx.options.known?.has(name) ? { resolvConf: have.resolvConf, etcDirLeft: have.etcDirLeft } : {};
+  const current = have?.exists ? have : { ...emptyNode(want.node, want.netns, false), ...left };
   if (!current.exists) {
     const stale = have?.stale === true;
     emit({ node: name, netns: want.netns, kind: 'netns', action: 'create', ...(stale ? { stale } : {}), reason: stale ? 'namespace missing (a file is left where it was)' : 'namespace missing' });
