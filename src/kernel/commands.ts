@@ -16,7 +16,7 @@ export type Command =
   | { tool: 'ip'; line: string }
   | { tool: 'sysctl'; assignment: string }
   | { tool: 'nft'; script: string }
-  | { tool: 'mount'; op: 'publish'; source: string; netns: string }
+  | { tool: 'mount'; op: 'publish'; source: string; netns: string; node: string }
   | { tool: 'mount'; op: 'unpublish'; netns: string }
   | { tool: 'proc'; op: 'start'; node: string; key: string; argv: string[] }
   | { tool: 'proc'; op: 'stop'; node: string; key: string }
@@ -103,7 +103,7 @@ export function commandsOf(change: Change): Command[] {
       return change.nsid === undefined ? add : [...add, ip(`netns set ${change.netns} ${change.nsid}`)];
     }
     case 'publish':
-      return [change.action === 'delete' ? { tool: 'mount', op: 'unpublish', netns: change.netns! } : { tool: 'mount', op: 'publish', source: change.source, netns: change.netns! }];
+      return [change.action === 'delete' ? { tool: 'mount', op: 'unpublish', netns: change.netns! } : { tool: 'mount', op: 'publish', source: change.source, netns: change.netns!, node: change.node }];
     case 'loopback':
       return [ip('link set dev lo up'), ip(`link set dev lo alias ${ownerMark(change.lab)}`)];
     case 'veth':

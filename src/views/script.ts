@@ -68,8 +68,18 @@ function printfArgs(content: string): string {
   return `'%s' ${singleQuote(content)}`;
 }
 
-/** One kernel command as a person would type it. */
-export function commandLines(cmd: Command, netns: string | null): string[] {
+/**
+ * The note apply keeps of a namespace it published (kernel/publish.ts), so that destroy takes that
+ * mount away as the lab's: the namespace's device and inode, in the lab's record directory.
+ */
+function publicationLines(lab: string, cmd: Extract<Command, { tool: 'mount'; op: 'publish' }>): string[] {
+  const dir = `"\${NETLAB_STATE_DIR:-/run/netlab}"/${shellWord(lab)}/publish`;
+  const note = `'{"netns":"%s","namespace":"%s"}\\n' ${shellWord(cmd.netns)} "$(stat -L -c %d:%i ${shellWord(cmd.source)})"`;
+  return [`mkdir -p ${dir}`, `printf ${note} > ${dir}/${shellWord(cmd.node)}.json`];
+}
+
+/** One kernel command as a person would type it; `lab` names where a publish is noted as the lab's. */
+export function commandLines(cmd: Command, netns: string | null, lab?: string): string[] {
   const exec = netns === null ? '' : `ip netns exec ${shellWord(netns)} `;
   switch (cmd.tool) {
     case 'ip':
@@ -94,6 +104,7 @@ export function commandLines(cmd: Command, netns: string | null): string[] {
             `mkdir -p ${RUN_NETNS}`,
             // As ip netns add leaves it: its own mount point, shared, before anything is mounted in it.
             `mount --make-shared ${RUN_NETNS} 2>/dev/null || { mount --bind ${RUN_NETNS} ${RUN_NETNS} && mount --make-shared ${RUN_NETNS}; }`,
+            ...(lab === undefined ? [] : publicationLines(lab, cmd)),
             `touch ${target}`,
             `mount --bind ${sourceWord(cmd.source)} ${target}`,
           ]
@@ -179,7 +190,7 @@ export function renderScript(spec: LabSpec, options: ScriptOptions = {}): string
   steps.forEach((batch, i) => {
     out.push('', `# step ${i + 1}: ${describeBatch(batch)}`);
     for (const change of batch.changes) {
-      for (const cmd of commandsOf(change)) out.push(...commandLines(cmd, batch.scope.netns));
+      for (const cmd of commandsOf(change)) out.push(...commandLines(cmd, batch.scope.netns, spec.name));
     }
   });
   return `${out.join('\n')}\n`;

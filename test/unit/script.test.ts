@@ -59,7 +59,7 @@ describe('renderScript', () => {
 
   it('is made of exactly the commands apply would run from nothing: one line per ip/sysctl command', () => {
     const steps = buildSteps(resolveLab(spec));
-    const expected = steps.flatMap((b) => b.changes.flatMap((c) => commandsOf(c).flatMap((cmd) => commandLines(cmd, b.scope.netns))));
+    const expected = steps.flatMap((b) => b.changes.flatMap((c) => commandsOf(c).flatMap((cmd) => commandLines(cmd, b.scope.netns, spec.name))));
     expect(commandLinesOf(text)).toEqual(expected);
     const ipLines = steps.flatMap((b) => b.changes.flatMap((c) => commandsOf(c))).filter((c) => c.tool === 'ip');
     expect(commandLinesOf(text).filter((l) => l.startsWith('ip ') && !l.startsWith('ip netns exec'))).toHaveLength(ipLines.length);
