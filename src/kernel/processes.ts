@@ -1,9 +1,10 @@
 // Processes and namespaces, read from /proc: which processes live in which network namespace, and
 // the long-running `run:` commands a lab started (a small JSON file each under its record).
 import { statSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { writeWhole } from './atomic-file.js';
 import { crashPoint } from './crash-point.js';
 
 /** "net:[4026532123]" → "4026532123": the namespace's inode, as stat() of /run/netns/X gives it too. */
@@ -119,7 +120,7 @@ export async function readAllRuns(recordDir: string, nodes: readonly string[]): 
  */
 export async function startRun(argv: string[], file: string, log: string, command: string): Promise<RunState> {
   await mkdir(join(file, '..'), { recursive: true });
-  await writeFile(file, `${JSON.stringify({ command, pid: 0, started: '', log } satisfies RunState)}\n`);
+  await writeWhole(file, `${JSON.stringify({ command, pid: 0, started: '', log } satisfies RunState)}\n`);
   const out = await open(log, 'a');
   const env = { ...process.env, [RUN_MARKER]: file };
   const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', out.fd, out.fd], env });
@@ -131,7 +132,7 @@ export async function startRun(argv: string[], file: string, log: string, comman
   await out.close();
   crashPoint('run-started');
   const state: RunState = { command, pid: spawned, started: (await startTime(spawned)) ?? '', log };
-  await writeFile(file, `${JSON.stringify(state)}\n`);
+  await writeWhole(file, `${JSON.stringify(state)}\n`);
   return state;
 }
 

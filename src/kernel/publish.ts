@@ -10,6 +10,7 @@ import { readFileSync, statfsSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriverError } from '../errors.js';
+import { writeWhole } from './atomic-file.js';
 import { crashPoint } from './crash-point.js';
 import { netnsPath, RUN_NETNS } from './paths.js';
 import type { Runner } from './runner.js';
@@ -125,8 +126,7 @@ async function run(runner: Runner, argv: string[]): Promise<void> {
 }
 
 async function writePublication(file: string, publication: Publication): Promise<void> {
-  await mkdir(join(file, '..'), { recursive: true });
-  await writeFile(file, `${JSON.stringify(publication)}\n`);
+  await writeWhole(file, `${JSON.stringify(publication)}\n`);
 }
 
 export async function publish(node: string, netns: string, source: string, recordDir: string, runner: Runner): Promise<void> {
