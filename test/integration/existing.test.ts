@@ -205,6 +205,20 @@ describe('kind: attach by path: a mount the lab did not make stays', () => {
     await sb.netlabOk('destroy', 'owner');
     expect(await sb.leftovers()).toEqual([]);
   });
+  it('refuses, changing nothing, when /run/netns/NAME is another namespace than the one to attach', async () => {
+    const pid = await startContainer();
+    await sb.ok(['ip', 'netns', 'add', 'ctr']);
+    const before = await namespaceId('/run/netns/ctr');
+    const file = join(scratch, 'attach-taken.yaml');
+    writeFileSync(file, attachLab('attach-taken', 'ctr', `pid: ${pid}`));
+    const applied = await sb.netlab('apply', file);
+    expect(applied.exitCode).toBe(1);
+    expect(applied.stderr).toMatch(/\/run\/netns\/ctr is another namespace than \/proc\/\d+\/ns\/net/);
+    expect(await namespaceId('/run/netns/ctr')).toBe(before);
+    expect(await mountsAt('ctr')).toBe(1);
+    await sb.ok(['ip', 'netns', 'del', 'ctr']);
+    expect(await sb.leftovers()).toEqual([]);
+  });
 });
 
 describe('a node that changes kind converges in one apply', () => {
