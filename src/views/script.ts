@@ -74,7 +74,7 @@ function printfArgs(content: string): string {
  */
 function publicationLines(lab: string, cmd: Extract<Command, { tool: 'mount'; op: 'publish' }>): string[] {
   const dir = `"\${NETLAB_STATE_DIR:-/run/netlab}"/${shellWord(lab)}/publish`;
-  const note = `'{"netns":"%s","namespace":"%s"}\\n' ${shellWord(cmd.netns)} "$(stat -L -c %d:%i ${shellWord(cmd.source)})"`;
+  const note = `'{"netns":"%s","namespace":"%s"}\\n' ${shellWord(cmd.netns)} "$(stat -L -c %d:%i ${sourceWord(cmd.source)})"`;
   return [`mkdir -p ${dir}`, `printf ${note} > ${dir}/${shellWord(cmd.node)}.json`];
 }
 
