@@ -237,6 +237,7 @@ async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps:
   await checkAttachments(desired);
   const found = await knownRecord(spec.name, deps, { desired, scanIfMissing: false });
   const retirement = await retirementOf(desired, found, deps);
+  let record = found;
   let retired: ExecuteResult | undefined;
   let retiredRounds = 0;
   if (retirement.plan) {
@@ -247,9 +248,10 @@ async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps:
     retired = await execute(steps, { ...deps, recordDir: recordDir(deps.stateDir, spec.name) });
     if (retired.failed.length > 0 || retired.notStarted.length > 0) return { plan: retirement.plan, execution: retired, rounds: steps.rounds.length };
     // Gone from the kernel, so from the record: the new kind is planned from nothing.
-    await writeRecord(deps.stateDir, recordWithout(found!, retirement.nodes));
+    record = recordWithout(found!, retirement.nodes);
+    await writeRecord(deps.stateDir, record);
   }
-  const result = await applyPlanned(spec, desired, file, deps);
+  const result = await applyPlanned(spec, desired, record, file, deps);
   if (!retired) return result;
   const execution = result.execution ? concatenated(retired, result.execution) : retired;
   return { plan: joined(retirement.plan, result.plan), execution, rounds: retiredRounds + result.rounds };
@@ -266,8 +268,8 @@ function concatenated(a: ExecuteResult, b: ExecuteResult): ExecuteResult {
   };
 }
 
-async function applyPlanned(spec: LabSpec, desired: LabState, file: string, deps: EngineDeps): Promise<ApplyResult> {
-  const { plan, record, actual } = await planFor(desired, await knownRecord(spec.name, deps, { desired, scanIfMissing: false }), deps);
+async function applyPlanned(spec: LabSpec, desired: LabState, known: LabRecord | undefined, file: string, deps: EngineDeps): Promise<ApplyResult> {
+  const { plan, record, actual } = await planFor(desired, known, deps);
   if (plan.conflicts.length > 0) throw new ConflictError(renderPlan({ ...plan, changes: [] }));
   if (plan.changes.length === 0) return { plan, rounds: 0 };
   // Each new namespace gets an id of its own in the root namespace, recorded before it is made.
