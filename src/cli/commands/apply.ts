@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { STDIN_NAME } from '../../config/load.js';
 import { applyLab } from '../../engine.js';
 import { countActions, renderPlan } from '../../plan/render.js';
 import { engineDeps, interruptible, loadSpec, requireRoot, type CommonOptions } from '../context.js';
@@ -9,15 +10,18 @@ import { ApplyWatch } from '../apply-watch.js';
 export interface ApplyOptions extends CommonOptions {
   /** Stream JSON lines (one per change done/failed, then a summary) on stdout instead of the plan. */
   json?: boolean;
+  /** -o json: the same as --json. */
+  output?: string;
 }
 
 export async function applyCommand(file: string, options: ApplyOptions, out: Output): Promise<number> {
-  const { spec } = await loadSpec(file, out);
+  const { spec } = await loadSpec(file, out, options);
+  if (options.output === 'json') options = { ...options, json: true };
   requireRoot();
   const started = performance.now();
   const watch = new ApplyWatch(spec.name, options, out);
   const interrupt = interruptible();
-  const result = await applyLab(spec, resolve(file), watch.deps({ ...engineDeps(options, out), signal: interrupt.signal })).then(
+  const result = await applyLab(spec, file === '-' ? STDIN_NAME : resolve(file), watch.deps({ ...engineDeps(options, out), signal: interrupt.signal })).then(
     (r) => (watch.stop(), interrupt.dispose(), r),
     (e: unknown) => {
       watch.stop();

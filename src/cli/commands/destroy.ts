@@ -1,24 +1,55 @@
 import { destroyLab } from '../../engine.js';
-import { renderPlan } from '../../plan/render.js';
+import { planToJson, renderPlan } from '../../plan/render.js';
+import { listRecords } from '../../state/record.js';
 import { checkLabName, engineDeps, interruptible, isFile, loadSpec, requireRoot, type CommonOptions } from '../context.js';
-import type { Output } from '../output.js';
+import { outputFormat } from '../options.js';
+import { printDocument, type Output } from '../output.js';
 import { unfinished } from '../report.js';
 
-export async function destroyCommand(target: string, options: CommonOptions, out: Output): Promise<number> {
-  const spec = (await isFile(target)) ? (await loadSpec(target, out)).spec : undefined;
+export interface DestroyOptions extends CommonOptions {
+  json?: boolean;
+  output?: string;
+}
+
+/** A name that is not applied is not an error, but likely a typo: say which labs are. */
+function notApplied(lab: string, applied: readonly string[]): string {
+  const others = applied.length === 0 ? 'no lab is applied on this machine' : `applied: ${applied.join(', ')}`;
+  return `Lab ${lab} is not applied: nothing to destroy (${others}; see netlab ls).`;
+}
+
+export async function destroyCommand(target: string, options: DestroyOptions, out: Output): Promise<number> {
+  const spec = target === '-' || (await isFile(target)) ? (await loadSpec(target, out, options)).spec : undefined;
   const lab = spec?.name ?? checkLabName(target);
   requireRoot();
+  const format = outputFormat(options);
+  const deps = engineDeps(options, out);
+  const applied = (await listRecords(deps.stateDir)).map((r) => r.lab);
   const started = performance.now();
   const interrupt = interruptible();
-  const result = await destroyLab(lab, spec, { ...engineDeps(options, out), signal: interrupt.signal }).finally(interrupt.dispose);
+  const result = await destroyLab(lab, spec, { ...deps, signal: interrupt.signal }).finally(interrupt.dispose);
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   for (const conflict of result.plan.conflicts) out.err(`left alone: ${conflict.reason}`);
+  const found = result.execution !== undefined || applied.includes(lab);
+  const rerun = `netlab destroy ${target}`;
+  if (format !== 'text') {
+    const stopped = result.execution && unfinished(result.execution, rerun, out);
+    printDocument(out, format, {
+      lab,
+      applied: found,
+      ok: stopped === undefined,
+      removed: result.execution?.done.length ?? 0,
+      seconds: Number(seconds),
+      ...(found ? {} : { applied_labs: applied }),
+      plan: planToJson(result.plan),
+    });
+    return stopped ?? 0;
+  }
   if (!result.execution) {
-    out.out(`Lab ${lab}: nothing to destroy (${seconds} s).`);
+    out.out(found ? `Lab ${lab}: nothing to destroy (${seconds} s).` : notApplied(lab, applied));
     return 0;
   }
   out.out(renderPlan(result.plan));
-  const stopped = unfinished(result.execution, `netlab destroy ${target}`, out);
+  const stopped = unfinished(result.execution, rerun, out);
   if (stopped !== undefined) return stopped;
   out.out(`Destroyed lab ${lab} in ${seconds} s: nothing of it is left.`);
   return 0;
