@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // argv → command. The only place that calls process.exit.
 import chalk from 'chalk';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { formatDiagnostic, sortDiagnostics } from '../diagnostics.js';
 import { ConfigError, ConflictError, CycleError, DriverError, UserError, VerificationError } from '../errors.js';
 import { GRAPH_FORMATS } from '../views/graph.js';
 import { colorLevel } from './color.js';
 import { collectVar, positiveInteger, seconds } from './options.js';
 import { processOutput, type Output } from './output.js';
+import { packageInfo } from './package-info.js';
+import { SHELLS, type Shell } from './completion.js';
 
 export const EXIT = { ok: 0, failure: 1, changes: 2, usage: 64, badTopology: 65 } as const;
 
@@ -48,7 +50,7 @@ function outputOption(formats: readonly string[] = ['json', 'yaml']): Option {
 export function buildProgram(out: Output, setExit: (code: number) => void): Command {
   const program = new Command('netlab')
     .description('Declarative network labs on Linux: namespaces, veth links, bridges, addresses, routes, sysctls, DNS')
-    .version('0.1.0')
+    .version(packageInfo().version)
     .option('--no-color', 'no colour, also on a terminal (as NO_COLOR=1 does)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => out.out(s), writeErr: (s) => out.err(s) })
@@ -138,6 +140,23 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .option('--json', 'the lab and what was read, as JSON')
     .addOption(outputOption())
     .action((namespaces: string[], opts) => run(async () => (await import('./commands/export.js')).exportCommand(namespaces, opts, out))());
+  program
+    .command('version')
+    .description("netlab's version, from its package.json")
+    .option('--json', 'as JSON')
+    .addOption(outputOption())
+    .action((opts) => run(async () => (await import('./commands/about.js')).versionCommand(opts, out))());
+  program
+    .command('schema')
+    .description('the JSON Schema of a lab file (its $id names it), for editors and tools')
+    .option('--path', 'where the schema file is installed, for # yaml-language-server: $schema=PATH')
+    .option('--id', "only the schema's $id")
+    .action((opts) => run(async () => (await import('./commands/about.js')).schemaCommand(opts, out))());
+  program
+    .command('completion')
+    .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
+    .description('a completion script: source <(netlab completion bash), netlab completion fish | source')
+    .action((shell: Shell) => run(async () => (await import('./commands/about.js')).completionCommand(shell, program, out))());
   return program;
 }
 
