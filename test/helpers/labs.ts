@@ -36,4 +36,3 @@ export async function prepareLab(sb: Sandbox, name: string): Promise<{ file: str
   writeFileSync(copy, text);
   return { file: copy, env };
 }
-}
