@@ -15,6 +15,11 @@ export interface AcceptedPart {
    * check should say that no link makes them.
    */
   devicesOfRemovedLinks: Set<string>;
+  /**
+   * Whether a problem at this path (of the file) is about a mapping that lost a key: a node whose
+   * bad `container:` was taken out must not be told it names no namespace.
+   */
+  lostKey: (path: Path) => boolean;
 }
 
 type Json = Record<string, unknown> | unknown[];
@@ -31,11 +36,15 @@ function outermost(paths: readonly Path[]): Path[] {
 }
 
 /** "a:eth0" strings anywhere inside a link, as its ends are written. */
-function endpointsIn(value: unknown, found: Set<string>): void {
+function endpointsIn(value: unknown, found: Set<string>, seen = new WeakSet<object>()): void {
   if (typeof value === 'string') {
     const match = /^([^:\s]+):(\S+)$/.exec(value);
     if (match) found.add(deviceKey(match[1]!, match[2]!));
-  } else if (isContainer(value)) Object.values(value).forEach((v) => endpointsIn(v, found));
+  } else if (isContainer(value) && !seen.has(value)) {
+    // Aliases may make a cycle (&n {a: *n}).
+    seen.add(value);
+    Object.values(value).forEach((v) => endpointsIn(v, found, seen));
+  }
 }
 
 /**
@@ -48,6 +57,7 @@ export function acceptedPart(data: unknown, rejected: (data: unknown) => Path[])
   // For each list that lost items, the original index of each item left, by the list's path.
   const indexes = new Map<string, number[]>();
   const devicesOfRemovedLinks = new Set<string>();
+  const shrunk = new Set<string>();
   const original = (path: Path): Path => {
     const out: Array<string | number> = [];
     for (const seg of path) {
@@ -58,9 +68,10 @@ export function acceptedPart(data: unknown, rejected: (data: unknown) => Path[])
   };
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const paths = outermost(rejected(copy));
-    if (paths.length === 0) return { data: copy, original, devicesOfRemovedLinks };
+    if (paths.length === 0) return { data: copy, original, devicesOfRemovedLinks, lostKey: (path) => shrunk.has(JSON.stringify(path.slice(0, -1))) };
     // Later list items first, so earlier indexes still point where they did.
     for (const path of [...paths].sort((a, b) => comparePaths(b, a))) {
+      if (typeof path[path.length - 1] === 'string') shrunk.add(JSON.stringify(original(path.slice(0, -1))));
       if (!takeOut(copy, path, indexes, original, devicesOfRemovedLinks)) return undefined;
     }
   }

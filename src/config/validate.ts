@@ -31,11 +31,13 @@ export { SCHEMA_URL } from './schema-errors.js';
  */
 export function validateLab(data: unknown, file: string, locate: Locate): Diagnostic[] {
   const schemaErrors = schemaDiagnostics(data, file, locate);
-  if (schemaErrors.length === 0) return semanticDiagnostics(data as LabSpec, file, locate, new Set());
+  if (schemaErrors.length === 0) return semanticProblems(data as LabSpec, locate, new Set()).map((p) => toDiagnostic(p, file, locate));
   const accepted = acceptedPart(data, rejectedPaths);
   if (!accepted) return schemaErrors;
   const locateOriginal: Locate = (path, part) => locate(accepted.original(path), part);
-  const semantic = semanticDiagnostics(accepted.data as unknown as LabSpec, file, locateOriginal, accepted.devicesOfRemovedLinks);
+  const semantic = semanticProblems(accepted.data as unknown as LabSpec, locateOriginal, accepted.devicesOfRemovedLinks)
+    .filter((p) => !accepted.lostKey(accepted.original(p.path)))
+    .map((p) => toDiagnostic(p, file, locateOriginal));
   // A stand-in (the lab's name) or a value taken out must not be reported a second time.
   const schemaAt = new Set(schemaErrors.map((d) => `${d.line}:${d.col}`));
   return [...schemaErrors, ...semantic.filter((d) => !schemaAt.has(`${d.line}:${d.col}`))];
@@ -45,7 +47,7 @@ export function validateLab(data: unknown, file: string, locate: Locate): Diagno
  * The checks run in this order, which is the order of their diagnostics. buildTopology must come
  * before the checks that read ctx.topology (interfaces, addresses, routes, nat, firewall).
  */
-function semanticDiagnostics(spec: LabSpec, file: string, locate: Locate, rejected: Set<string>): Diagnostic[] {
+function semanticProblems(spec: LabSpec, locate: Locate, rejected: Set<string>): Problem[] {
   const problems: Problem[] = [];
   const ctx: Ctx = { spec, locate, problems, topology: { links: [], claims: new Map(), rejected } };
   checkNames(ctx);
@@ -59,5 +61,5 @@ function semanticDiagnostics(spec: LabSpec, file: string, locate: Locate, reject
   checkNat(ctx);
   checkFirewall(ctx);
   checkTests(ctx);
-  return problems.map((problem) => toDiagnostic(problem, file, locate));
+  return problems;
 }
