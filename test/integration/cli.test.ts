@@ -118,3 +118,16 @@ it('validate --json says what is wrong, or what the lab holds', async () => {
   const good = await sb.run([process.execPath, CLI, 'validate', '-o', 'json', '-'], { input: LAB });
   expect(JSON.parse(good.stdout)).toEqual({ format_version: 1, file: '<stdin>', valid: true, lab: 'cli-lab', nodes: 2, links: 1, variables: ['NET'], errors: [], warnings: [] });
 });
+
+it('export --json and -o yaml: the lab as data and as its text, with format_version', async () => {
+  await sb.ok(['ip', 'netns', 'add', 'e1']);
+  await sb.ok(['ip', '-n', 'e1', 'link', 'add', 'br0', 'type', 'bridge']);
+  const exported = await sb.netlab('export', '--json', '--name', 'caught', 'e1');
+  expect(exported.exitCode, exported.stderr).toBe(0);
+  const doc = JSON.parse(exported.stdout) as { format_version: number; namespaces: string[]; valid: boolean; lab: { name: string; nodes: Record<string, { bridges?: object }> }; yaml: string };
+  expect(doc).toMatchObject({ format_version: 1, namespaces: ['e1'], valid: true, errors: [] });
+  expect(doc.lab.name).toBe('caught');
+  expect(Object.keys(doc.lab.nodes.e1!.bridges ?? {})).toEqual(['br0']);
+  expect(doc.yaml).toMatch(/^# Exported by netlab export/);
+  expect((await sb.netlab('export', '-o', 'yaml', 'e1')).stdout).toMatch(/^format_version: 1\nnamespaces:\n {2}- e1\n/);
+});
