@@ -35,6 +35,8 @@ export interface CommonOptions {
   concurrency?: string;
   /** Seconds to wait for another run's lock. */
   wait?: string;
+  /** --node, repeatable: only these nodes and the links between them. */
+  node?: string[];
 }
 
 /**
@@ -78,6 +80,7 @@ export function engineDeps(options: CommonOptions, out: Output): EngineDeps {
     onLockWait: (message) => out.err(message),
     onWarning: (message) => out.err(`netlab: ${message}`),
     stateDir: stateDir(),
+    nodes: options.node?.length ? options.node : undefined,
     log: options.verbose ? { command: (scope, text) => out.err(`  [${describeScope(scope)}] ${text}`) } : undefined,
   };
 }

@@ -51,22 +51,27 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
       .option('-v, --verbose', 'print each kernel command as it runs')
       .option('--concurrency <n>', 'namespaces worked on at once', '8')
       .option('--wait <seconds>', "how long to wait for another netlab run's lock", '60');
+  // --node a --node b: repeatable, in the order given.
+  const nodeOption = (cmd: Command, what: string) => cmd.option('--node <name>', `${what} (repeatable)`, (name: string, names: string[] = []) => [...names, name]);
 
   program.command('validate').argument('<file>', 'lab file').description('check a lab file; exit 65 with every error').action((file: string) => run(async () => (await import('./commands/validate.js')).validateCommand(file, out))());
-  common(program.command('plan'))
+  nodeOption(common(program.command('plan')), 'plan only this node and its links to other nodes named')
     .argument('<file>', 'lab file')
     .description('show what apply would change, read from the live kernel')
     .option('--json', 'the plan as JSON')
     .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none')
+    .option('--out <plan>', 'save the plan, for `netlab apply PLAN` to apply exactly it')
     .action((file: string, opts) => run(async () => (await import('./commands/plan.js')).planCommand(file, opts, out))());
-  common(program.command('apply'))
-    .argument('<file>', 'lab file')
-    .description('make the kernel match the file, then verify it')
+  nodeOption(common(program.command('apply')), 'apply only this node and its links to other nodes named')
+    .argument('<file|plan>', 'lab file, or a plan saved by netlab plan --out')
+    .description('show the plan, make the kernel match the file, then verify it')
     .option('--json', 'stream JSON lines: one per change done/failed, then a summary')
+    .option('-q, --quiet', 'the closing sentence alone: no plan, no progress line')
     .action((file: string, opts) => run(async () => (await import('./commands/apply.js')).applyCommand(file, opts, out))());
-  common(program.command('destroy'))
+  nodeOption(common(program.command('destroy')), 'remove only this node and its links')
     .argument('<file|name>', 'lab file, or the name of an applied lab (see netlab ls)')
     .description('remove exactly what the lab made')
+    .option('--dry-run', 'show what destroy would remove; change nothing')
     .action((target: string, opts) => run(async () => (await import('./commands/destroy.js')).destroyCommand(target, opts, out))());
   common(program.command('test'))
     .argument('<file>', 'lab file')
@@ -74,7 +79,7 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .option('--json', 'the results as JSON')
     .option('--timeout <seconds>', 'per test: ping deadline, connect and reply timeout (default 3)')
     .action((file: string, opts) => run(async () => (await import('./commands/test.js')).testCommand(file, opts, out))());
-  common(program.command('status'))
+  nodeOption(common(program.command('status')), 'show only this node')
     .argument('[name]', 'an applied lab (default: all)')
     .description('per lab: nodes, interfaces with addresses, state and peer, routes, and what differs from its file')
     .option('--json', 'as JSON')
