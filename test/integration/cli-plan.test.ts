@@ -101,6 +101,18 @@ describe('saved plans: plan --out, then apply PLAN', () => {
     expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
   });
 
+  it('keeps the --node selection it was made with', async () => {
+    const file = labFile('saved-nodes.yaml', CHAIN);
+    const planPath = join(scratch, 'saved-nodes.plan');
+    await sb.netlabOk('plan', '--node', 'a', '--node', 'b', '--out', planPath, file);
+    const refused = await sb.netlab('apply', '--node', 'a', planPath);
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr.trim()).toMatch(/is a saved plan and applies the nodes it was made for — give no --node$/);
+    const applied = await sb.netlabOk('apply', planPath);
+    expect(applied.stdout).toMatch(/left out: 2 node\(s\) \(c, d\)/);
+    expect(await namespaces()).toEqual(['a', 'b']);
+  });
+
   it('refuses a plan the kernel has moved on from, and changes nothing', async () => {
     const file = labFile('stale-kernel.yaml', CHAIN);
     await sb.netlabOk('apply', file);
@@ -188,6 +200,40 @@ describe('--node: some nodes and the links between them', () => {
     expect(again.stdout).not.toMatch(/netns [bcd] /);
 
     await sb.netlabOk('destroy', 'chain');
+    expect(await sb.leftovers()).toEqual([]);
+  });
+
+  it('narrows a lab with a kind: host bridge, and the record keeps the root namespace\'s share right', async () => {
+    const file = labFile('hosted.yaml', `name: hosted
+nodes:
+  root:
+    kind: host
+    bridges: {nlbr0: {addresses: [192.0.2.1/24]}}
+  c1:
+    interfaces: {eth0: {addresses: [192.0.2.11/24]}}
+    routes: [{to: default, via: 192.0.2.1}]
+  c2:
+    interfaces: {eth0: {addresses: [192.0.2.12/24]}}
+links:
+  - [c1:eth0, root:nlbr0]
+  - [c2:eth0, root:nlbr0]
+`);
+    await sb.netlabOk('apply', '--node', 'root', '--node', 'c1', file);
+    expect(await namespaces()).toEqual(['c1']);
+    expect(await sb.ping('c1', '192.0.2.1')).toBe(true);
+    await sb.netlabOk('apply', file);
+    expect(await sb.ping('c2', '192.0.2.11')).toBe(true);
+    // The root namespace alone: its ports for c1 and c2 are left out, not taken for drift.
+    expect((await sb.netlabOk('apply', '--node', 'root', file)).stdout).toMatch(/no changes, nothing written/);
+
+    await sb.netlabOk('destroy', '--node', 'c1', 'hosted');
+    expect(await namespaces()).toEqual(['c2']);
+    expect(await sb.ping('c2', '192.0.2.1')).toBe(true);
+    const again = await sb.netlab('plan', file);
+    expect(again.stdout).toMatch(/^\+ netns c1 /m);
+    expect(again.stdout).toMatch(/Lab hosted: \d+ to create, 0 to change, 0 to delete\./);
+
+    await sb.netlabOk('destroy', 'hosted');
     expect(await sb.leftovers()).toEqual([]);
   });
 
