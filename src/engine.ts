@@ -16,12 +16,14 @@ import { diff } from './plan/diff.js';
 import { waitingForCarrier } from './plan/carrier.js';
 import { schedule, settledByOwnLastBatch, sysctlsSettledByOwnLastBatch } from './plan/graph.js';
 import { renderPlan } from './plan/render.js';
+import { narrowState, selectNodes, type Selection } from './plan/target.js';
 import { checkAttachments } from './kernel/attach.js';
 import { withContainerPids } from './kernel/container.js';
 import { creatingNodes, nftFingerprints, nodesFromMarks, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
 import { kindChanges, recordOf, recordWithout } from './state/kind-change.js';
 import { acquireAll } from './state/lock.js';
 import { loadRecord, mergeNodes, readRecord, recordDir, removeRecord, writeRecord, type LabRecord } from './state/record.js';
+import { recordAfterTargetedRun, recordLeftAfterDestroy } from './state/targeted.js';
 
 export interface EngineDeps {
   runner: Runner;
@@ -36,13 +38,23 @@ export interface EngineDeps {
   log?: ExecuteLog;
   /** One line the user should read that does not stop the run (a record that is not trusted). */
   onWarning?: (message: string) => void;
+  /** --node: plan, apply or destroy only these nodes and the links between them (plan/target.ts). */
+  nodes?: readonly string[];
+  /**
+   * apply: told the plan once it is read, under the lock and before anything is written or run.
+   * Throwing stops the run with nothing changed (a saved plan that is stale).
+   */
+  onPlan?: (plan: LabPlan) => void;
 }
 
 export interface LabPlan {
+  /** What the plan is for: the file's state, narrowed to the selection with --node. */
   desired: LabState;
   actual: LabState;
   plan: Plan;
   record?: LabRecord;
+  /** With --node: what was selected and what left out. */
+  selection?: Selection;
 }
 
 function targetsOf(desired: LabState, record: LabRecord | undefined): NodeToRead[] {
@@ -87,13 +99,15 @@ function untouchedNodes(run: RunSoFar): Set<string> {
   return new Set([...run.before.nodes.keys()].filter((n) => !touched.has(n)));
 }
 
-async function planFor(desired: LabState, recordAsIs: LabRecord | undefined, deps: EngineDeps, extra?: LabRecord['nodes'], light = false, run?: RunSoFar): Promise<LabPlan> {
+async function planFor(file: LabState, recordAsIs: LabRecord | undefined, deps: EngineDeps, extra?: LabRecord['nodes'], light = false, run?: RunSoFar): Promise<LabPlan> {
   // A node changing kind is planned as its new kind, as though its old one were gone (applyLab takes it away first).
-  const changing = kindChanges(recordAsIs, desired);
+  const changing = kindChanges(recordAsIs, file);
   const record = changing.length > 0 ? recordWithout(recordAsIs!, changing) : recordAsIs;
-  const known = record ? { ...record, nodes: mergeNodes(extra ?? {}, record.nodes) } : extra ? { lab: desired.lab, nodes: extra, updated: '' } : undefined;
+  const known = record ? { ...record, nodes: mergeNodes(extra ?? {}, record.nodes) } : extra ? { lab: file.lab, nodes: extra, updated: '' } : undefined;
   const untouched = run ? untouchedNodes(run) : new Set<string>();
-  const targets = targetsOf(desired, known).filter((t) => !untouched.has(t.node));
+  const selection = deps.nodes ? selectNodes(file, Object.keys(known?.nodes ?? {}), deps.nodes) : undefined;
+  const desired = selection ? narrowState(file, selection) : file;
+  const targets = targetsOf(desired, known).filter((t) => !untouched.has(t.node) && (!selection || selection.nodes.has(t.node)));
   for (const t of targets) if (changing.includes(t.node)) t.replacing = true;
   // Destroy: a namespace with the inode and id the record noted is the lab's; nothing to read.
   if (light) for (const t of targets) {
@@ -102,7 +116,8 @@ async function planFor(desired: LabState, recordAsIs: LabRecord | undefined, dep
   }
   await requireTools(toolsFor(targets));
   if (!(await kernelHasIpv6())) for (const node of desired.nodes.values()) for (const link of node.links.values()) delete link.linkLocal;
-  const actual = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack, sysctlAnswers: run?.sysctlReadBack });
+  const read = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack, sysctlAnswers: run?.sysctlReadBack });
+  const actual = selection ? narrowState(read, selection) : read;
   for (const node of untouched) actual.nodes.set(node, run!.before.nodes.get(node)!);
   const plan = diff(desired, actual, {
     recorded: await provenCreating(record, actual, deps.runner),
@@ -111,7 +126,7 @@ async function planFor(desired: LabState, recordAsIs: LabRecord | undefined, dep
     partial: partialOwnership(record),
     sysctlOriginals: sysctlOriginals(record),
   });
-  return { desired, actual, plan, record };
+  return { desired, actual, plan, record, selection };
 }
 
 /**
@@ -150,9 +165,9 @@ async function knownRecord(lab: string, deps: EngineDeps, options: { desired?: L
 
 /** What taking away the old kind of nodes that change kind does: their part of a destroy. */
 async function retirementOf(desired: LabState, record: LabRecord | undefined, deps: EngineDeps): Promise<{ nodes: string[]; plan?: Plan }> {
-  const nodes = kindChanges(record, desired);
+  const nodes = kindChanges(record, desired).filter((n) => !deps.nodes || deps.nodes.includes(n));
   if (nodes.length === 0) return { nodes };
-  return { nodes, plan: (await planFor({ lab: desired.lab, nodes: new Map() }, recordOf(record!, nodes), deps)).plan };
+  return { nodes, plan: (await planFor({ lab: desired.lab, nodes: new Map() }, recordOf(record!, nodes), { ...deps, nodes: undefined })).plan };
 }
 
 /** The old kind's removal, then the new kind's making: one plan, in the order apply runs them. */
@@ -183,8 +198,8 @@ const CARRIER_WAIT_MS = 5_000;
  * returns once the lab passes traffic: a veth carries packets only after the kernel's link watcher
  * has seen its carrier, which can lag a second or more behind `ip link set up`.
  */
-async function verify(desired: LabState, record: LabRecord | undefined, deps: EngineDeps, run: RunSoFar): Promise<LabState> {
-  const { plan, actual } = await planFor(desired, record, deps, undefined, false, run);
+async function verify(file: LabState, record: LabRecord | undefined, deps: EngineDeps, run: RunSoFar): Promise<LabState> {
+  const { plan, actual, desired } = await planFor(file, record, deps, undefined, false, run);
   if (plan.changes.length > 0 || plan.conflicts.length > 0) {
     throw new VerificationError(`after the run the kernel still differs from the file:\n${renderPlan(plan)}`);
   }
@@ -241,7 +256,9 @@ async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps:
   let retired: ExecuteResult | undefined;
   let retiredRounds = 0;
   if (retirement.plan) {
-    const ahead = joined(retirement.plan, (await planFor(desired, found, deps)).plan);
+    const planned = await planFor(desired, found, deps);
+    const ahead = joined(retirement.plan, planned.plan);
+    deps.onPlan?.({ ...planned, plan: ahead });
     if (ahead.conflicts.length > 0) throw new ConflictError(renderPlan({ ...ahead, changes: [] }));
     const steps = schedule(retirement.plan.changes);
     retiredRounds = steps.rounds.length;
@@ -251,7 +268,8 @@ async function applyLocked(spec: LabSpec, desired: LabState, file: string, deps:
     record = recordWithout(found!, retirement.nodes);
     await writeRecord(deps.stateDir, record);
   }
-  const result = await applyPlanned(spec, desired, record, file, deps);
+  // The plan was told before the old kinds were taken away.
+  const result = await applyPlanned(spec, desired, record, file, retired ? { ...deps, onPlan: undefined } : deps);
   if (!retired) return result;
   const execution = result.execution ? concatenated(retired, result.execution) : retired;
   return { plan: joined(retirement.plan, result.plan), execution, rounds: retiredRounds + result.rounds };
@@ -269,23 +287,26 @@ function concatenated(a: ExecuteResult, b: ExecuteResult): ExecuteResult {
 }
 
 async function applyPlanned(spec: LabSpec, desired: LabState, known: LabRecord | undefined, file: string, deps: EngineDeps): Promise<ApplyResult> {
-  const { plan, record, actual } = await planFor(desired, known, deps);
+  const planned = await planFor(desired, known, deps);
+  const { plan, record, actual, selection } = planned;
+  deps.onPlan?.(planned);
   if (plan.conflicts.length > 0) throw new ConflictError(renderPlan({ ...plan, changes: [] }));
   if (plan.changes.length === 0) return { plan, rounds: 0 };
   // Each new namespace gets an id of its own in the root namespace, recorded before it is made.
   for (const c of plan.changes) if (c.kind === 'netns' && c.action === 'create') c.nsid = randomInt(1 << 16, 2 ** 31 - 1);
 
   // Written first: whatever the run leaves behind, the record knows everything it may touch.
-  const during = recordBeforeRun(record, desired, actual, plan.changes, file);
+  const during = recordBeforeRun(record, planned.desired, actual, plan.changes, file);
   await writeRecord(deps.stateDir, during);
   const steps = schedule(plan.changes);
   const readBack = settledByOwnLastBatch(steps);
-  const sysctlReadBack = sysctlReadBackFor(sysctlsSettledByOwnLastBatch(steps), targetsOf(desired, during));
+  const sysctlReadBack = sysctlReadBackFor(sysctlsSettledByOwnLastBatch(steps), targetsOf(planned.desired, during));
   const execution = await execute(steps, { ...deps, recordDir: recordDir(deps.stateDir, spec.name), readBack, sysctlReadBack });
   if (execution.failed.length > 0 || execution.notStarted.length > 0) return { plan, execution, rounds: steps.rounds.length };
 
   const after = await verify(desired, during, deps, { before: actual, changes: plan.changes, readBack: execution.readBack, sysctlReadBack: execution.sysctlReadBack });
-  await writeRecord(deps.stateDir, recordAfterRun(during, desired, after), 'the lab is applied, but its record still lists what the run might have made');
+  const settled = recordAfterRun(during, planned.desired, after);
+  await writeRecord(deps.stateDir, selection ? recordAfterTargetedRun(during, settled, selection) : settled, 'the lab is applied, but its record still lists what the run might have made');
   return { plan, execution, rounds: steps.rounds.length };
 }
 
@@ -310,21 +331,38 @@ export async function destroyLab(lab: string, spec: LabSpec | undefined, deps: E
   return locked(names, deps, () => destroyLocked(lab, spec, deps));
 }
 
-async function destroyLocked(lab: string, spec: LabSpec | undefined, deps: EngineDeps): Promise<DestroyResult> {
+/** What destroy looks at: the record (or the kernel's marks), and besides it the file's namespaces. */
+async function destroyScope(lab: string, spec: LabSpec | undefined, deps: EngineDeps): Promise<{ record?: LabRecord; extra: LabRecord['nodes'] }> {
   const fromFile = spec ? resolveLab(spec) : undefined;
   const record = await knownRecord(lab, deps, { desired: fromFile, scanIfMissing: true });
-  // Where to look besides the record: the file's namespaces.
-  const extra = fromFile ? recordedNodes(fromFile) : {};
+  return { record, extra: fromFile ? recordedNodes(fromFile) : {} };
+}
+
+/** destroy --dry-run: what destroy would remove, read and planned, with nothing changed. */
+export async function planDestroy(lab: string, spec: LabSpec | undefined, deps: EngineDeps): Promise<LabPlan> {
+  const { record, extra } = await destroyScope(lab, spec, deps);
+  return planFor({ lab, nodes: new Map() }, record, deps, extra, true);
+}
+
+/** The record once destroy is done: gone, or with --node, without those nodes. */
+async function forgetDestroyed(lab: string, record: LabRecord | undefined, deps: EngineDeps): Promise<void> {
+  const rest = deps.nodes && record ? recordLeftAfterDestroy(record, new Set(deps.nodes)) : undefined;
+  if (rest) await writeRecord(deps.stateDir, rest);
+  else await removeRecord(deps.stateDir, lab);
+}
+
+async function destroyLocked(lab: string, spec: LabSpec | undefined, deps: EngineDeps): Promise<DestroyResult> {
+  const { record, extra } = await destroyScope(lab, spec, deps);
   const empty: LabState = { lab, nodes: new Map() };
   const { plan } = await planFor(empty, record, deps, extra, true);
   if (plan.changes.length === 0) {
-    await removeRecord(deps.stateDir, lab);
+    await forgetDestroyed(lab, record, deps);
     return { plan };
   }
   const execution = await execute(schedule(plan.changes), { ...deps, recordDir: recordDir(deps.stateDir, lab) });
   if (execution.failed.length > 0 || execution.notStarted.length > 0) return { plan, execution };
   const { plan: left } = await planFor(empty, record, deps, extra, true);
   if (left.changes.length > 0) throw new VerificationError(`after destroy the lab still has:\n${renderPlan(left)}`);
-  await removeRecord(deps.stateDir, lab);
+  await forgetDestroyed(lab, record, deps);
   return { plan, execution };
 }

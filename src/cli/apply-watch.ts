@@ -13,7 +13,12 @@ import { unfinished } from './report.js';
 
 export interface WatchOptions {
   json?: boolean;
+  /** --quiet: no progress line either. */
+  quiet?: boolean;
 }
+
+/** Where a quiet run's progress line goes: nowhere. */
+const NOWHERE: ProgressStream = { isTTY: false, write: () => true };
 
 function changeFields(change: Change): Record<string, unknown> {
   const { id, kind, action, node, netns } = change;
@@ -51,7 +56,7 @@ export class ApplyWatch {
     private readonly out: Output,
     stream: ProgressStream = process.stderr,
   ) {
-    this.progress = new ProgressLine(`netlab apply ${lab}`, stream);
+    this.progress = new ProgressLine(`netlab apply ${lab}`, options.quiet ? NOWHERE : stream);
   }
 
   /** The engine's dependencies with this watch plugged into execute. */

@@ -45,6 +45,8 @@ export interface CommonOptions extends VarOptions {
   concurrency?: string;
   /** Seconds to wait for another run's lock. */
   wait?: string;
+  /** --node, repeatable: only these nodes and the links between them. */
+  node?: string[];
 }
 
 /**
@@ -88,6 +90,7 @@ export function engineDeps(options: CommonOptions, out: Output): EngineDeps {
     onLockWait: (message) => out.err(message),
     onWarning: (message) => out.err(`netlab: ${message}`),
     stateDir: stateDir(),
+    nodes: options.node?.length ? options.node : undefined,
     log: options.verbose ? { command: (scope, text) => out.err(`  [${describeScope(scope)}] ${text}`) } : undefined,
   };
 }

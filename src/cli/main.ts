@@ -70,6 +70,8 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
       .option('--wait <seconds>', "how long to wait for another netlab run's lock", seconds, '60');
   /** A command that reads a lab file (or `-` for stdin) with ${NAME} variables in it. */
   const withVars = (cmd: Command) => cmd.option('--var <NAME=VALUE>', 'a value for ${NAME} in the lab file (repeatable; before the environment)', collectVar);
+  // --node a --node b: repeatable, in the order given.
+  const nodeOption = (cmd: Command, what: string) => cmd.option('--node <name>', `${what} (repeatable)`, (name: string, names: string[] = []) => [...names, name]);
 
   withVars(program.command('validate'))
     .argument('<file>', 'lab file, or - for stdin')
@@ -77,24 +79,27 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .option('--json', 'the result as JSON')
     .addOption(outputOption())
     .action((file: string, opts) => run(async () => (await import('./commands/validate.js')).validateCommand(file, opts, out))());
-  withVars(common(program.command('plan')))
+  nodeOption(withVars(common(program.command('plan'))), 'plan only this node and its links to other nodes named')
     .argument('<file>', 'lab file, or - for stdin')
     .description('show what apply would change, read from the live kernel')
     .option('--json', 'the plan as JSON')
     .addOption(outputOption())
     .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none')
+    .option('--out <plan>', 'save the plan, for `netlab apply PLAN` to apply exactly it')
     .action((file: string, opts) => run(async () => (await import('./commands/plan.js')).planCommand(file, opts, out))());
-  withVars(common(program.command('apply')))
-    .argument('<file>', 'lab file, or - for stdin')
-    .description('make the kernel match the file, then verify it')
+  nodeOption(withVars(common(program.command('apply'))), 'apply only this node and its links to other nodes named')
+    .argument('<file|plan>', 'lab file (- for stdin), or a plan saved by netlab plan --out')
+    .description('show the plan, make the kernel match the file, then verify it')
     .option('--json', 'stream JSON lines: one per change done/failed, then a summary')
     .addOption(outputOption(['json']))
+    .option('-q, --quiet', 'the closing sentence alone: no plan, no progress line')
     .action((file: string, opts) => run(async () => (await import('./commands/apply.js')).applyCommand(file, opts, out))());
-  withVars(common(program.command('destroy')))
+  nodeOption(withVars(common(program.command('destroy'))), 'remove only this node and its links')
     .argument('<file|name>', 'lab file (- for stdin), or the name of an applied lab (see netlab ls)')
     .description('remove exactly what the lab made')
     .option('--json', 'what was removed, as JSON')
     .addOption(outputOption())
+    .option('--dry-run', 'show what destroy would remove; change nothing')
     .action((target: string, opts) => run(async () => (await import('./commands/destroy.js')).destroyCommand(target, opts, out))());
   withVars(common(program.command('test')))
     .argument('<file>', 'lab file, or - for stdin')
@@ -103,7 +108,7 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .addOption(outputOption())
     .option('--timeout <seconds>', 'per test: ping deadline, connect and reply timeout (default 3)')
     .action((file: string, opts) => run(async () => (await import('./commands/test.js')).testCommand(file, opts, out))());
-  withVars(common(program.command('status')))
+  nodeOption(withVars(common(program.command('status'))), 'show only this node')
     .argument('[name]', 'an applied lab (default: all)')
     .description('per lab: nodes, interfaces with addresses, state and peer, routes, run: commands, and what differs from its file; exit 3 when a lab has none of its nodes left')
     .option('--json', 'as JSON')

@@ -1,9 +1,12 @@
-// How a run that stopped part way is told: what failed and why, what was done, what was skipped.
+// How plans and runs are told: a plan with what --node left out; a run that stopped part way,
+// with what failed and why, what was done, what was skipped.
 import chalk from 'chalk';
 import { DriverError } from '../errors.js';
 import { hintFor } from '../kernel/hints.js';
 import type { ExecuteResult } from '../kernel/execute.js';
-import { summarize } from '../plan/render.js';
+import type { LabPlan } from '../engine.js';
+import { renderPlan, summarize } from '../plan/render.js';
+import { describeLeftOut } from '../plan/target.js';
 import type { Output } from './output.js';
 
 /**
@@ -51,4 +54,16 @@ export function renderFailures(result: ExecuteResult, rerun: string): string {
   }
   lines.push(`Fix the cause and run \`${rerun}\` again: it goes on from where this run stopped.`);
   return `${lines.join('\n')}\n`;
+}
+
+/** A plan as `plan` and `apply` print it; with --node, followed by what was left out. */
+export function renderLabPlan(planned: LabPlan): string {
+  const leftOut = planned.selection && describeLeftOut(planned.selection);
+  return `${renderPlan(planned.plan)}${leftOut ? `${leftOut}\n` : ''}`;
+}
+
+/** With --node, what was left out, for the JSON of a plan. */
+export function leftOutJson(planned: LabPlan): { left_out?: { nodes: string[]; links: string[] } } {
+  const s = planned.selection;
+  return s ? { left_out: { nodes: s.leftOut.nodes, links: s.leftOut.links } } : {};
 }

@@ -1,4 +1,4 @@
-import { destroyLab } from '../../engine.js';
+import { destroyLab, planDestroy } from '../../engine.js';
 import { planToJson, renderPlan } from '../../plan/render.js';
 import { listRecords } from '../../state/record.js';
 import { checkLabName, engineDeps, interruptible, isFile, loadSpec, requireRoot, type CommonOptions } from '../context.js';
@@ -9,6 +9,8 @@ import { unfinished } from '../report.js';
 export interface DestroyOptions extends CommonOptions {
   json?: boolean;
   output?: string;
+  /** Show what destroy would remove; change nothing. */
+  dryRun?: boolean;
 }
 
 /** A name that is not applied is not an error, but likely a typo: say which labs are. */
@@ -24,13 +26,24 @@ export async function destroyCommand(target: string, options: DestroyOptions, ou
   const format = outputFormat(options);
   const deps = engineDeps(options, out);
   const applied = (await listRecords(deps.stateDir)).map((r) => r.lab);
+  // Only these nodes go (the links to them with them); the record keeps the rest.
+  const what = deps.nodes ? `node(s) ${deps.nodes.join(', ')} of lab ${lab}` : `lab ${lab}`;
+  const subject = `${what[0]!.toUpperCase()}${what.slice(1)}`;
+  if (options.dryRun) {
+    const { plan } = await planDestroy(lab, spec, deps);
+    for (const conflict of plan.conflicts) out.err(`left alone: ${conflict.reason}`);
+    if (format !== 'text') printDocument(out, format, { lab, dry_run: true, plan: planToJson(plan) });
+    else if (plan.changes.length === 0) out.out(`${subject}: nothing to destroy.`);
+    else out.out(`${renderPlan(plan)}Dry run: destroy would remove the above from ${what}; nothing was changed.`);
+    return 0;
+  }
   const started = performance.now();
   const interrupt = interruptible();
   const result = await destroyLab(lab, spec, { ...deps, signal: interrupt.signal }).finally(interrupt.dispose);
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   for (const conflict of result.plan.conflicts) out.err(`left alone: ${conflict.reason}`);
   const found = result.execution !== undefined || applied.includes(lab);
-  const rerun = `netlab destroy ${target}`;
+  const rerun = `netlab destroy ${(deps.nodes ?? []).map((n) => `--node ${n} `).join('')}${target}`;
   if (format !== 'text') {
     const stopped = result.execution && unfinished(result.execution, rerun, out);
     printDocument(out, format, {
@@ -45,12 +58,12 @@ export async function destroyCommand(target: string, options: DestroyOptions, ou
     return stopped ?? 0;
   }
   if (!result.execution) {
-    out.out(found ? `Lab ${lab}: nothing to destroy (${seconds} s).` : notApplied(lab, applied));
+    out.out(found ? `${subject}: nothing to destroy (${seconds} s).` : notApplied(lab, applied));
     return 0;
   }
   out.out(renderPlan(result.plan));
   const stopped = unfinished(result.execution, rerun, out);
   if (stopped !== undefined) return stopped;
-  out.out(`Destroyed lab ${lab} in ${seconds} s: nothing of it is left.`);
+  out.out(deps.nodes ? `Destroyed ${what} in ${seconds} s; the rest of the lab is as it was.` : `Destroyed lab ${lab} in ${seconds} s: nothing of it is left.`);
   return 0;
 }

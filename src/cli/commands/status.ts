@@ -1,4 +1,4 @@
-// netlab status [NAME]: per applied lab, its nodes, interfaces, peers, routes and run: commands,
+// netlab status [NAME] [--node NODE...]: per applied lab, its nodes, interfaces, peers, routes and run: commands,
 // and what differs from the file it was applied from (when that file is still there and valid).
 import { loadLab } from '../../config/load.js';
 import { planLab, readAppliedLab, type EngineDeps } from '../../engine.js';
@@ -37,14 +37,18 @@ export async function statusCommand(name: string | undefined, options: CommonOpt
   const deps = engineDeps(options, out);
   const records = (await listRecords(deps.stateDir)).filter((r) => name === undefined || r.lab === name);
   if (name && records.length === 0) throw new UserError(`no applied lab ${name} — see netlab ls`);
+  const selected = deps.nodes ? records.filter((r) => deps.nodes!.some((n) => n in r.nodes)) : records;
+  if (deps.nodes && selected.length === 0) throw new UserError(`--node ${deps.nodes.join(', ')}: no applied lab${name ? ` ${name}` : ''} has such a node — see netlab status`);
   const labs = [];
   let gone = false;
-  for (const record of records) {
+  for (const record of selected) {
+    // --node: the lab's nodes among those named, and the differences in them alone.
+    const only = deps.nodes?.filter((n) => n in record.nodes);
     const state = await readAppliedLab(record.lab, deps);
-    const nodes = state ? labStatus(state) : [];
+    const nodes = state ? labStatus(state).filter((n) => !only || only.includes(n.node)) : [];
     const missing = nodes.filter((n) => !n.exists).map((n) => n.node);
     if (nodes.length > 0 && missing.length === nodes.length) gone = true;
-    const difference = await drift(record, options, deps);
+    const difference = await drift(record, options, { ...deps, nodes: only });
     if (format !== 'text') labs.push({ lab: record.lab, file: record.file ?? null, missing, nodes, plan: difference.json });
     else {
       out.out(`${renderStatus(record.lab, nodes)}${difference.text}`);
@@ -52,6 +56,6 @@ export async function statusCommand(name: string | undefined, options: CommonOpt
     }
   }
   if (format !== 'text') printDocument(out, format, { labs });
-  else if (records.length === 0) out.out('No labs applied on this machine.');
+  else if (selected.length === 0) out.out('No labs applied on this machine.');
   return gone ? EXIT_LAB_GONE : 0;
 }
