@@ -6,6 +6,7 @@ import { readdir } from 'node:fs/promises';
 import pLimit from 'p-limit';
 import { labFromMark, ownerMark } from '../model/names.js';
 import { nftTableName } from '../model/nft.js';
+import { tableCommentFromText } from './nft-parse.js';
 import { RUN_NETNS } from './paths.js';
 import { inNamespace, type Runner } from './runner.js';
 
@@ -84,7 +85,10 @@ export function tableOwner(lab: string, stdout: string): 'lab' | 'unproven' {
 async function hostTable(lab: string, runner: Runner): Promise<LabMarks['hostTable']> {
   const out = await runner.run(['nft', '-j', 'list', 'table', 'inet', nftTableName(lab)]).catch(() => undefined);
   if (!out || out.exitCode !== 0) return 'none';
-  return tableOwner(lab, out.stdout);
+  if (tableOwner(lab, out.stdout) === 'lab') return 'lab';
+  // Some nft versions (1.0.6) leave the table's comment out of JSON; the text has it.
+  const text = await runner.run(['nft', 'list', 'table', 'inet', nftTableName(lab)]).catch(() => undefined);
+  return text?.exitCode === 0 && tableCommentFromText(text.stdout) === ownerMark(lab) ? 'lab' : 'unproven';
 }
 
 export async function readLabMarks(lab: string, deps: MarkDeps): Promise<LabMarks> {

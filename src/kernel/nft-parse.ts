@@ -1,5 +1,6 @@
 // What `nft -j list table inet netlab-<lab>` prints, turned into the model. Pure.
 import { createHash } from 'node:crypto';
+import { labFromMark } from '../model/names.js';
 import type { NftChain, NftHook, NftTable } from '../model/types.js';
 
 interface NftJsonChain {
@@ -17,7 +18,7 @@ interface NftJsonRule {
   expr: unknown[];
 }
 
-type NftJsonObject = { chain?: NftJsonChain; rule?: NftJsonRule };
+type NftJsonObject = { table?: { comment?: string }; chain?: NftJsonChain; rule?: NftJsonRule };
 
 /** The kernel's expressions, hashed: the same rule reads back the same until someone edits it. */
 export function ruleFingerprint(expr: unknown[]): string {
@@ -42,7 +43,19 @@ export function parseNftTable(json: string): NftTable {
     if (!rule) continue;
     chains.get(rule.chain)?.rules.push({ id: rule.comment ?? '', handle: rule.handle, fingerprint: ruleFingerprint(rule.expr) });
   }
-  return { chains: [...chains.values()] };
+  const table: NftTable = { chains: [...chains.values()] };
+  const owner = labFromMark(objects.find((o) => o.table)?.table?.comment);
+  if (owner) table.owner = owner;
+  return table;
+}
+
+/**
+ * The table's comment from `nft list table` (text). Some nft versions (1.0.6) leave a table's
+ * comment out of their JSON; the text has it on the line right under `table … {`.
+ */
+export function tableCommentFromText(text: string): string | undefined {
+  const match = /^table [^\n]*\{[^\n]*\n\s*comment "((?:[^"\\]|\\.)*)"/m.exec(text);
+  return match?.[1];
 }
 
 /** nft's answer when the table does not exist. */

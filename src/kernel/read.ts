@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { DriverError } from '../errors.js';
-import { emptyNode, type LabState, type NftTable, type NodeKind, type NodeState } from '../model/types.js';
-import { isNoSuchTable, parseNftTable } from './nft-parse.js';
+import { emptyNode, type LabState, type NodeKind, type NodeState } from '../model/types.js';
+import { readNftTable } from './nft-read.js';
 import { namespaceInode, processesByNamespace, readAllRuns } from './processes.js';
 import { resolvConfPath } from './commands.js';
 import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
@@ -199,7 +199,8 @@ async function finishNode(target: NodeToRead, where: Where, ip: RunResult, sysct
   dnsFields(node);
   publishedFields(node, where);
   if (target.kind === 'netns') node.inode = await namespaceInode(where.path!);
-  if (target.nftTable) node.nft = await readNftTable(inside, target.nftTable, runner);
+  // In a namespace the lab does not own, whether the table is the lab's is its owner mark.
+  if (target.nftTable) node.nft = await readNftTable(inside, target.nftTable, runner, { owner: target.kind !== 'netns' });
   return node;
 }
 
@@ -267,14 +268,6 @@ async function findProcesses(states: NodeState[]): Promise<void> {
     const inode = s.inode ?? (await namespaceInode(netnsPath(s.netns!)));
     s.pids = (inode && byInode.get(inode)) || [];
   }
-}
-
-async function readNftTable(inside: (argv: string[]) => string[], table: string, runner: Runner): Promise<NftTable | undefined> {
-  const argv = inside(['nft', '-j', 'list', 'table', 'inet', table]);
-  const result = await runner.run(argv);
-  if (result.exitCode !== 0 && isNoSuchTable(result.stderr)) return undefined;
-  if (result.exitCode !== 0) throw new DriverError(argv, result.exitCode, result.stderr);
-  return parseNftTable(result.stdout);
 }
 
 export async function readLab(lab: string, targets: readonly NodeToRead[], deps: ReadDeps): Promise<LabState> {

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { FirewallChainSpec, FirewallRuleSpec, NatRuleSpec, NodeSpec } from '../config/spec.js';
 import { familyOf } from './ip.js';
+import { ownerMark } from './names.js';
 import type { NftChain, NftHook, NftRule, NftTable } from './types.js';
 
 export function nftTableName(lab: string): string {
@@ -107,12 +108,15 @@ export function desiredNftTable(node: NodeSpec): NftTable | undefined {
   return chains.length ? { chains } : undefined;
 }
 
-/** The nft script that replaces the lab's table atomically: one transaction, so no moment without rules. */
+/**
+ * The nft script that replaces the lab's table atomically: one transaction, so no moment without
+ * rules. The table's comment is the lab's mark, which the kernel keeps with it.
+ */
 export function nftReplaceScript(lab: string, table: NftTable | undefined): string {
   const name = nftTableName(lab);
   const lines = [`table inet ${name} {}`, `delete table inet ${name}`];
   if (table) {
-    lines.push(`table inet ${name} {`);
+    lines.push(`table inet ${name} {`, `  comment "${ownerMark(lab)}"`);
     for (const c of table.chains) {
       lines.push(`  chain ${c.name} {`, `    type ${c.type} hook ${c.hook} priority ${c.priority}; policy ${c.policy};`);
       for (const r of c.rules) lines.push(`    ${r.text} comment "${r.id}"`);

@@ -71,6 +71,11 @@ export type NftHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouti
 /** One `inet` table per lab per node, named nftTableName(lab), holding all its NAT and filter rules. */
 export interface NftTable {
   chains: NftChain[];
+  /**
+   * Actual only: the lab named by the table's comment (netlab's mark, "netlab:<lab>"). Outside the
+   * lab's own namespaces a table of the lab's name without it was made by someone else.
+   */
+  owner?: string;
 }
 
 export interface NftChain {

@@ -1,8 +1,9 @@
 // In a namespace the lab did not create (kind host or attach) it owns only what it made there.
 // This module cuts the actual state of such a namespace down to the lab's own objects, so that
 // diff can treat it like any other, and names what stands in the lab's way. Pure.
-import { routeKey, type LinkState, type NodeState, type RouteState } from '../model/types.js';
-import { ROUTE_PROTOCOL } from '../model/names.js';
+import { routeKey, type LinkState, type NftTable, type NodeState, type RouteState } from '../model/types.js';
+import { ownerMark, ROUTE_PROTOCOL } from '../model/names.js';
+import { nftTableName } from '../model/nft.js';
 
 /** What the lab's record says it made in one such namespace. */
 export interface PartialOwnership {
@@ -10,6 +11,8 @@ export interface PartialOwnership {
   /** dev → CIDRs the lab added to an interface that is not its own. */
   addresses: ReadonlyMap<string, ReadonlySet<string>>;
   routes: ReadonlySet<string>;
+  /** The lab's nftables rules here as last read back: rule id → fingerprint. */
+  nftRules?: Readonly<Record<string, string>>;
 }
 
 export interface LabView {
@@ -17,8 +20,19 @@ export interface LabView {
   conflicts: string[];
 }
 
+/** Marked as the lab's, or listed by its record and not (yet) marked: a link marked as another lab's is never this one's. */
 function isLabLink(lab: string, link: LinkState, owned: PartialOwnership): boolean {
-  return link.owner === lab || owned.links.has(link.name);
+  return link.owner === lab || (link.owner === undefined && owned.links.has(link.name));
+}
+
+/**
+ * The table carries the lab's mark (its comment), or, made by a netlab that wrote no mark, holds
+ * exactly rules the record lists, unchanged. A table of the lab's name made by hand is neither.
+ */
+function isLabTable(lab: string, table: NftTable, owned: PartialOwnership): boolean {
+  if (table.owner !== undefined) return table.owner === lab;
+  const rules = table.chains.flatMap((c) => c.rules);
+  return rules.length > 0 && rules.every((r) => owned.nftRules?.[r.id] !== undefined && owned.nftRules[r.id] === r.fingerprint);
 }
 
 /** netlab's protocol, and either recorded as the lab's or exactly a route the file asks for. */
@@ -60,5 +74,11 @@ export function labView(lab: string, want: NodeState, have: NodeState, owned: Pa
       conflicts.push(`route ${route.to} (metric ${route.metric}) already exists in node ${have.node} and is not the lab's — remove it, or change the file's metric`);
     }
   }
-  return { view: { ...have, links, routes }, conflicts };
+  let nft = have.nft;
+  if (nft && !isLabTable(lab, nft, owned)) {
+    const table = nftTableName(lab);
+    if (want.nft) conflicts.push(`table inet ${table} in node ${have.node} already exists and is not the lab's (it lacks the comment "${ownerMark(lab)}") — delete it (nft delete table inet ${table}) or give the lab another name`);
+    nft = undefined;
+  }
+  return { view: { ...have, links, routes, nft }, conflicts };
 }

@@ -92,6 +92,7 @@ export function partialOwnership(record: LabRecord | undefined): Map<string, Par
       links: new Set(node.links ?? []),
       addresses: new Map(Object.entries(node.addresses ?? {}).map(([dev, cidrs]) => [dev, new Set(cidrs)])),
       routes: new Set(node.routes ?? []),
+      ...(node.nft ? { nftRules: node.nft } : {}),
     });
   }
   return owned;

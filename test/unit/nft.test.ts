@@ -1,7 +1,7 @@
 // The nftables table a node's nat and firewall keys ask for, and how a kernel table is compared.
 import { describe, expect, it } from 'vitest';
 import type { NodeSpec } from '../../src/config/spec.js';
-import { parseNftTable } from '../../src/kernel/nft-parse.js';
+import { parseNftTable, tableCommentFromText } from '../../src/kernel/nft-parse.js';
 import { desiredNftTable, natTarget, nftReplaceScript } from '../../src/model/nft.js';
 import { emptyNode, type LabState } from '../../src/model/types.js';
 import { diff } from '../../src/plan/diff.js';
@@ -73,12 +73,13 @@ describe('desired nftables table', () => {
     expect(natTarget('2001:db8::1')).toBe('ip6 to 2001:db8::1');
   });
 
-  it('replaces the table in one transaction, idempotent when it does not exist', () => {
+  it('replaces the table in one transaction, idempotent when it does not exist, with the lab\'s mark as its comment', () => {
     const script = nftReplaceScript('demo', desiredNftTable({ nat: [{ type: 'masquerade', out: '!br0' }] }));
-    expect(script.split('\n').slice(0, 5)).toEqual([
+    expect(script.split('\n').slice(0, 6)).toEqual([
       'table inet netlab-demo {}',
       'delete table inet netlab-demo',
       'table inet netlab-demo {',
+      '  comment "netlab:demo"',
       '  chain nat_postrouting {',
       '    type nat hook postrouting priority 100; policy accept;',
     ]);
@@ -138,5 +139,53 @@ describe('nftables drift', () => {
     const desired: LabState = { lab: 'demo', nodes: new Map([['r', emptyNode('r', 'r', true)]]) };
     const actual: LabState = { lab: 'demo', nodes: new Map([['r', { ...emptyNode('r', 'r', true), owner: 'demo', loUp: true, nft: parseNftTable(kernelJson()) }]]) };
     expect(diff(desired, actual).changes.map((c) => `${c.action} ${c.id}`)).toEqual(['delete nftables/r']);
+  });
+});
+
+describe("the lab's table where it does not own the namespace", () => {
+  const want = desiredNftTable({ nat: [{ type: 'masquerade', source: '172.18.0.0/16' }] })!;
+  const [rule] = want.chains[0]!.rules;
+  const json = (comment?: string, ruleComment = rule!.id) =>
+    JSON.stringify({
+      nftables: [
+        { table: { family: 'inet', name: 'netlab-demo', ...(comment ? { comment } : {}) } },
+        { chain: { name: 'nat_postrouting', type: 'nat', hook: 'postrouting', prio: 100, policy: 'accept' } },
+        { rule: { chain: 'nat_postrouting', handle: 4, comment: ruleComment, expr: [{ masquerade: null }] } },
+      ],
+    });
+
+  function planHost(table: string, options: { wanted: boolean; recorded?: Record<string, string> }) {
+    const desired: LabState = { lab: 'demo', nodes: new Map([['root', { ...emptyNode('root', null, true, 'host'), ...(options.wanted ? { nft: want } : {}) }]]) };
+    const actual: LabState = { lab: 'demo', nodes: new Map([['root', { ...emptyNode('root', null, true, 'host'), nft: parseNftTable(table) }]]) };
+    const partial = new Map([['root', { links: new Set<string>(), addresses: new Map(), routes: new Set<string>(), ...(options.recorded ? { nftRules: options.recorded } : {}) }]]);
+    return diff(desired, actual, { partial });
+  }
+
+  it('reads the owner from the comment, in JSON or in the text nft 1.0.6 prints', () => {
+    expect(parseNftTable(json('netlab:demo')).owner).toBe('demo');
+    expect(parseNftTable(json()).owner).toBeUndefined();
+    expect(tableCommentFromText('table inet netlab-demo { # handle 3\n\tcomment "netlab:demo"\n\tchain c {\n\t}\n}\n')).toBe('netlab:demo');
+    expect(tableCommentFromText('table inet netlab-demo {\n\tchain c {\n\t\tcounter comment "netlab:demo"\n\t}\n}\n')).toBeUndefined();
+  });
+
+  it('is the lab\'s with its mark, and is then compared like any other', () => {
+    expect(planHost(json('netlab:demo'), { wanted: true })).toMatchObject({ changes: [], conflicts: [] });
+    expect(planHost(json('netlab:demo'), { wanted: false }).changes.map((c) => `${c.action} ${c.id}`)).toEqual(['delete nftables/root']);
+  });
+
+  it('without the mark is a conflict when the file wants a table, and is left alone when it does not', () => {
+    const wanted = planHost(json(), { wanted: true });
+    expect(wanted.changes).toEqual([]);
+    expect(wanted.conflicts.map((c) => c.reason)).toEqual([
+      'table inet netlab-demo in node root already exists and is not the lab\'s (it lacks the comment "netlab:demo") — delete it (nft delete table inet netlab-demo) or give the lab another name',
+    ]);
+    expect(planHost(json('netlab:other'), { wanted: true }).conflicts).toHaveLength(1);
+    expect(planHost(json(), { wanted: false })).toMatchObject({ changes: [], conflicts: [] });
+  });
+
+  it('without the mark is the lab\'s when it holds exactly the rules the record lists, unchanged (a table made before tables were marked)', () => {
+    const fingerprint = parseNftTable(json()).chains[0]!.rules[0]!.fingerprint!;
+    expect(planHost(json(), { wanted: true, recorded: { [rule!.id]: fingerprint } })).toMatchObject({ changes: [], conflicts: [] });
+    expect(planHost(json(), { wanted: true, recorded: { [rule!.id]: 'other' } }).conflicts).toHaveLength(1);
   });
 });
