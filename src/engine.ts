@@ -10,7 +10,9 @@ import type { Runner } from './kernel/runner.js';
 import { kernelHasIpv6, requireIproute2, requireTools, type Tool } from './kernel/tools.js';
 import { nftTableName } from './model/nft.js';
 import { resolveLab } from './model/resolve.js';
-import type { LabState } from './model/types.js';
+import { interfaceKeysResetBy } from './model/forwarding.js';
+import { ownsWholeNamespace, type LabState, type NodeState } from './model/types.js';
+import type { OtherLabsClaims } from './plan/other-labs.js';
 import type { Change, Plan } from './plan/change.js';
 import { diff } from './plan/diff.js';
 import { waitingForCarrier } from './plan/carrier.js';
@@ -19,10 +21,22 @@ import { renderPlan } from './plan/render.js';
 import { narrowState, selectNodes, type Selection } from './plan/target.js';
 import { checkAttachments } from './kernel/attach.js';
 import { withContainerPids } from './kernel/container.js';
-import { creatingNodes, nftFingerprints, nodesFromMarks, partialOwnership, recordAfterRun, recordBeforeRun, recordedNodes, sysctlOriginals } from './state/bookkeeping.js';
+import {
+  creatingNodes,
+  interfaceSysctls,
+  lacksHeldSysctls,
+  nftFingerprints,
+  nodesFromMarks,
+  otherLabsClaims,
+  partialOwnership,
+  recordAfterRun,
+  recordBeforeRun,
+  recordedNodes,
+  sysctlOriginals,
+} from './state/bookkeeping.js';
 import { kindChanges, recordOf, recordWithout } from './state/kind-change.js';
 import { acquireAll } from './state/lock.js';
-import { loadRecord, mergeNodes, readRecord, recordDir, removeRecord, writeRecord, type LabRecord } from './state/record.js';
+import { listRecords, loadRecord, mergeNodes, readRecord, recordDir, removeRecord, writeRecord, type LabRecord, type RecordedNode } from './state/record.js';
 import { recordAfterTargetedRun, recordLeftAfterDestroy } from './state/targeted.js';
 
 export interface EngineDeps {
@@ -55,6 +69,18 @@ export interface LabPlan {
   record?: LabRecord;
   /** With --node: what was selected and what left out. */
   selection?: Selection;
+  /** Per node, what other labs hold in its namespace. */
+  otherLabs: Map<string, OtherLabsClaims>;
+}
+
+/**
+ * A forwarding switch the lab is about to set for the first time where it does not own the
+ * namespace: the interfaces' own values are read first, to be recorded (model/forwarding.ts).
+ */
+function interfaceTemplates(state: NodeState, recorded: RecordedNode | undefined): string[] | undefined {
+  if (ownsWholeNamespace(state.kind)) return undefined;
+  const templates = [...state.sysctls.keys()].filter((k) => recorded?.sysctls?.[k] === undefined).flatMap((k) => interfaceKeysResetBy(k) ?? []);
+  return templates.length > 0 ? [...new Set(templates)] : undefined;
 }
 
 function targetsOf(desired: LabState, record: LabRecord | undefined): NodeToRead[] {
@@ -67,7 +93,8 @@ function targetsOf(desired: LabState, record: LabRecord | undefined): NodeToRead
     const recorded = record?.nodes[node];
     const sysctlKeys = [...new Set([...state.sysctls.keys(), ...Object.keys(recorded?.sysctls ?? {})])];
     const nftTable = state.nft || recorded?.nft ? table : undefined;
-    targets.set(node, { node, kind: state.kind, netns: state.netns, source: state.source, sysctlKeys, nftTable });
+    const interfaceSysctls = interfaceTemplates(state, recorded);
+    targets.set(node, { node, kind: state.kind, netns: state.netns, source: state.source, sysctlKeys, nftTable, ...(interfaceSysctls ? { interfaceSysctls } : {}) });
   }
   return [...targets.values()].sort((a, b) => a.node.localeCompare(b.node));
 }
@@ -119,14 +146,17 @@ async function planFor(file: LabState, recordAsIs: LabRecord | undefined, deps: 
   const read = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack, sysctlAnswers: run?.sysctlReadBack });
   const actual = selection ? narrowState(read, selection) : read;
   for (const node of untouched) actual.nodes.set(node, run!.before.nodes.get(node)!);
+  const otherLabs = otherLabsClaims(desired, known, await listRecords(deps.stateDir, { except: desired.lab }));
   const plan = diff(desired, actual, {
     recorded: await provenCreating(record, actual, deps.runner),
     known: new Set(Object.keys(record?.nodes ?? {})),
     nftFingerprints: nftFingerprints(record),
     partial: partialOwnership(record),
     sysctlOriginals: sysctlOriginals(record),
+    interfaceSysctls: interfaceSysctls(record),
+    otherLabs,
   });
-  return { desired, actual, plan, record, selection };
+  return { desired, actual, plan, record, selection, otherLabs };
 }
 
 /**
@@ -288,15 +318,21 @@ function concatenated(a: ExecuteResult, b: ExecuteResult): ExecuteResult {
 
 async function applyPlanned(spec: LabSpec, desired: LabState, known: LabRecord | undefined, file: string, deps: EngineDeps): Promise<ApplyResult> {
   const planned = await planFor(desired, known, deps);
-  const { plan, record, actual, selection } = planned;
+  const { plan, record, actual, selection, otherLabs } = planned;
   deps.onPlan?.(planned);
   if (plan.conflicts.length > 0) throw new ConflictError(renderPlan({ ...plan, changes: [] }));
-  if (plan.changes.length === 0) return { plan, rounds: 0 };
+  if (plan.changes.length === 0) {
+    // Nothing to change, but a sysctl another lab set already is now this lab's too: on record.
+    if (!selection && lacksHeldSysctls(record, planned.desired)) {
+      await writeRecord(deps.stateDir, recordAfterRun(recordBeforeRun(record, planned.desired, actual, [], file, otherLabs), planned.desired, actual));
+    }
+    return { plan, rounds: 0 };
+  }
   // Each new namespace gets an id of its own in the root namespace, recorded before it is made.
   for (const c of plan.changes) if (c.kind === 'netns' && c.action === 'create') c.nsid = randomInt(1 << 16, 2 ** 31 - 1);
 
   // Written first: whatever the run leaves behind, the record knows everything it may touch.
-  const during = recordBeforeRun(record, planned.desired, actual, plan.changes, file);
+  const during = recordBeforeRun(record, planned.desired, actual, plan.changes, file, otherLabs);
   await writeRecord(deps.stateDir, during);
   const steps = schedule(plan.changes);
   const readBack = settledByOwnLastBatch(steps);

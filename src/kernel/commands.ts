@@ -123,7 +123,8 @@ export function commandsOf(change: Change): Command[] {
     case 'route':
       return [ip(change.action === 'delete' ? `route del ${routeArgs(change.route)}` : `route replace ${routeArgs(change.route)} proto ${change.route.protocol ?? ROUTE_PROTOCOL}`)];
     case 'sysctl':
-      return [{ tool: 'sysctl', assignment: `${change.key}=${change.value}` }];
+      // In order, by one sysctl process: the interfaces' own values go back after the write resets them.
+      return [`${change.key}=${change.value}`, ...Object.entries(change.restore ?? {}).map(([k, v]) => `${k}=${v}`)].map((assignment) => ({ tool: 'sysctl', assignment }));
     case 'nftables':
       return [{ tool: 'nft', script: nftReplaceScript(change.lab, change.table) }];
     case 'run':

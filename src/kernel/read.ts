@@ -6,7 +6,8 @@ import { emptyNode, type LabState, type NodeKind, type NodeState } from '../mode
 import { readNftTable } from './nft-read.js';
 import { namespaceInode, processesByNamespace, readAllRuns } from './processes.js';
 import { resolvConfPath } from './commands.js';
-import { parseNode, type IpLinkJson, type IpRouteJson } from './parse.js';
+import { parseNode, parseSysctl, type IpLinkJson, type IpRouteJson } from './parse.js';
+import { ALWAYS_THERE, interfaceKey } from '../model/forwarding.js';
 import { ETC_NETNS, netnsPath } from './paths.js';
 import { publishedState, type PublishedState } from './publish.js';
 import { jobArgv, runJobs, type Job } from './fanout.js';
@@ -25,6 +26,11 @@ export interface NodeToRead {
   sysctlKeys: string[];
   /** The lab's nftables table to read, when the file or the record says the node has one. */
   nftTable?: string;
+  /**
+   * Per-interface sysctls to read too, as templates with `*` for the interface ("net.ipv4.conf.*.
+   * forwarding"): for every interface the read finds, `default` and lo.
+   */
+  interfaceSysctls?: string[];
   /**
    * Destroy needs only to know a namespace is the lab's: when the record has its inode, the
    * namespace there still has it and the root namespace gives it the id the lab's run set (or,
@@ -199,6 +205,7 @@ async function finishNode(target: NodeToRead, where: Where, ip: RunResult, sysct
   dnsFields(node);
   publishedFields(node, where);
   if (target.kind === 'netns') node.inode = await namespaceInode(where.path!);
+  if (target.interfaceSysctls) for (const [key, value] of await readInterfaceSysctls(inside, target.interfaceSysctls, [...node.links.keys()], runner)) node.sysctls.set(key, value);
   // In a namespace the lab does not own, whether the table is the lab's is its owner mark.
   if (target.nftTable) node.nft = await readNftTable(inside, target.nftTable, runner, { owner: target.kind !== 'netns' });
   return node;
@@ -209,6 +216,15 @@ function publishedFields(node: NodeState, where: Where): void {
   node.published = where.publication.published;
   if (where.publication.byLab) node.publishedByLab = true;
   if (where.publication.blocked) node.publishBlocked = where.publication.blocked;
+}
+
+/** sysctl -e: an interface without the key (IPv6 off on it) simply has none. */
+async function readInterfaceSysctls(inside: (argv: string[]) => string[], templates: readonly string[], links: readonly string[], runner: Runner): Promise<Map<string, string>> {
+  const keys = templates.flatMap((t) => [...ALWAYS_THERE, ...links].map((dev) => interfaceKey(t, dev)));
+  const argv = inside(['sysctl', '-e', ...keys]);
+  const result = await runner.run(argv);
+  if (result.exitCode !== 0) throw new DriverError(argv, result.exitCode, result.stderr);
+  return parseSysctl(result.stdout);
 }
 
 function missing(target: NodeToRead, where: Where): NodeState {

@@ -36,7 +36,8 @@ export type Change =
   | (Base & { kind: 'settings'; name: string; set: LinkSettings })
   | (Base & { kind: 'address'; dev: string; cidr: string })
   | (Base & { kind: 'route'; route: RouteState })
-  | (Base & { kind: 'sysctl'; key: string; value: string })
+  /** restore: interface keys the write resets (all.forwarding), set back to their own values after it. */
+  | (Base & { kind: 'sysctl'; key: string; value: string; restore?: Record<string, string> })
   | (Base & { kind: 'dns'; content?: string })
   | (Base & { kind: 'nftables'; lab: string; table?: NftTable; details: NftDetail[] })
   | (Base & { kind: 'run'; key: string; command: string; nodeKind: NodeKind })

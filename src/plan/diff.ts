@@ -3,6 +3,8 @@ import { isVethPairedWith } from '../kernel/parse.js';
 import { subnetContains } from '../model/ip.js';
 import { formatEndpoint, ownerMark } from '../model/names.js';
 import { labView, type PartialOwnership } from './ownership.js';
+import { ALWAYS_THERE, interfaceOfKey } from '../model/forwarding.js';
+import { claimConflicts, NO_CLAIMS, sysctlIdentity, withoutClaims, type OtherLabsClaims } from './other-labs.js';
 import { emptyNode, ownsWholeNamespace, routeKey, sortedKeys, type LabState, type LinkState, type NftChain, type NodeState, type RouteState } from '../model/types.js';
 import { compareChanges, type Change, type Conflict, type LinkSettings, type NewChange, type NftDetail, type Plan } from './change.js';
 
@@ -13,6 +15,13 @@ export interface DiffOptions {
   partial?: ReadonlyMap<string, PartialOwnership>;
   /** Per host or attach node, each sysctl's value from before the lab changed it. */
   sysctlOriginals?: ReadonlyMap<string, Readonly<Record<string, string>>>;
+  /**
+   * Per host or attach node, for a sysctl whose write resets every interface's own key (ip_forward,
+   * all.forwarding): those interface keys with their values from before the lab, where they differ.
+   */
+  interfaceSysctls?: ReadonlyMap<string, Readonly<Record<string, Readonly<Record<string, string>>>>>;
+  /** Per node, what other labs' records list as theirs in the same namespace. */
+  otherLabs?: ReadonlyMap<string, OtherLabsClaims>;
   /**
    * Per node, the fingerprint of each of the lab's nftables rules as the kernel read it back after
    * the last apply: a rule edited by hand keeps its comment but not its fingerprint.
@@ -241,11 +250,33 @@ function diffRoutes(want: NodeState, have: NodeState, emit: Emit, deletedLinks: 
   }
 }
 
-function diffSysctls(want: NodeState, have: NodeState, originals: Readonly<Record<string, string>>, emit: Emit): void {
+/** What the lab put back outside its own namespaces, and what it must leave. */
+interface SysctlReturn {
+  originals: Readonly<Record<string, string>>;
+  /** Per key, interface keys the write resets, with their own values from before the lab. */
+  interfaces: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Interfaces in the namespace now: only theirs are put back. */
+  present: ReadonlySet<string>;
+  /** Keys another lab holds too: the last lab to hold one puts the machine's value back. */
+  heldByOthers: ReadonlyMap<string, unknown>;
+}
+
+/** After the write, the interfaces' own values it reset, for interfaces still there. */
+function restoredInterfaces(key: string, back: SysctlReturn): Record<string, string> | undefined {
+  const entries = Object.entries(back.interfaces[key] ?? {}).filter(([k]) => {
+    const dev = interfaceOfKey(k);
+    return dev !== undefined && (ALWAYS_THERE.includes(dev) || back.present.has(dev));
+  });
+  return entries.length > 0 ? Object.fromEntries(entries.sort()) : undefined;
+}
+
+function diffSysctls(want: NodeState, have: NodeState, back: SysctlReturn, emit: Emit): void {
   // Outside its own namespaces the lab puts back what it found, once the file stops setting it.
-  for (const [key, value] of Object.entries(originals).sort()) {
-    if (want.sysctls.has(key) || have.sysctls.get(key) === value) continue;
-    emit({ node: want.node, netns: want.netns, kind: 'sysctl', action: 'update', key, value, reason: `${key}: back to ${value}, its value before the lab` });
+  for (const [key, value] of Object.entries(back.originals).sort()) {
+    if (want.sysctls.has(key) || have.sysctls.get(key) === value || back.heldByOthers.has(sysctlIdentity(key))) continue;
+    const restore = restoredInterfaces(key, back);
+    const also = restore ? `; then ${Object.keys(restore).map(interfaceOfKey).join(', ')} get their own values back, which the write resets` : '';
+    emit({ node: want.node, netns: want.netns, kind: 'sysctl', action: 'update', key, value, ...(restore ? { restore } : {}), reason: `${key}: back to ${value}, its value before the lab${also}` });
   }
   for (const key of sortedKeys(want.sysctls)) {
     const value = want.sysctls.get(key)!;
@@ -387,13 +418,20 @@ interface Context {
 }
 
 /** Everything inside one node's namespace, compared; `current` is what the lab may change there. */
-function diffContents(ctx: Context, want: NodeState, current: NodeState): void {
+function diffContents(ctx: Context, want: NodeState, current: NodeState, present: ReadonlySet<string> = new Set(current.links.keys())): void {
   const { desired, actual, options, emit } = ctx;
   const disturbance = diffLinks(desired, actual, want, current, emit, ctx.doneVeths);
   diffExtraLinks(want, current, actual, emit, ctx.deletedEnds);
-  const gone = new Set([...current.links.keys()].filter((l) => !want.links.has(l) || disturbance.recreated.has(l)));
+  // An interface that is not the lab's stays when the file drops it: routes through it do not go with it.
+  const gone = new Set([...current.links].filter(([l, link]) => (!want.links.has(l) && link.type !== 'existing') || disturbance.recreated.has(l)).map(([l]) => l));
   diffRoutes(want, current, emit, gone, { ...disturbance, recreated: gone });
-  diffSysctls(want, current, options.sysctlOriginals?.get(want.node) ?? {}, emit);
+  const back: SysctlReturn = {
+    originals: options.sysctlOriginals?.get(want.node) ?? {},
+    interfaces: options.interfaceSysctls?.get(want.node) ?? {},
+    present,
+    heldByOthers: options.otherLabs?.get(want.node)?.sysctls ?? new Map(),
+  };
+  diffSysctls(want, current, back, emit);
   diffNft(desired.lab, want, current, options.nftFingerprints?.get(want.node) ?? {}, emit);
   diffDns(want, current, emit);
   diffRuns(want, current, emit);
@@ -424,7 +462,13 @@ function diffOwnedNode(ctx: Context, name: string, want: NodeState | undefined, 
   }
   // A namespace made again keeps what the record's earlier one left in /etc/netns to compare with.
   const left = have && ctx.options.known?.has(name) ? { resolvConf: have.resolvConf, etcDirLeft: have.etcDirLeft } : {};
-  const current = have?.exists ? have : { ...emptyNode(want.node, want.netns, false), ...left };
+  const claims = ctx.options.otherLabs?.get(name) ?? NO_CLAIMS;
+  const theirs = claimConflicts(want, claims);
+  if (theirs.length > 0) {
+    ctx.conflicts.push(...theirs.map((reason) => ({ node: name, netns: want.netns, reason })));
+    return;
+  }
+  const current = have?.exists ? withoutClaims(desired.lab, have, claims) : { ...emptyNode(want.node, want.netns, false), ...left };
   if (!current.exists) {
     const stale = have?.stale === true;
     emit({ node: name, netns: want.netns, kind: 'netns', action: 'create', ...(stale ? { stale } : {}), reason: stale ? 'namespace missing (a file is left where it was)' : 'namespace missing' });
@@ -471,7 +515,10 @@ function diffPartialNode(ctx: Context, name: string, wantOrNone: NodeState | und
   }
   const want = wantOrNone ?? { ...emptyNode(name, netns, true, kind), source: have.source };
   const owned = ctx.options.partial?.get(name) ?? NOTHING_OWNED;
-  const { view, conflicts } = labView(desired.lab, want, have, owned);
+  // What other labs made here is theirs: neither the lab's to change nor drift.
+  const claims = ctx.options.otherLabs?.get(name) ?? NO_CLAIMS;
+  const { view, conflicts } = labView(desired.lab, want, withoutClaims(desired.lab, have, claims), owned);
+  conflicts.unshift(...(wantOrNone ? claimConflicts(want, claims) : []));
   ctx.conflicts.push(...conflicts.map((reason) => ({ node: name, netns, reason })));
   if (conflicts.length > 0) return;
   if (kind === 'attach' && wantOrNone && !have.published) {
@@ -479,7 +526,7 @@ function diffPartialNode(ctx: Context, name: string, wantOrNone: NodeState | und
     emit({ node: name, netns, kind: 'publish', action: 'create', source: want.source!, reason: leftover ? 'an empty file is left where an earlier run was publishing it' : 'ip netns does not see it yet' });
   }
   const emitted: Change[] = [];
-  diffContents({ ...ctx, emit: (c) => (emitted.push(c as Change), emit(c)) }, want, view);
+  diffContents({ ...ctx, emit: (c) => (emitted.push(c as Change), emit(c)) }, want, view, new Set(have.links.keys()));
   restoreFlushedRoutes(ctx, have, view, emitted);
   if (!wantOrNone && unpublishes(have)) unpublish();
 }

@@ -63,6 +63,8 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
       case 'address':
         d.push(makes.get(endpointKey(c.node, c.dev)));
         if (c.action === 'create') d.push(...sameNode(c, (o) => o.kind === 'address' && o.action === 'delete'));
+        // A route goes before the address: the kernel flushes every route through an interface with its last IPv4 address.
+        if (c.action === 'delete') d.push(...sameNode(c, (o) => o.kind === 'route' && o.action === 'delete'));
         break;
       case 'route':
         if (c.action !== 'delete') {

@@ -36,6 +36,7 @@ const NODE_FIELDS: Record<string, Check> = {
   addresses: mapOf(IFNAME_PATTERN, strings()),
   routes: strings(),
   sysctls: mapOf(SYSCTL_KEY_PATTERN, text),
+  interfaceSysctls: mapOf(SYSCTL_KEY_PATTERN, mapOf(SYSCTL_KEY_PATTERN, text)),
   creating: (v) => (typeof v === 'boolean' ? undefined : 'is not true or false'),
   nsid: (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : 'is not a namespace id'),
   nft: mapOf(/^.+$/, text),

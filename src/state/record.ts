@@ -25,6 +25,12 @@ export interface RecordedNode {
   routes?: string[];
   sysctls?: Record<string, string>;
   /**
+   * Per sysctl whose write resets every interface's own key (ip_forward, all.forwarding): those
+   * keys of interfaces that are not the lab's, with their values from before, where they differ
+   * from the sysctl's; destroy sets them again after putting the sysctl back.
+   */
+  interfaceSysctls?: Record<string, Record<string, string>>;
+  /**
    * Set while an apply that creates this namespace runs. A namespace the lab made carries its
    * mark (lo's alias) a moment after it is made; until then only this says it is the lab's.
    */
@@ -155,8 +161,9 @@ export async function removeRecord(stateDir: string, lab: string): Promise<void>
   await rm(recordDir(stateDir, lab), { recursive: true, force: true });
 }
 
-export async function listRecords(stateDir: string): Promise<LabRecord[]> {
-  const names = await readdir(stateDir).catch(() => [] as string[]);
+/** Every lab's good record; `except` skips one lab's (the caller's own, already read). */
+export async function listRecords(stateDir: string, options: { except?: string } = {}): Promise<LabRecord[]> {
+  const names = (await readdir(stateDir).catch(() => [] as string[])).filter((name) => name !== options.except);
   const records = await Promise.all(names.sort().map((name) => readRecord(stateDir, name)));
   return records.filter((r): r is LabRecord => r !== undefined);
 }
