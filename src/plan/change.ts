@@ -32,7 +32,8 @@ export type Change =
   | (Base & { kind: 'loopback'; lab: string })
   | (Base & { kind: 'veth'; name: string; peer: { node: string; netns: string | null; name: string } })
   | (Base & { kind: 'bridge'; name: string })
-  | (Base & { kind: 'link-delete'; name: string })
+  /** peerEnds: the veth ends elsewhere that go with it (a link made again there waits for this). */
+  | (Base & { kind: 'link-delete'; name: string; peerEnds?: Array<{ node: string; name: string }> })
   | (Base & { kind: 'settings'; name: string; set: LinkSettings })
   | (Base & { kind: 'address'; dev: string; cidr: string })
   | (Base & { kind: 'route'; route: RouteState })

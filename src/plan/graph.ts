@@ -41,7 +41,10 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
       makes.set(endpointKey(c.node, c.name), c.id);
       makes.set(endpointKey(c.peer.node, c.peer.name), c.id);
     }
-    if (c.kind === 'link-delete') linkDeletes.set(endpointKey(c.node, c.name), c.id);
+    if (c.kind === 'link-delete') {
+      linkDeletes.set(endpointKey(c.node, c.name), c.id);
+      for (const end of c.peerEnds ?? []) linkDeletes.set(endpointKey(end.node, end.name), c.id);
+    }
   }
   const sameNode = (c: Change, pick: (o: Change) => boolean) => (byNode.get(c.node) ?? []).filter((o) => o !== c && pick(o)).map((o) => o.id);
 
@@ -58,6 +61,8 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
         break;
       case 'settings':
         d.push(makes.get(endpointKey(c.node, c.name)));
+        // A link set down takes its routes with it: the lab's own route deletes go first.
+        if (c.set.up === false) d.push(...sameNode(c, (o) => o.kind === 'route' && o.action === 'delete'));
         if (c.set.master) d.push(makes.get(endpointKey(c.node, c.set.master)));
         break;
       case 'address':
