@@ -55,6 +55,11 @@ export interface NodeState {
   pids?: number[];
   /** Actual, kind netns: the namespace's inode, which names it as long as it lives. */
   inode?: string;
+  /**
+   * Actual: the netns ids this namespace gave others → their names under /run/netns (`ip netns
+   * list-id`). Looked up only where ifindexes alone could join one of its veths to several ends.
+   */
+  peerNamespaces?: Map<number, string>;
 }
 
 export interface RunEntry {

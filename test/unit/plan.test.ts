@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LabSpec } from '../../src/config/spec.js';
 import { commandsOf } from '../../src/kernel/commands.js';
-import { parseNode } from '../../src/kernel/parse.js';
+import { ambiguousVethNodes, isVethPairedWith, parseNode } from '../../src/kernel/parse.js';
 import { parseReadOutput } from '../../src/kernel/read.js';
 import { resolveLab } from '../../src/model/resolve.js';
 import { emptyNode, type LabState, type NodeState } from '../../src/model/types.js';
@@ -124,6 +124,39 @@ describe('diff', () => {
       'delete link-delete/host:c0-eth0',
       'create settings/host:c0-eth0',
     ]);
+  });
+
+  it('pairs veths by namespace too where ifindexes are ambiguous: ends swapped between pairs are made again, one delete per pair', () => {
+    const four = (links: Array<[string, string]>): LabSpec => ({
+      name: 'swap',
+      nodes: Object.fromEntries(['a', 'b', 'c', 'd'].map((n, i) => [n, { interfaces: { eth0: { addresses: [`10.7.0.${i + 1}/24`] } } }])),
+      links,
+    });
+    const actual = appliedState(resolveLab(four([['a:eth0', 'b:eth0'], ['c:eth0', 'd:eth0']])));
+    const truth: Record<string, string> = { a: 'b', b: 'a', c: 'd', d: 'c' };
+    // As the kernel numbers them: each namespace's first veth is ifindex 2, its peer's too.
+    for (const node of actual.nodes.values()) node.links.get('eth0')!.kernelPeer = { ifindex: 2, peerIfindex: 2, peerNetnsId: 0 };
+    expect([...ambiguousVethNodes([...actual.nodes.values()])].sort()).toEqual(['a', 'b', 'c', 'd']);
+    for (const node of actual.nodes.values()) node.peerNamespaces = new Map([[0, actual.nodes.get(truth[node.node]!)!.netns!]]);
+    expect(isVethPairedWith(actual.nodes, 'a', 'eth0', { node: 'b', name: 'eth0' })).toBe(true);
+    expect(isVethPairedWith(actual.nodes, 'a', 'eth0', { node: 'c', name: 'eth0' })).toBe(false);
+
+    const plan = diff(resolveLab(four([['a:eth0', 'c:eth0'], ['b:eth0', 'd:eth0']])), actual);
+    expect(ids(plan.changes).filter((id) => /link-delete|veth/.test(id))).toEqual([
+      'delete link-delete/a:eth0',
+      'create veth/a:eth0=c:eth0',
+      'create veth/b:eth0=d:eth0',
+      'delete link-delete/c:eth0',
+    ]);
+    const deletes = plan.changes.filter((c) => c.kind === 'link-delete');
+    expect(deletes.map((c) => (c.kind === 'link-delete' ? c.peerEnds : undefined))).toEqual([[{ node: 'b', name: 'eth0' }], [{ node: 'd', name: 'eth0' }]]);
+    // b:eth0 is made again only once a:eth0's delete has taken the old one.
+    expect(schedule(plan.changes).deps.get('veth/b:eth0=d:eth0')).toEqual(expect.arrayContaining(['link-delete/a:eth0', 'link-delete/c:eth0']));
+  });
+
+  it('no namespace lookup where each veth has one match: a star through a bridge', () => {
+    const actual = appliedState(desired);
+    expect(ambiguousVethNodes([...actual.nodes.values()])).toEqual(new Set());
   });
 
   it('reports a namespace owned by someone else as a conflict, not a change', () => {
