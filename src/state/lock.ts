@@ -109,11 +109,17 @@ export async function acquire(stateDir: string, name: string, options: LockOptio
   for (;;) {
     // Created if missing, never truncated: a file another run holds stays the one it holds.
     const file = await open(path, constants.O_RDWR | constants.O_CREAT);
-    let outcome = await flockFile(file, name, 0);
-    if (outcome === 'held' && Date.now() < deadline) {
-      if (!told) options.onWait?.(`waiting: ${describe(name, await readHolderSoon(path))}`);
-      told = true;
-      outcome = await flockFile(file, name, deadline - Date.now());
+    let outcome: 'locked' | 'held';
+    try {
+      outcome = await flockFile(file, name, 0);
+      if (outcome === 'held' && Date.now() < deadline) {
+        if (!told) options.onWait?.(`waiting: ${describe(name, await readHolderSoon(path))}`);
+        told = true;
+        outcome = await flockFile(file, name, deadline - Date.now());
+      }
+    } catch (e) {
+      await file.close();
+      throw e;
     }
     if (outcome === 'held') {
       const holder = await readHolderSoon(path);
