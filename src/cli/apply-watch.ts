@@ -7,7 +7,7 @@ import type { ExecuteDeps } from '../kernel/execute.js';
 import type { ProgressEvent } from '../kernel/progress.js';
 import type { Change } from '../plan/change.js';
 import { countActions, summarize } from '../plan/render.js';
-import type { Output } from './output.js';
+import { versioned, type Output } from './output.js';
 import { ProgressLine, type ProgressStream } from './progress.js';
 import { unfinished } from './report.js';
 
@@ -36,12 +36,12 @@ function errorFields(error: unknown): Record<string, unknown> {
 export function eventJson(lab: string, event: ProgressEvent): string | undefined {
   switch (event.type) {
     case 'begin':
-      return JSON.stringify({ event: 'begin', lab, total: event.total });
+      return JSON.stringify(versioned({ event: 'begin', lab, total: event.total }));
     case 'done':
     case 'skipped':
-      return JSON.stringify({ event: event.type, ...changeFields(event.change) });
+      return JSON.stringify(versioned({ event: event.type, ...changeFields(event.change) }));
     case 'failed':
-      return JSON.stringify({ event: 'failed', ...changeFields(event.change), error: errorFields(event.error) });
+      return JSON.stringify(versioned({ event: 'failed', ...changeFields(event.change), error: errorFields(event.error) }));
     case 'batch':
       return undefined;
   }
@@ -79,7 +79,7 @@ export class ApplyWatch {
 
   /** --json: the run threw (conflict, verification, a read that failed): a summary that says so. */
   thrown(error: unknown): void {
-    if (this.options.json) this.out.out(JSON.stringify({ event: 'summary', lab: this.lab, ok: false, error: errorFields(error) }));
+    if (this.options.json) this.out.out(JSON.stringify(versioned({ event: 'summary', lab: this.lab, ok: false, error: errorFields(error) })));
   }
 
   /** --json: the closing line; failures are also told on stderr as without --json. Returns the exit code. */
@@ -87,7 +87,7 @@ export class ApplyWatch {
     const execution = result.execution;
     const ok = (execution?.failed.length ?? 0) === 0 && (execution?.notStarted.length ?? 0) === 0;
     this.out.out(
-      JSON.stringify({
+      JSON.stringify(versioned({
         event: 'summary',
         lab: this.lab,
         ok,
@@ -99,7 +99,7 @@ export class ApplyWatch {
         rounds: result.rounds,
         seconds,
         verified: ok,
-      }),
+      })),
     );
     return (execution && unfinished(execution, rerun, this.out)) ?? 0;
   }

@@ -1,6 +1,6 @@
 // What every command needs: the lab file loaded (or exit 65), root, the engine's dependencies.
 import { stat } from 'node:fs/promises';
-import { loadLab } from '../config/load.js';
+import { loadLab, type LoadOptions } from '../config/load.js';
 import type { LabSpec } from '../config/spec.js';
 import { formatDiagnostic, hasErrors } from '../diagnostics.js';
 import type { EngineDeps } from '../engine.js';
@@ -16,9 +16,19 @@ export interface LoadedSpec {
   spec: LabSpec;
 }
 
+/** What a command that reads a lab file takes: --var NAME=VALUE, repeatable. */
+export interface VarOptions {
+  var?: Record<string, string>;
+}
+
+/** How the CLI reads a lab: `-` is stdin, ${NAME} comes from --var, then the environment. */
+export function loadOptions(options: VarOptions = {}): LoadOptions {
+  return { vars: options.var ?? {}, env: process.env };
+}
+
 /** Loads and validates; prints warnings; throws ConfigError (exit 65) with every error. */
-export async function loadSpec(file: string, out: Output): Promise<LoadedSpec> {
-  const loaded = await loadLab(file);
+export async function loadSpec(file: string, out: Output, options: VarOptions = {}): Promise<LoadedSpec> {
+  const loaded = await loadLab(file, loadOptions(options));
   if (hasErrors(loaded.diagnostics) || !loaded.spec) throw new ConfigError(loaded.diagnostics);
   for (const d of loaded.diagnostics) out.err(formatDiagnostic(d));
   return { file: loaded.file, spec: loaded.spec };
@@ -30,7 +40,7 @@ export function requireRoot(): void {
   }
 }
 
-export interface CommonOptions {
+export interface CommonOptions extends VarOptions {
   verbose?: boolean;
   concurrency?: string;
   /** Seconds to wait for another run's lock. */

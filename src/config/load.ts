@@ -1,6 +1,8 @@
 // Reads a lab file into a LabSpec, or into diagnostics that say where and what is wrong. The YAML
 // document keeps the range of every node, so each diagnostic points at the offending value.
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readlink, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import {
   isAlias,
   isMap,
@@ -14,6 +16,16 @@ import {
 import { hasErrors, sortDiagnostics, type Diagnostic, type Severity } from '../diagnostics.js';
 import type { LabSpec } from './spec.js';
 import { pathText, validateLab, type Locate, type Path, type Position } from './validate.js';
+import { substituteVariables, type Variables } from './variables.js';
+
+/** How a lab is read: `-` for stdin, and the values of its ${NAME} references. */
+export interface LoadOptions extends Variables {
+  /** What `-` reads (default process.stdin). */
+  stdin?: Readable;
+}
+
+/** The name diagnostics give the lab read from stdin: <stdin>:LINE:COL. */
+export const STDIN_NAME = '<stdin>';
 
 export interface LoadedLab {
   file: string;
@@ -23,6 +35,8 @@ export interface LoadedLab {
   diagnostics: Diagnostic[];
   /** Where a value of the file sits, for problems found later (resolve, plan); set once the YAML parsed. */
   locate?: Locate;
+  /** The ${NAME} variables the file refers to, sorted. */
+  variables?: string[];
 }
 
 /**
@@ -50,22 +64,46 @@ export const MAX_ITEMS = 10_000;
 
 const EMPTY_HINT = 'a lab needs at least name: and nodes:, e.g. "name: my-lab" and "nodes: {a: {}}"';
 
-export async function loadLab(file: string): Promise<LoadedLab> {
+export async function loadLab(file: string, options: LoadOptions = {}): Promise<LoadedLab> {
+  if (file === '-') return readLab(STDIN_NAME, options.stdin ?? process.stdin, options);
   try {
     const info = await stat(file);
     if (info.isDirectory()) return unreadable(file, 'is a directory, not a lab file', 'give the path of a YAML lab file');
-    if (!info.isFile()) return unreadable(file, 'is not a regular file', 'give the path of a YAML lab file');
+    // A pipe that is already open is read as a file: `<(generate-lab)` names one (/dev/fd/N). A
+    // named pipe (mkfifo) is not: it would wait, maybe for ever, for a writer.
+    if (!info.isFile() && !(info.isFIFO() && (await isOpenPipe(file)))) return unreadable(file, 'is not a regular file', 'give the path of a YAML lab file, or - to read it from stdin');
     if (info.size > MAX_FILE_BYTES) {
       return unreadable(file, `is ${info.size} bytes, too large for a lab file`, `a lab file is at most ${MAX_FILE_BYTES} bytes`);
     }
-    const bytes = await readFile(file);
-    const text = bytes.toString('utf8');
-    const notUtf8 = invalidUtf8(bytes, text);
-    if (notUtf8) return { file, diagnostics: [printable({ file, severity: 'error', ...notUtf8 })] };
-    return parseLab(text, file);
+    return await readLab(file, createReadStream(file), options);
   } catch (err) {
     return unreadable(file, ...readProblem(err));
   }
+}
+
+/** /dev/fd/N (or /proc/self/fd/N) of a pipe this process holds: its link reads pipe:[INODE]. */
+async function isOpenPipe(file: string): Promise<boolean> {
+  return /^pipe:\[\d+\]$/.test(await readlink(file).catch(() => ''));
+}
+
+/** Reads a stream up to MAX_FILE_BYTES (a pipe has no size to check first), then parses it. */
+async function readLab(file: string, stream: Readable, options: LoadOptions): Promise<LoadedLab> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.length;
+    if (size > MAX_FILE_BYTES) {
+      stream.destroy();
+      return unreadable(file, `holds more than ${MAX_FILE_BYTES} bytes, too large for a lab file`, `a lab file is at most ${MAX_FILE_BYTES} bytes`);
+    }
+    chunks.push(bytes);
+  }
+  const bytes = Buffer.concat(chunks);
+  const text = bytes.toString('utf8');
+  const notUtf8 = invalidUtf8(bytes, text);
+  if (notUtf8) return { file, diagnostics: [printable({ file, severity: 'error', ...notUtf8 })] };
+  return parseLab(text, file, options);
 }
 
 function readProblem(err: unknown): [string, string] {
@@ -151,7 +189,7 @@ function unreadable(file: string, message: string, hint: string): LoadedLab {
 }
 
 /** Pure (but for reading the schema once): the same text always gives the same result. */
-export function parseLab(text: string, file: string): LoadedLab {
+export function parseLab(text: string, file: string, variables: Variables = {}): LoadedLab {
   if (text.trim() === '') return unreadable(file, 'the file is empty', EMPTY_HINT);
   const lineCounter = new LineCounter();
   // uniqueKeys off: checkKeys reports duplicates with both lines. logLevel 'error': nothing on the
@@ -165,6 +203,8 @@ export function parseLab(text: string, file: string): LoadedLab {
     logLevel: 'error',
     schema: 'core',
     resolveKnownTags: false,
+    // <<: *defaults, as docker compose files use it.
+    merge: true,
   });
   const at = (offset: number): Position => lineCounter.linePos(offset);
   const yamlProblems = [
@@ -178,10 +218,13 @@ export function parseLab(text: string, file: string): LoadedLab {
   const locate = createLocator(doc, lineCounter);
   const keyProblems = checkKeys(doc.contents, [], at).map((p) => ({ file, severity: 'error' as const, ...p }));
   if (keyProblems.length > 0) return { file, locate, diagnostics: sorted([...yamlProblems, ...keyProblems]) };
+  const substituted = substituteVariables(doc, text, variables, at);
+  const variableProblems = substituted.problems.map((p) => ({ file, severity: 'error' as const, ...p }));
+  if (variableProblems.length > 0) return { file, locate, variables: substituted.names, diagnostics: sorted([...yamlProblems, ...variableProblems]) };
   const converted = toPlain(doc, file, at, locate);
   if ('diagnostic' in converted) return { file, locate, diagnostics: sorted([...yamlProblems, converted.diagnostic]) };
   const diagnostics = sorted([...yamlProblems, ...validateLab(converted.data, file, locate)]);
-  return { file, locate, diagnostics, spec: hasErrors(diagnostics) ? undefined : (converted.data as LabSpec) };
+  return { file, locate, variables: substituted.names, diagnostics, spec: hasErrors(diagnostics) ? undefined : (converted.data as LabSpec) };
 }
 
 // ── YAML syntax

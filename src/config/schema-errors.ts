@@ -65,6 +65,22 @@ export function schemaDiagnostics(data: unknown, file: string, locate: Locate): 
 }
 
 /**
+ * The values the schema rejects, by path: an unknown key's own path, an object missing a required
+ * key, or the value of any other error. Empty when the data is valid.
+ */
+export function rejectedPaths(data: unknown): Path[] {
+  const { validate } = compiledSchema();
+  if (validate(data)) return [];
+  return (validate.errors ?? []).map((error) => {
+    const path = pointerToPath(error.instancePath, data);
+    if (error.keyword === 'additionalProperties') return [...path, String(error.params.additionalProperty)];
+    // A key missing at the top level: the lab's own (name, nodes), which a stand-in may replace.
+    if (error.keyword === 'required' && path.length === 0) return [String(error.params.missingProperty)];
+    return path;
+  });
+}
+
+/**
  * An object with exactly one unknown key and one missing required key: the unknown key is that
  * key misspelt ({ends: [...]} for {endpoints: [...]}). One error says so; the missing one goes.
  */

@@ -14,6 +14,15 @@ export interface InterfaceStatus {
   peer?: string;
 }
 
+/** A `run:` command of the node: the process apply started for it, and where its output goes. */
+export interface RunStatus {
+  key: string;
+  command: string;
+  running: boolean;
+  pid?: number;
+  log?: string;
+}
+
 export interface NodeStatus {
   node: string;
   kind: string;
@@ -21,6 +30,7 @@ export interface NodeStatus {
   exists: boolean;
   interfaces: InterfaceStatus[];
   routes: string[];
+  runs: RunStatus[];
 }
 
 /** The other end of a veth: the one lab link that points back at it (`@ifN` and link-netnsid). */
@@ -58,6 +68,9 @@ export function labStatus(state: LabState): NodeStatus[] {
           ...(link.type === 'veth' ? { peer: peerOf(state, node, link.name, link) } : {}),
         })),
       routes: [...node.routes.values()].map((r) => `${r.to}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.metric ? ` metric ${r.metric}` : ''}`),
+      runs: [...node.runs.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, run]) => ({ key, command: run.command, running: run.alive === true, ...(run.pid ? { pid: run.pid } : {}), ...(run.log ? { log: run.log } : {}) })),
     }));
 }
 
@@ -71,6 +84,10 @@ export function renderStatus(lab: string, nodes: NodeStatus[]): string {
       lines.push(`    ${i.name.padEnd(15)} ${i.type.padEnd(8)} ${(i.up ? 'up' : 'down').padEnd(4)} ${i.addresses.join(' ') || '-'}${extra ? `  (${extra})` : ''}`);
     }
     for (const r of n.routes) lines.push(`    route ${r}`);
+    for (const r of n.runs) {
+      const state = r.running ? `running${r.pid ? ` (pid ${r.pid})` : ''}` : 'exited';
+      lines.push(`    run ${state}: ${r.command}${r.log ? `  (output: ${r.log})` : ''}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

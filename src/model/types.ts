@@ -67,6 +67,8 @@ export interface RunEntry {
   /** Actual only. */
   alive?: boolean;
   log?: string;
+  /** Actual only: the process started for it. */
+  pid?: number;
 }
 
 export type NftHook = 'prerouting' | 'input' | 'forward' | 'output' | 'postrouting';

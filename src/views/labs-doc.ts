@@ -12,7 +12,15 @@ export interface DocumentedLab {
   /** The file's name inside topologies/. */
   file: string;
   spec: LabSpec;
+  /** The ${NAME} variables the file refers to, which its apply command must set. */
+  variables: string[];
 }
+
+/**
+ * Values for the variables of the labs in topologies/ when their page is made: only for the
+ * picture, which does not depend on them (a pid, say).
+ */
+const PICTURE_VALUES: Record<string, string> = { APP_PID: '1' };
 
 /** Pure: the page for these labs, in the order given. */
 export function renderLabsDoc(labs: readonly DocumentedLab[]): string {
@@ -29,14 +37,15 @@ export function renderLabsDoc(labs: readonly DocumentedLab[]): string {
   for (const { file, spec } of labs) {
     out.push(`- [${spec.name}](#${anchor(spec.name)}) — \`topologies/${file}\``);
   }
-  for (const { file, spec } of labs) {
+  for (const { file, spec, variables } of labs) {
     const nodes = Object.keys(spec.nodes).length;
     const links = resolveLinks(spec).length;
     out.push('', `## ${spec.name}`, '');
     if (spec.description) out.push(`${spec.description}.`.replace(/\.\.$/, '.'), '');
     out.push(`File: [topologies/${file}](../topologies/${file}) — ${nodes} node(s), ${links} link(s).`, '');
     out.push('```mermaid', renderMermaid(spec).trimEnd(), '```', '');
-    out.push('```sh', `sudo netlab apply topologies/${file}`, `sudo netlab destroy ${spec.name}`, '```');
+    const set = variables.map((v) => `${v}=... `).join('');
+    out.push('```sh', `sudo ${set}netlab apply topologies/${file}`, `sudo netlab destroy ${spec.name}`, '```');
   }
   return `${out.join('\n')}\n`;
 }
@@ -51,9 +60,9 @@ export async function loadLabsDir(dir: string): Promise<DocumentedLab[]> {
   const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f)).sort();
   const labs: DocumentedLab[] = [];
   for (const file of files) {
-    const loaded = await loadLab(join(dir, file));
+    const loaded = await loadLab(join(dir, file), { env: {}, vars: PICTURE_VALUES });
     if (!loaded.spec) throw new Error(`${file} does not validate:\n${loaded.diagnostics.map(formatDiagnostic).join('\n')}`);
-    labs.push({ file, spec: loaded.spec });
+    labs.push({ file, spec: loaded.spec, variables: loaded.variables ?? [] });
   }
   return labs;
 }

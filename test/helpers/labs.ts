@@ -8,8 +8,8 @@ export const LABS = readdirSync(TOPOLOGIES)
   .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
   .sort();
 
-/** The placeholder pid a kind: attach lab in topologies/ names; replaced by a live one. */
-const PLACEHOLDER_PID = /pid: 4242\b/;
+/** A kind: attach lab in topologies/ may take the pid of its "container" from ${APP_PID}. */
+const PID_VARIABLE = /\$\{APP_PID\}/;
 /** A container a kind: attach lab names; here a stand-in process (docker.test.ts runs real ones). */
 const CONTAINER = /container: [A-Za-z0-9][A-Za-z0-9_.-]*/;
 
@@ -22,16 +22,17 @@ async function standIn(sb: Sandbox): Promise<string> {
 }
 
 /**
- * The file to apply: the lab itself, or, for a lab that attaches a process's namespace or a
- * container, a copy naming a stand-in started for each in the sandbox (`unshare --net sleep`).
+ * How to apply a lab: the file, and the environment it needs. A lab that takes ${APP_PID} is
+ * applied unedited, APP_PID naming a stand-in "container" started in the sandbox (`unshare --net
+ * sleep`); a lab that names a container gets a copy naming a stand-in's pid instead.
  */
-export async function prepareLab(sb: Sandbox, name: string): Promise<string> {
+export async function prepareLab(sb: Sandbox, name: string): Promise<{ file: string; env: Record<string, string> }> {
   const file = join(TOPOLOGIES, name);
   let text = readFileSync(file, 'utf8');
-  if (!PLACEHOLDER_PID.test(text) && !CONTAINER.test(text)) return file;
-  while (PLACEHOLDER_PID.test(text)) text = text.replace(PLACEHOLDER_PID, `pid: ${await standIn(sb)}`);
+  const env: Record<string, string> = PID_VARIABLE.test(text) ? { APP_PID: await standIn(sb) } : {};
+  if (!CONTAINER.test(text)) return { file, env };
   while (CONTAINER.test(text)) text = text.replace(CONTAINER, `pid: ${await standIn(sb)}`);
   const copy = join(mkdtempSync(join(tmpdir(), 'netlab-lab-')), name);
   writeFileSync(copy, text);
-  return copy;
+  return { file: copy, env };
 }

@@ -186,8 +186,8 @@ describe('--node: some nodes and the links between them', () => {
     await sb.netlabOk('apply', file);
     // The whole lab in place, a narrowed plan and status see no difference and no drift in what is left out.
     expect((await sb.netlab('plan', '--detailed-exitcode', '--node', 'b', file)).exitCode).toBe(0);
-    const status = JSON.parse((await sb.netlabOk('status', '--json', '--node', 'b', 'chain')).stdout) as Array<{ nodes: Array<{ node: string }> }>;
-    expect(status[0]!.nodes.map((n) => n.node)).toEqual(['b']);
+    const status = JSON.parse((await sb.netlabOk('status', '--json', '--node', 'b', 'chain')).stdout) as { labs: Array<{ nodes: Array<{ node: string }> }> };
+    expect(status.labs[0]!.nodes.map((n) => n.node)).toEqual(['b']);
 
     const destroyed = await sb.netlabOk('destroy', '--node', 'a', 'chain');
     expect(destroyed.stdout).toMatch(/Destroyed node\(s\) a of lab chain/);

@@ -51,7 +51,7 @@ describe('seed 000: ns1 on bridge lxcbr0', () => {
     expect(again.stderr).toBe(''); // -v prints every command run: none
 
     const ls = await sb.netlab('ls', '--json');
-    expect(JSON.parse(ls.stdout)).toEqual([expect.objectContaining({ lab: 'seed-000', nodes: { host: expect.anything(), ns1: expect.anything() } })]);
+    expect((JSON.parse(ls.stdout) as { labs: unknown }).labs).toEqual([expect.objectContaining({ lab: 'seed-000', nodes: { host: expect.anything(), ns1: expect.anything() } })]);
 
     const destroyed = await sb.netlab('destroy', SEED_000);
     expect(destroyed.exitCode).toBe(0);

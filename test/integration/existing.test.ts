@@ -1,10 +1,10 @@
 // Namespaces the lab did not create: the machine's root namespace (kind host) and a process's own
 // namespace (kind attach). The lab changes only what it makes there, and destroy takes only that.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox, TOPOLOGIES } from '../helpers/sandbox.js';
+import { CLI, Sandbox, TOPOLOGIES } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 const scratch = mkdtempSync(join(tmpdir(), 'netlab-existing-'));
@@ -29,11 +29,12 @@ async function startContainer(): Promise<number> {
 describe('kind: attach', () => {
   it('publishes a process namespace for ip netns, joins it to a bridge, and destroy leaves the process with only lo', async () => {
     const pid = await startContainer();
-    const file = join(scratch, 'container.yaml');
-    writeFileSync(file, readFileSync(join(TOPOLOGIES, 'docker-container.yaml'), 'utf8').replace('pid: 4242', `pid: ${pid}`));
+    // The lab as shipped, its pid from the environment: APP_PID=$! netlab apply ...
+    const file = join(TOPOLOGIES, 'docker-container.yaml');
     expect((await sb.ok(['ip', 'netns', 'list'])).trim()).toBe('');
 
-    await sb.netlabOk('apply', file);
+    const applied = await sb.run(['sh', '-c', `APP_PID=${pid} exec "$0" "$1" apply "$2"`, process.execPath, CLI, file]);
+    expect(applied.exitCode, applied.stderr).toBe(0);
     expect(await sb.ok(['ip', 'netns', 'list'])).toMatch(/^app\b/m);
     expect(await sb.ping('app', '172.17.0.1')).toBe(true);
     // The same namespace as the process's: its inode is the one /proc/PID/ns/net names.
@@ -43,11 +44,15 @@ describe('kind: attach', () => {
     expect(inside.exitCode).toBe(7);
     expect(inside.stdout).toMatch(/nameserver 172\.17\.0\.1/);
     expect(inside.stdout).toMatch(/172\.17\.0\.2\/16/);
-    const status = await sb.netlab('status', 'docker-container');
+    const status = await sb.netlab('status', '--var', `APP_PID=${pid}`, 'docker-container');
     expect(status.stdout).toMatch(/app \(attach, netns app\)/);
     expect(status.stdout).toMatch(/eth0 +veth +up +172\.17\.0\.2\/16 +\(peer host:app-eth0\)/);
     expect(status.stdout).toMatch(/matches/);
-    expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+    expect((await sb.netlab('plan', '--var', `APP_PID=${pid}`, '--detailed-exitcode', file)).exitCode).toBe(0);
+    // Without the variable: where the file needs it, and how to give it.
+    const unset = await sb.netlab('plan', file);
+    expect(unset.exitCode).toBe(65);
+    expect(unset.stderr).toMatch(/docker-container\.yaml:\d+:10: error: variable APP_PID is not defined/);
 
     await sb.netlabOk('destroy', 'docker-container');
     expect((await sb.run(['kill', '-0', String(pid)])).exitCode).toBe(0);

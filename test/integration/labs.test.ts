@@ -2,7 +2,7 @@
 // clean plan, destroy, and nothing left.
 import { describe, expect, it } from 'vitest';
 import { LABS, prepareLab } from '../helpers/labs.js';
-import { type Sandbox, useSandbox } from '../helpers/sandbox.js';
+import { CLI, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 useSandbox((s) => (sb = s));
@@ -14,13 +14,16 @@ describe('the labs in topologies/', () => {
 
   for (const name of LABS) {
     it(`${name}: applies, passes its tests, plans clean, destroys to nothing`, async () => {
-      const file = await prepareLab(sb, name);
-      await sb.netlabOk('apply', file);
-      const tested = await sb.netlab('test', file);
+      const { file, env } = await prepareLab(sb, name);
+      const netlab = (...args: string[]) => sb.run([process.execPath, CLI, ...args], { env });
+      const applied = await netlab('apply', file);
+      expect(applied.exitCode, `${applied.stdout}\n${applied.stderr}`).toBe(0);
+      const tested = await netlab('test', file);
       expect(tested.exitCode, `${tested.stdout}\n${tested.stderr}`).toBe(0);
       expect(tested.stdout).toMatch(/pass/i);
-      expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
-      await sb.netlabOk('destroy', file);
+      expect((await netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+      const destroyed = await netlab('destroy', file);
+      expect(destroyed.exitCode, `${destroyed.stdout}\n${destroyed.stderr}`).toBe(0);
       expect(await sb.leftovers()).toEqual([]);
     });
   }

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LABS, prepareLab } from '../helpers/labs.js';
-import { type Sandbox, TOPOLOGIES, useSandbox } from '../helpers/sandbox.js';
+import { CLI, type Sandbox, TOPOLOGIES, useSandbox } from '../helpers/sandbox.js';
 
 
 let sb: Sandbox;
@@ -18,8 +18,9 @@ describe('netlab script', () => {
 
   for (const name of LABS) {
     it(`${name}: sh -e builds it, plan finds it clean, destroy leaves nothing`, async () => {
-      const file = await prepareLab(sb, name);
-      const script = await sb.netlab('script', file);
+      const { file, env } = await prepareLab(sb, name);
+      const netlab = (...args: string[]) => sb.run([process.execPath, CLI, ...args], { env });
+      const script = await netlab('script', file);
       expect(script.stderr).toBe('');
       expect(script.exitCode).toBe(0);
       expect(script.stdout).toMatch(/^#!\/bin\/sh\n/);
@@ -27,10 +28,10 @@ describe('netlab script', () => {
       const ran = await sb.run(['sh', '-e', '-s'], { input: script.stdout });
       expect(ran.exitCode, `${ran.stdout}\n${ran.stderr}`).toBe(0);
 
-      const plan = await sb.netlab('plan', '--detailed-exitcode', file);
+      const plan = await netlab('plan', '--detailed-exitcode', file);
       expect(plan.exitCode, plan.stdout + plan.stderr).toBe(0);
 
-      const destroyed = await sb.netlab('destroy', file);
+      const destroyed = await netlab('destroy', file);
       expect(destroyed.exitCode, destroyed.stderr).toBe(0);
       expect(await sb.leftovers()).toEqual([]);
     });

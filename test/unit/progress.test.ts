@@ -67,6 +67,7 @@ describe('ProgressLine', () => {
 describe('apply --json', () => {
   it('is one line per change done, failed or skipped, with the failing command', () => {
     expect(JSON.parse(eventJson('lab', { type: 'done', change: change('c0', 1) })!)).toEqual({
+      format_version: 1,
       event: 'done',
       id: 'address/c0:eth0/198.51.100.1/24',
       kind: 'address',
@@ -93,9 +94,9 @@ describe('apply --json', () => {
     const result: ApplyResult = { plan: { lab: 'lab', changes: [change('c0', 1)], conflicts: [] }, execution: { done: [change('c0', 1)], failed: [], skipped: [], notStarted: [], readBack: new Map(), sysctlReadBack: new Map() }, rounds: 1 };
     expect(watch.summary(result, 0.25, 'netlab apply lab.yaml')).toBe(0);
     expect(out.stdout.map((l) => JSON.parse(l) as { event: string })).toEqual([
-      { event: 'begin', lab: 'lab', total: 1 },
+      { format_version: 1, event: 'begin', lab: 'lab', total: 1 },
       expect.objectContaining({ event: 'done' }),
-      { event: 'summary', lab: 'lab', ok: true, changes: { create: 1, update: 0, delete: 0 }, done: 1, failed: 0, skipped: 0, notStarted: 0, rounds: 1, seconds: 0.25, verified: true },
+      { format_version: 1, event: 'summary', lab: 'lab', ok: true, changes: { create: 1, update: 0, delete: 0 }, done: 1, failed: 0, skipped: 0, notStarted: 0, rounds: 1, seconds: 0.25, verified: true },
     ]);
 
     const quiet = output();
@@ -107,6 +108,6 @@ describe('apply --json', () => {
   it('ends a run that threw with a summary that is not ok', () => {
     const out = output();
     new ApplyWatch('lab', { json: true }, out, stream(false)).thrown(new Error('namespace c0 already exists'));
-    expect(JSON.parse(out.stdout[0]!)).toEqual({ event: 'summary', lab: 'lab', ok: false, error: { message: 'namespace c0 already exists' } });
+    expect(JSON.parse(out.stdout[0]!)).toEqual({ format_version: 1, event: 'summary', lab: 'lab', ok: false, error: { message: 'namespace c0 already exists' } });
   });
 });

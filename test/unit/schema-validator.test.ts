@@ -85,7 +85,8 @@ describe('the generated schema validator', () => {
     const files = dirs.flatMap((dir) =>
       readdirSync(dir)
         .filter((f) => f.endsWith('.yaml'))
-        .map((f) => [f, parse(readFileSync(new URL(f, dir), 'utf8')) as unknown] as const),
+        // docker-container.yaml's pid is ${APP_PID}, a number once substituted.
+        .map((f) => [f, parse(readFileSync(new URL(f, dir), 'utf8').replaceAll('${APP_PID}', '4242'), { merge: true }) as unknown] as const),
     );
     expect(files.length).toBeGreaterThan(10);
     for (const [file, data] of files) {

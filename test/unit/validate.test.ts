@@ -144,6 +144,8 @@ describe('loadLab: files', () => {
 describe('schema', () => {
   it('reports an unknown key at the key, with the keys allowed and a guess', () => {
     expectDiagnostics(lab('name: x', 'nodes:', '  c0:', '    interfaces:', '      eth0:', '        adresses: [10.0.0.1/24]', 'link: []'), [
+      // The semantic checks run on what the schema accepts: eth0 is made by no link, wherever links are.
+      ['5:7', 'interface eth0 on node c0 is created by no link'],
       ['6:9', 'unknown key "adresses" in nodes.c0.interfaces.eth0 — expected one of: addresses, mtu, mac, master, up (did you mean "addresses"?)'],
       ['7:1', 'unknown key "link" at the top level', 'name, description, prefix, ipv6, nodes, links, tests', '(did you mean "links"?)'],
     ]);
@@ -151,6 +153,7 @@ describe('schema', () => {
 
   it('reports a wrong type with what was found and an example', () => {
     expectDiagnostics(lab('name: x', 'nodes:', '  c0:', '    interfaces:', '      eth0: {mtu: big}', '    routes: {to: default}'), [
+      ['5:7', 'interface eth0 on node c0 is created by no link'],
       ['5:19', 'nodes.c0.interfaces.eth0.mtu must be an integer, got "big" — e.g. mtu: 1500'],
       ['6:13', 'nodes.c0.routes must be a list, got a mapping', 'e.g. routes: [{to: default, via: 172.18.0.1}]'],
     ]);

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { STDIN_NAME } from '../../config/load.js';
 import type { LabSpec } from '../../config/spec.js';
 import { applyLab, type LabPlan } from '../../engine.js';
 import { UserError } from '../../errors.js';
@@ -13,6 +14,8 @@ import { ApplyWatch } from '../apply-watch.js';
 export interface ApplyOptions extends CommonOptions {
   /** Stream JSON lines (one per change done/failed, then a summary) on stdout instead of the plan. */
   json?: boolean;
+  /** -o json: the same as --json. */
+  output?: string;
   /** The closing sentence alone: no plan before the run. */
   quiet?: boolean;
 }
@@ -24,16 +27,17 @@ interface Target {
   nodes?: readonly string[];
 }
 
-/** A lab file, or a saved plan (`plan --out`) whose file must be as it was planned. */
+/** A lab file (or - for stdin), or a saved plan (`plan --out`) whose file must be as it was planned. */
 async function targetOf(arg: string, options: ApplyOptions, out: Output): Promise<Target> {
-  const saved = await readSavedPlan(arg);
-  if (!saved) return { ...(await loadSpec(arg, out)), nodes: options.node?.length ? options.node : undefined };
+  const saved = arg === '-' ? undefined : await readSavedPlan(arg);
+  if (!saved) return { ...(await loadSpec(arg, out, options)), nodes: options.node?.length ? options.node : undefined };
   if (options.node?.length) throw new UserError(`${arg} is a saved plan and applies the nodes it was made for — give no --node`);
   await checkFileUnchanged(saved, arg);
-  return { ...(await loadSpec(saved.file, out)), saved, nodes: saved.nodes };
+  return { ...(await loadSpec(saved.file, out, options)), saved, nodes: saved.nodes };
 }
 
 export async function applyCommand(arg: string, options: ApplyOptions, out: Output): Promise<number> {
+  if (options.output === 'json') options = { ...options, json: true };
   const { file, spec, saved, nodes } = await targetOf(arg, options, out);
   requireRoot();
   const started = performance.now();
@@ -46,7 +50,7 @@ export async function applyCommand(arg: string, options: ApplyOptions, out: Outp
     if (!options.json && !options.quiet && changes.length > 0 && conflicts.length === 0) out.out(renderLabPlan(planned));
   };
   const deps = { ...engineDeps(options, out), nodes, onPlan, signal: interrupt.signal };
-  const result = await applyLab(spec, resolve(file), watch.deps(deps)).then(
+  const result = await applyLab(spec, file === '-' || file === STDIN_NAME ? STDIN_NAME : resolve(file), watch.deps(deps)).then(
     (r) => (watch.stop(), interrupt.dispose(), r),
     (e: unknown) => {
       watch.stop();

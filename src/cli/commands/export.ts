@@ -1,5 +1,6 @@
 // netlab export NS...: a lab file describing live namespaces, for bug reports and teaching.
 import { hostname } from 'node:os';
+import { parse } from 'yaml';
 import { parseLab } from '../../config/load.js';
 import { formatDiagnostic } from '../../diagnostics.js';
 import { UserError } from '../../errors.js';
@@ -8,10 +9,13 @@ import { processRunner } from '../../kernel/runner.js';
 import { LAB_NAME_PATTERN } from '../../model/names.js';
 import { badNodeName, exportLab } from '../../views/export.js';
 import { requireRoot, type CommonOptions } from '../context.js';
-import type { Output } from '../output.js';
+import { outputFormat } from '../options.js';
+import { printDocument, type Output } from '../output.js';
 
 export interface ExportOptions extends CommonOptions {
   name?: string;
+  json?: boolean;
+  output?: string;
 }
 
 export async function exportCommand(namespaces: string[], options: ExportOptions, out: Output): Promise<number> {
@@ -27,9 +31,14 @@ export async function exportCommand(namespaces: string[], options: ExportOptions
   const snapshots = await readNamespaces(names, { runner: processRunner(), concurrency });
   const command = ['netlab export', ...(options.name ? ['--name', options.name] : []), ...names].join(' ');
   const text = exportLab(snapshots, { name: options.name, exportedAt: new Date(), command, host: hostname() });
-  out.out(text);
   // What export writes must load; if the live state is something the format rejects, say what.
   const { diagnostics } = parseLab(text, '(export)');
+  const format = outputFormat(options);
+  if (format === 'text') out.out(text);
+  else {
+    const valid = !diagnostics.some((d) => d.severity === 'error');
+    printDocument(out, format, { namespaces: names, valid, lab: parse(text) as unknown, yaml: text, errors: diagnostics.map((d) => d.message) });
+  }
   for (const d of diagnostics) out.err(formatDiagnostic(d));
   if (diagnostics.some((d) => d.severity === 'error')) {
     out.err('error: the exported lab does not validate as it is (see above): the live state holds something the format does not accept; edit the file before applying it.');

@@ -2,10 +2,10 @@
 import { UserError } from '../../errors.js';
 import { processRunner, type Runner } from '../../kernel/runner.js';
 import { GRAPH_FORMATS, renderDot, renderMermaid, type GraphFormat } from '../../views/graph.js';
-import { loadSpec } from '../context.js';
+import { loadSpec, type VarOptions } from '../context.js';
 import type { Output } from '../output.js';
 
-export interface GraphOptions {
+export interface GraphOptions extends VarOptions {
   format?: string;
 }
 
@@ -31,7 +31,7 @@ export async function dotToSvg(dot: string, runner: Runner): Promise<string> {
 
 export async function graphCommand(file: string, options: GraphOptions, out: Output, runner: Runner = processRunner()): Promise<number> {
   const format = checkFormat(options.format);
-  const { spec } = await loadSpec(file, out);
+  const { spec } = await loadSpec(file, out, options);
   if (format === 'mermaid') out.out(renderMermaid(spec));
   else if (format === 'dot') out.out(renderDot(spec));
   else out.out(await dotToSvg(renderDot(spec), runner));

@@ -1,11 +1,19 @@
 import { stateDir } from '../../kernel/paths.js';
-import { listRecords } from '../../state/record.js';
-import type { Output } from '../output.js';
+import { listRecords, type LabRecord } from '../../state/record.js';
+import { outputFormat } from '../options.js';
+import { printDocument, type Output } from '../output.js';
 
-export async function lsCommand(options: { json?: boolean }, out: Output): Promise<number> {
+/** The documented fields of a record, not its bookkeeping (inodes, nft fingerprints, what it made in shared namespaces). */
+function labJson(record: LabRecord): object {
+  const nodes = Object.fromEntries(Object.entries(record.nodes).map(([name, node]) => [name, { netns: node.netns, kind: node.kind }]));
+  return { lab: record.lab, file: record.file ?? null, updated: record.updated, nodes };
+}
+
+export async function lsCommand(options: { json?: boolean; output?: string }, out: Output): Promise<number> {
   const records = await listRecords(stateDir());
-  if (options.json) {
-    out.out(JSON.stringify(records, null, 2));
+  const format = outputFormat(options);
+  if (format !== 'text') {
+    printDocument(out, format, { labs: records.map(labJson) });
     return 0;
   }
   if (records.length === 0) {

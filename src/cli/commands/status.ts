@@ -1,4 +1,4 @@
-// netlab status [NAME] [--node NODE...]: per applied lab, its nodes, interfaces, peers and routes,
+// netlab status [NAME] [--node NODE...]: per applied lab, its nodes, interfaces, peers, routes and run: commands,
 // and what differs from the file it was applied from (when that file is still there and valid).
 import { loadLab } from '../../config/load.js';
 import { planLab, readAppliedLab, type EngineDeps } from '../../engine.js';
@@ -6,12 +6,20 @@ import { UserError } from '../../errors.js';
 import { labStatus, renderStatus } from '../../lab/status.js';
 import { planToJson, renderPlan } from '../../plan/render.js';
 import { listRecords, type LabRecord } from '../../state/record.js';
-import { engineDeps, requireRoot, type CommonOptions } from '../context.js';
-import type { Output } from '../output.js';
+import { engineDeps, loadOptions, requireRoot, type CommonOptions } from '../context.js';
+import { outputFormat } from '../options.js';
+import { printDocument, type Output } from '../output.js';
 
-async function drift(record: LabRecord, deps: EngineDeps): Promise<{ text: string; json: unknown }> {
+/** A lab whose record is there but none of whose nodes are: it was taken down by other hands. */
+export const EXIT_LAB_GONE = 3;
+
+async function drift(record: LabRecord, options: CommonOptions, deps: EngineDeps): Promise<{ text: string; json: unknown }> {
   if (!record.file) return { text: '  (no file recorded: differences unknown)\n', json: null };
-  const loaded = await loadLab(record.file);
+  const loaded = await loadLab(record.file, loadOptions(options));
+  if (!loaded.spec && loaded.diagnostics.some((d) => /^variable \w+ is not defined$/.test(d.message))) {
+    const vars = (loaded.variables ?? []).map((v) => `--var ${v}=...`).join(' ');
+    return { text: `  (${record.file} needs variables: run netlab status ${vars} ${record.lab} for the differences)\n`, json: null };
+  }
   if (!loaded.spec || loaded.spec.name !== record.lab) {
     return { text: `  (${record.file} is gone, invalid or another lab now: differences unknown)\n`, json: null };
   }
@@ -23,24 +31,31 @@ async function drift(record: LabRecord, deps: EngineDeps): Promise<{ text: strin
   return { text, json: planToJson(plan) };
 }
 
-export async function statusCommand(name: string | undefined, options: CommonOptions & { json?: boolean }, out: Output): Promise<number> {
+export async function statusCommand(name: string | undefined, options: CommonOptions & { json?: boolean; output?: string }, out: Output): Promise<number> {
   requireRoot();
+  const format = outputFormat(options);
   const deps = engineDeps(options, out);
   const records = (await listRecords(deps.stateDir)).filter((r) => name === undefined || r.lab === name);
   if (name && records.length === 0) throw new UserError(`no applied lab ${name} — see netlab ls`);
   const selected = deps.nodes ? records.filter((r) => deps.nodes!.some((n) => n in r.nodes)) : records;
   if (deps.nodes && selected.length === 0) throw new UserError(`--node ${deps.nodes.join(', ')}: no applied lab${name ? ` ${name}` : ''} has such a node — see netlab status`);
   const labs = [];
+  let gone = false;
   for (const record of selected) {
     // --node: the lab's nodes among those named, and the differences in them alone.
     const only = deps.nodes?.filter((n) => n in record.nodes);
     const state = await readAppliedLab(record.lab, deps);
     const nodes = state ? labStatus(state).filter((n) => !only || only.includes(n.node)) : [];
-    const difference = await drift(record, { ...deps, nodes: only });
-    if (options.json) labs.push({ lab: record.lab, file: record.file, nodes, plan: difference.json });
-    else out.out(`${renderStatus(record.lab, nodes)}${difference.text}`);
+    const missing = nodes.filter((n) => !n.exists).map((n) => n.node);
+    if (nodes.length > 0 && missing.length === nodes.length) gone = true;
+    const difference = await drift(record, options, { ...deps, nodes: only });
+    if (format !== 'text') labs.push({ lab: record.lab, file: record.file ?? null, missing, nodes, plan: difference.json });
+    else {
+      out.out(`${renderStatus(record.lab, nodes)}${difference.text}`);
+      if (missing.length > 0 && missing.length === nodes.length) out.err(`lab ${record.lab}: none of its nodes exist any more (missing: ${missing.join(', ')}); netlab apply makes them again, netlab destroy ${record.lab} forgets them`);
+    }
   }
-  if (options.json) out.out(JSON.stringify(labs, null, 2));
+  if (format !== 'text') printDocument(out, format, { labs });
   else if (selected.length === 0) out.out('No labs applied on this machine.');
-  return 0;
+  return gone ? EXIT_LAB_GONE : 0;
 }

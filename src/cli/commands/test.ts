@@ -8,11 +8,13 @@ import { allPassed, renderFailures, renderTable, runToJson, type TestRun } from 
 import { EXIT_INTERRUPTED } from '../report.js';
 import { resolveTests } from '../../labtest/resolve.js';
 import { processStarter, runTests } from '../../labtest/run.js';
-import { engineDeps, requireRoot, type CommonOptions } from '../context.js';
-import type { Output } from '../output.js';
+import { engineDeps, loadOptions, requireRoot, type CommonOptions } from '../context.js';
+import { outputFormat } from '../options.js';
+import { printDocument, type Output } from '../output.js';
 
 export interface TestOptions extends CommonOptions {
   json?: boolean;
+  output?: string;
   timeout?: string;
 }
 
@@ -36,10 +38,11 @@ function timeoutOf(options: TestOptions): number {
 
 export async function testCommand(file: string, options: TestOptions, out: Output): Promise<number> {
   // loadLab rather than loadSpec: the tests' lines come from the loader's locator.
-  const loaded = await loadLab(file);
+  const loaded = await loadLab(file, loadOptions(options));
   if (hasErrors(loaded.diagnostics) || !loaded.spec) throw new ConfigError(loaded.diagnostics);
   for (const d of loaded.diagnostics) out.err(formatDiagnostic(d));
   const spec = loaded.spec;
+  const format = outputFormat(options);
   const timeoutSeconds = timeoutOf(options);
   const tests = resolveTests(spec, loaded.locate);
   requireRoot();
@@ -52,7 +55,7 @@ export async function testCommand(file: string, options: TestOptions, out: Outpu
   if (drift) out.err(drift);
 
   if (tests.length === 0) {
-    if (options.json) out.out(JSON.stringify(runToJson({ lab: spec.name, file, results: [], seconds: 0, drift: plan.changes.length }), null, 2));
+    if (format !== 'text') printDocument(out, format, runToJson({ lab: spec.name, file, results: [], seconds: 0, drift: plan.changes.length }));
     else out.out(`Lab ${spec.name} has no tests: add a tests: section to ${file} (see docs/test.md).`);
     return 0;
   }
@@ -87,8 +90,8 @@ export async function testCommand(file: string, options: TestOptions, out: Outpu
     drift: plan.changes.length,
     interrupted: outcome.interrupted,
   };
-  if (options.json) {
-    out.out(JSON.stringify(runToJson(run), null, 2));
+  if (format !== 'text') {
+    printDocument(out, format, runToJson(run));
   } else {
     out.out(renderTable(run));
     for (const line of renderFailures(run)) out.err(line);
