@@ -1,11 +1,12 @@
 // The lab file's checks: every rule reports the right place (line:col) and says what is wrong and
 // what would be right. Inline labs give one string per line, so line N is the Nth argument.
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab, parseLab } from '../../src/config/load.js';
+import { loadLab, MAX_FILE_BYTES, parseLab } from '../../src/config/load.js';
 import { formatDiagnostic, type Diagnostic } from '../../src/diagnostics.js';
 
 const lab = (...lines: string[]): string => `${lines.join('\n')}\n`;
@@ -54,10 +55,10 @@ describe('parseLab: YAML', () => {
     expect(loaded.locate?.(['nodes', 'b', 'interfaces', 'eth0', 'addresses', 0])).toEqual({ line: 8, col: 26 });
   });
 
-  it('reports an empty text at line 0', () => {
-    expectDiagnostics('', [['0:0', 'the file is empty', 'name:']]);
-    expectDiagnostics('\n   \n', [['0:0', 'the file is empty']]);
-    expectDiagnostics('# nothing\n', [['0:0', 'only comments']]);
+  it('reports an empty text at 1:1', () => {
+    expectDiagnostics('', [['1:1', 'the file is empty', 'name:']]);
+    expectDiagnostics('\n   \n', [['1:1', 'the file is empty']]);
+    expectDiagnostics('# nothing\n', [['1:1', 'only comments']]);
   });
 
   it('reports a syntax error at its position, and nothing else', () => {
@@ -122,21 +123,38 @@ describe('loadLab: files', () => {
     expect(loaded.spec?.name).toBe('pair');
   });
 
-  it('reports a missing file, a directory, an empty file and a device as one diagnostic at line 0', async () => {
+  it('reports a missing file as one diagnostic without a position', async () => {
+    const file = join(dir, 'nope.yaml');
+    const loaded = await loadLab(file);
+    expect(loaded.diagnostics).toHaveLength(1);
+    expect(loaded.diagnostics[0]).toMatchObject({ file, line: 0, col: 0, severity: 'error' });
+    expect(formatDiagnostic(loaded.diagnostics[0]!)).toContain(`${file}: error: no such file`);
+  });
+
+  it('reports a file that is no lab as a whole (empty, comments only, a directory, a device, a fifo, too large) at 1:1', async () => {
     const empty = join(dir, 'empty.yaml');
     await writeFile(empty, '');
+    const comments = join(dir, 'comments.yaml');
+    await writeFile(comments, '# a lab, some day\n');
     await mkdir(join(dir, 'sub'));
+    const fifo = join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const large = join(dir, 'large.yaml');
+    await writeFile(large, 'name: x\n');
+    await truncate(large, MAX_FILE_BYTES + 1);
     for (const [file, words] of [
-      [join(dir, 'nope.yaml'), 'no such file'],
-      [join(dir, 'sub'), 'is a directory'],
       [empty, 'the file is empty'],
+      [comments, 'the file has only comments'],
+      [join(dir, 'sub'), 'is a directory'],
       ['/dev/null', 'is not a regular file'],
+      [fifo, 'is not a regular file'],
+      [large, `is ${MAX_FILE_BYTES + 1} bytes, too large for a lab file`],
     ] as const) {
       const loaded = await loadLab(file);
       expect(loaded.spec).toBeUndefined();
       expect(loaded.diagnostics).toHaveLength(1);
-      expect(loaded.diagnostics[0]).toMatchObject({ file, line: 0, col: 0, severity: 'error' });
-      expect(formatDiagnostic(loaded.diagnostics[0]!)).toContain(`${file}: error: ${words}`);
+      expect(loaded.diagnostics[0]).toMatchObject({ file, line: 1, col: 1, severity: 'error' });
+      expect(formatDiagnostic(loaded.diagnostics[0]!)).toContain(`${file}:1:1: error: ${words}`);
     }
   });
 });
