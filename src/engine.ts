@@ -13,7 +13,7 @@ import { resolveLab } from './model/resolve.js';
 import type { LabState } from './model/types.js';
 import type { Change, Plan } from './plan/change.js';
 import { diff } from './plan/diff.js';
-import { waitingForCarrier } from './plan/carrier.js';
+import { linkKey, waitingForCarrier } from './plan/carrier.js';
 import { schedule, settledByOwnLastBatch, sysctlsSettledByOwnLastBatch } from './plan/graph.js';
 import { renderPlan } from './plan/render.js';
 import { narrowState, selectNodes, type Selection } from './plan/target.js';
@@ -204,16 +204,22 @@ async function verify(file: LabState, record: LabRecord | undefined, deps: Engin
     throw new VerificationError(`after the run the kernel still differs from the file:\n${renderPlan(plan)}`);
   }
   const deadline = Date.now() + CARRIER_WAIT_MS;
-  let waiting = new Set(waitingForCarrier(desired, actual));
+  const made = madeLinks(run.changes);
+  let waiting = new Set(waitingForCarrier(desired, actual, made));
   // The link watcher usually catches up within milliseconds: look again soon, then less often.
   for (let pause = 10; waiting.size > 0 && Date.now() < deadline; pause = 50) {
     await new Promise((r) => setTimeout(r, pause));
     // Only the nodes still waiting are read again: their links' state is all that is asked.
     const again = await readLab(desired.lab, targetsOf(desired, record).filter((t) => waiting.has(t.node)), deps);
     for (const [name, node] of again.nodes) actual.nodes.set(name, node);
-    waiting = new Set(waitingForCarrier(desired, actual));
+    waiting = new Set(waitingForCarrier(desired, actual, made));
   }
   return actual;
+}
+
+/** The links a run made, both ends of each veth pair, as waitingForCarrier keys them. */
+function madeLinks(changes: readonly Change[]): Set<string> {
+  return new Set(changes.flatMap((c) => (c.kind === 'veth' ? [linkKey(c.node, c.name), linkKey(c.peer.node, c.peer.name)] : c.kind === 'bridge' ? [linkKey(c.node, c.name)] : [])));
 }
 
 /** The keys verify reads in each namespace whose sysctls settle in their own last batch. */
