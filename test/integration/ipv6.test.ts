@@ -178,4 +178,14 @@ describe('routed IPv6 right after apply', () => {
     expect(outcomes).toEqual(Array.from({ length: 10 }, (_, i) => `${i}: a→b ok, b→a ok`));
     expect(await sb.leftovers()).toEqual([]);
   });
+
+  it('with ipv6: false, is warned of by apply and does not pass, as the docs say; neighbours still reach each other', async () => {
+    const file = routedLab('ipv6: false');
+    const applied = await sb.netlabOk('apply', file);
+    expect(applied.stderr).toMatch(/warning: ipv6: false leaves the lab's links without link-local addresses, so node r1 .* cannot forward IPv6/);
+    expect(await sb.ping('a', '2001:db8:a::1')).toBe(true);
+    // The limit the warning names: r1 has no link-local address to solicit b's side from.
+    expect(await sb.ping('a', '2001:db8:b::10', 2)).toBe(false);
+    await sb.netlabOk('destroy', file);
+  });
 });
