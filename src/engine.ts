@@ -72,10 +72,12 @@ function targetsOf(desired: LabState, record: LabRecord | undefined): NodeToRead
   return [...targets.values()].sort((a, b) => a.node.localeCompare(b.node));
 }
 
-function toolsFor(targets: readonly NodeToRead[]): Tool[] {
+function toolsFor(targets: readonly NodeToRead[], desired?: LabState): Tool[] {
   // xargs starts the per-namespace runs (kernel/fanout.ts).
   const tools: Tool[] = ['ip', 'nsenter', 'xargs'];
-  if (targets.some((t) => t.sysctlKeys.length > 0)) tools.push('sysctl');
+  // New links with link-local IPv6 get duplicate address detection off by sysctl (plan/dad.ts).
+  const linkLocal = [...(desired?.nodes.values() ?? [])].some((n) => [...n.links.values()].some((l) => l.linkLocal === true));
+  if (linkLocal || targets.some((t) => t.sysctlKeys.length > 0)) tools.push('sysctl');
   if (targets.some((t) => t.nftTable)) tools.push('nft');
   return tools;
 }
@@ -114,8 +116,8 @@ async function planFor(file: LabState, recordAsIs: LabRecord | undefined, deps: 
     const { inode, nsid } = record?.nodes[t.node] ?? {};
     if (inode && !desired.nodes.has(t.node)) t.recordedInode = { inode, lab: desired.lab, ...(nsid !== undefined ? { nsid } : {}) };
   }
-  await requireTools(toolsFor(targets));
   if (!(await kernelHasIpv6())) for (const node of desired.nodes.values()) for (const link of node.links.values()) delete link.linkLocal;
+  await requireTools(toolsFor(targets, desired));
   const read = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack, sysctlAnswers: run?.sysctlReadBack });
   const actual = selection ? narrowState(read, selection) : read;
   for (const node of untouched) actual.nodes.set(node, run!.before.nodes.get(node)!);
