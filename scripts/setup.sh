@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-# iproute2: ip, the tool the labs teach; util-linux: nsenter, unshare; procps: sysctl;
+# iproute2: ip, the tool the labs teach; util-linux: nsenter, unshare, flock; procps: sysctl;
 # iputils-ping: the labs' tests; nftables, socat: NAT labs and test listeners; docker.io and
 # busybox-static: the kernel test of container: NAME, which starts its own dockerd in its sandbox.
 packages=(iproute2 util-linux procps iputils-ping nftables socat docker.io busybox-static)

@@ -8,7 +8,7 @@ import type { ProgressEvent } from '../kernel/progress.js';
 import type { Change } from '../plan/change.js';
 import { countActions, summarize } from '../plan/render.js';
 import { versioned, type Output } from './output.js';
-import { ProgressLine, type ProgressStream } from './progress.js';
+import { ProgressLine, ProgressMilestones, type ProgressStream } from './progress.js';
 import { unfinished } from './report.js';
 
 export interface WatchOptions {
@@ -49,6 +49,8 @@ export function eventJson(lab: string, event: ProgressEvent): string | undefined
 
 export class ApplyWatch {
   readonly progress: ProgressLine;
+  /** No terminal for the line: plain lines on stdout between the plan and the summary. */
+  private readonly milestones: ProgressMilestones | undefined;
 
   constructor(
     private readonly lab: string,
@@ -57,6 +59,7 @@ export class ApplyWatch {
     stream: ProgressStream = process.stderr,
   ) {
     this.progress = new ProgressLine(`netlab apply ${lab}`, options.quiet ? NOWHERE : stream);
+    if (!options.quiet && !options.json && !this.progress.enabled) this.milestones = new ProgressMilestones(`netlab apply ${lab}`, (line) => out.out(line));
   }
 
   /** The engine's dependencies with this watch plugged into execute. */
@@ -66,6 +69,7 @@ export class ApplyWatch {
       log: this.progress.wrapLog(base.log),
       onProgress: (event) => {
         this.progress.listener(event);
+        this.milestones?.listener(event);
         if (!this.options.json) return;
         const line = eventJson(this.lab, event);
         if (line) this.out.out(line);

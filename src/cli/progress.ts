@@ -113,3 +113,37 @@ export class ProgressLine {
     this.clear();
   }
 }
+
+/**
+ * Progress where there is no terminal (a pipe, a CI log): a plain line as each quarter of the
+ * changes is settled, between the plan and the summary. Counted, not timed, so the same run always
+ * prints the same lines; a run of fewer than MILESTONE_MIN changes prints none.
+ */
+export const MILESTONE_MIN = 20;
+
+export class ProgressMilestones {
+  private total = 0;
+  private settled = 0;
+  private failed = 0;
+  private quarter = 0;
+
+  constructor(
+    private readonly label: string,
+    private readonly write: (line: string) => void,
+  ) {}
+
+  readonly listener = (event: ProgressEvent): void => {
+    if (event.type === 'begin') this.total = event.total;
+    if (event.type === 'batch' || this.total < MILESTONE_MIN) return;
+    if (event.type === 'begin') return;
+    this.settled += 1;
+    if (event.type === 'failed') this.failed += 1;
+    // The last quarter is the summary's to tell.
+    const reached = Math.floor((this.settled * 4) / this.total);
+    if (reached > this.quarter && reached < 4) {
+      this.quarter = reached;
+      const failed = this.failed ? `, ${this.failed} failed` : '';
+      this.write(`${this.label}: ${this.settled}/${this.total} changes done${failed}`);
+    }
+  };
+}

@@ -5,6 +5,7 @@
 import pLimit from 'p-limit';
 import { DriverError, UserError } from '../errors.js';
 import type { NodeState } from '../model/types.js';
+import { parseNamespaceIds } from './parse.js';
 import { readNode } from './read.js';
 import { inNamespace, type Runner } from './runner.js';
 
@@ -30,9 +31,7 @@ async function namespaceIds(netns: string, runner: Runner): Promise<Map<number, 
   const argv = inNamespace(netns, ['ip', '-j', 'netns', 'list-id']);
   const result = await runner.run(argv);
   if (result.exitCode !== 0) throw new DriverError(argv, result.exitCode, result.stderr);
-  const text = result.stdout.trim();
-  const ids = (text === '' ? [] : JSON.parse(text)) as Array<{ nsid: number; name?: string }>;
-  return new Map(ids.filter((i) => typeof i.name === 'string').map((i) => [i.nsid, i.name!]));
+  return parseNamespaceIds(result.stdout);
 }
 
 export async function readNamespaces(names: readonly string[], deps: ExportReadDeps): Promise<NamespaceSnapshot[]> {

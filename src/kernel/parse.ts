@@ -21,7 +21,7 @@ export interface IpLinkJson {
   linkinfo?: { info_kind?: string; info_data?: { stp_state?: number } };
   /** eui64, none, stable_secret or random; absent when the link has no IPv6. */
   inet6_addr_gen_mode?: string;
-  addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string }>;
+  addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean }>;
 }
 
 export interface IpRouteJson {
@@ -65,6 +65,7 @@ function parseLink(json: IpLinkJson): LinkState {
   if (owner) link.owner = owner;
   link.carrier = json.operstate === 'UP';
   if (json.inet6_addr_gen_mode !== undefined) link.linkLocal = json.inet6_addr_gen_mode !== 'none';
+  link.linkLocalUsable = (json.addr_info ?? []).some((a) => isKernelMadeAddress(a.family, a.local, a.scope) && !a.tentative && !a.dadfailed);
   return link;
 }
 
@@ -152,12 +153,15 @@ export function parseSysctl(text: string): Map<string, string> {
 
 /**
  * Whether the veth `name` in `node` is joined to the veth `peer`: both ends must point at each
- * other's ifindex (across namespaces) or name each other (in one namespace). Checking the pair the
- * file expects needs no netns-id lookups, which cost a round trip per namespace pair.
+ * other's ifindex (across namespaces) or name each other (in one namespace). Ifindexes repeat
+ * across namespaces (every namespace's first veth is 2), so where the read found them ambiguous
+ * (ambiguousVethNodes) the netns id must also name the other end's namespace. Where they are not,
+ * each end is the other's only match among the lab's namespaces, and no lookup is paid.
  */
 export function isVethPairedWith(nodes: ReadonlyMap<string, NodeState>, node: string, name: string, peer: PeerRef): boolean {
-  const near = nodes.get(node)?.links.get(name);
-  const far = nodes.get(peer.node)?.links.get(peer.name);
+  const [nearNode, farNode] = [nodes.get(node), nodes.get(peer.node)];
+  const near = nearNode?.links.get(name);
+  const far = farNode?.links.get(peer.name);
   if (near?.type !== 'veth' || far?.type !== 'veth' || !near.kernelPeer || !far.kernelPeer) return false;
   if (node === peer.node) return near.kernelPeer.peerName === peer.name && far.kernelPeer.peerName === name;
   const a = near.kernelPeer;
@@ -166,6 +170,48 @@ export function isVethPairedWith(nodes: ReadonlyMap<string, NodeState>, node: st
     a.peerNetnsId !== undefined &&
     b.peerNetnsId !== undefined &&
     a.peerIfindex === b.ifindex &&
-    b.peerIfindex === a.ifindex
+    b.peerIfindex === a.ifindex &&
+    namesNamespaceOf(nearNode!, a.peerNetnsId, farNode!) &&
+    namesNamespaceOf(farNode!, b.peerNetnsId, nearNode!)
   );
+}
+
+/** Whether `from`'s netns id names `to`'s namespace; true when its ids were not looked up. No name: the root namespace. */
+function namesNamespaceOf(from: NodeState, nsid: number, to: NodeState): boolean {
+  if (!from.peerNamespaces) return true;
+  return (from.peerNamespaces.get(nsid) ?? null) === to.netns;
+}
+
+function signature(ifindex: number | undefined, peerIfindex: number | undefined): string {
+  return `${ifindex}>${peerIfindex}`;
+}
+
+/**
+ * The nodes with a veth that ifindexes alone would join to ends in more than one other node (as
+ * [a,b],[c,d] made again as [a,c],[b,d] looks the same): their netns ids must be looked up.
+ */
+export function ambiguousVethNodes(states: readonly NodeState[]): Set<string> {
+  const crossing = (s: NodeState) => [...s.links.values()].flatMap((l) => (l.type === 'veth' && l.kernelPeer?.peerNetnsId !== undefined ? [l.kernelPeer] : []));
+  const nodesBySignature = new Map<string, string[]>();
+  for (const s of states) {
+    for (const kp of crossing(s)) {
+      const key = signature(kp.ifindex, kp.peerIfindex);
+      nodesBySignature.set(key, [...(nodesBySignature.get(key) ?? []), s.node]);
+    }
+  }
+  const ambiguous = new Set<string>();
+  for (const s of states) {
+    for (const kp of crossing(s)) {
+      const matches = (nodesBySignature.get(signature(kp.peerIfindex, kp.ifindex)) ?? []).filter((n) => n !== s.node);
+      if (matches.length > 1) ambiguous.add(s.node);
+    }
+  }
+  return ambiguous;
+}
+
+/** `ip -j netns list-id`: netns id → the name under /run/netns, for the ids that have one. */
+export function parseNamespaceIds(stdout: string): Map<number, string> {
+  const text = stdout.trim();
+  const ids = (text === '' ? [] : JSON.parse(text)) as Array<{ nsid: number; name?: string }>;
+  return new Map(ids.filter((i) => typeof i.name === 'string').map((i) => [i.nsid, i.name!]));
 }

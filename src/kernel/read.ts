@@ -6,7 +6,7 @@ import { emptyNode, type LabState, type NodeKind, type NodeState } from '../mode
 import { readNftTable } from './nft-read.js';
 import { namespaceInode, processesByNamespace, readAllRuns } from './processes.js';
 import { resolvConfPath } from './commands.js';
-import { parseNode, parseSysctl, type IpLinkJson, type IpRouteJson } from './parse.js';
+import { ambiguousVethNodes, parseNamespaceIds, parseNode, parseSysctl, type IpLinkJson, type IpRouteJson } from './parse.js';
 import { ALWAYS_THERE, interfaceKey } from '../model/forwarding.js';
 import { ETC_NETNS, netnsPath } from './paths.js';
 import { publishedState, type PublishedState } from './publish.js';
@@ -271,7 +271,29 @@ async function readNodes(targets: readonly NodeToRead[], deps: ReadDeps): Promis
   const ipOf = (i: number): RunResult => ipAnswer.get(i) ?? { exitCode: 0, stdout: known(i)!, stderr: '' };
   const limit = pLimit(concurrency);
   await Promise.all(toRead.map((i) => limit(async () => (states[i] = await finishNode(targets[i]!, wheres[i]!, ipOf(i), sysctlAnswer.get(i), runner)))));
+  await lookUpPeerNamespaces(
+    toRead.map((i) => ({ state: states[i]!, where: wheres[i]! })),
+    runner,
+    concurrency,
+  );
   return states as NodeState[];
+}
+
+function namespaceIdsJob(where: Where): Job {
+  return { enter: where.path, argv: ['ip', '-j', 'netns', 'list-id'] };
+}
+
+/**
+ * The netns ids of the namespaces whose veths ifindexes alone cannot pair. Only those: `netns
+ * list-id` names each id by trying every file under /run/netns, a cost that grows with them all.
+ */
+async function lookUpPeerNamespaces(read: Array<{ state: NodeState; where: Where }>, runner: Runner, concurrency: number): Promise<void> {
+  const ambiguous = ambiguousVethNodes(read.map((r) => r.state));
+  const toLookUp = read.filter((r) => r.state.exists && ambiguous.has(r.state.node));
+  if (toLookUp.length === 0) return;
+  const jobs = toLookUp.map((r) => namespaceIdsJob(r.where));
+  const answers = await runJobs(jobs, runner, concurrency);
+  toLookUp.forEach((r, k) => (r.state.peerNamespaces = parseNamespaceIds(checked(jobs[k]!, answers[k]!))));
 }
 
 /** Which processes live in each of the lab's own namespaces: one pass over /proc for all of them. */

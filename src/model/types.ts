@@ -55,6 +55,11 @@ export interface NodeState {
   pids?: number[];
   /** Actual, kind netns: the namespace's inode, which names it as long as it lives. */
   inode?: string;
+  /**
+   * Actual: the netns ids this namespace gave others → their names under /run/netns (`ip netns
+   * list-id`). Looked up only where ifindexes alone could join one of its veths to several ends.
+   */
+  peerNamespaces?: Map<number, string>;
 }
 
 export interface RunEntry {
@@ -127,6 +132,11 @@ export interface LinkState {
   owner?: string;
   /** Actual: the kernel passes traffic on it (operstate UP), not only that it was set up. */
   carrier?: boolean;
+  /**
+   * Actual: it has a link-local IPv6 address past duplicate detection, the address a router
+   * solicits its neighbours from when it forwards a packet.
+   */
+  linkLocalUsable?: boolean;
   /**
    * Whether the kernel gives it an IPv6 link-local address (addrgenmode other than none). Desired:
    * set on the links the lab makes; actual: undefined when the link has no IPv6 at all.

@@ -32,12 +32,20 @@ export type Change =
   | (Base & { kind: 'loopback'; lab: string })
   | (Base & { kind: 'veth'; name: string; peer: { node: string; netns: string | null; name: string } })
   | (Base & { kind: 'bridge'; name: string })
-  | (Base & { kind: 'link-delete'; name: string })
+  /** peerEnds: the veth ends elsewhere that go with it (a link made again there waits for this). */
+  | (Base & { kind: 'link-delete'; name: string; peerEnds?: Array<{ node: string; name: string }> })
   | (Base & { kind: 'settings'; name: string; set: LinkSettings })
   | (Base & { kind: 'address'; dev: string; cidr: string })
   | (Base & { kind: 'route'; route: RouteState })
-  /** restore: interface keys the write resets (all.forwarding), set back to their own values after it. */
-  | (Base & { kind: 'sysctl'; key: string; value: string; restore?: Record<string, string> })
+  | (Base & {
+      kind: 'sysctl';
+      key: string;
+      value: string;
+      /** Written before the node's new links come up (see plan/dad.ts): the node's ip changes wait for it. */
+      beforeUp?: boolean;
+      /** Interface keys the write resets (all.forwarding), set back to their own values after it. */
+      restore?: Record<string, string>;
+    })
   | (Base & { kind: 'dns'; content?: string })
   | (Base & { kind: 'nftables'; lab: string; table?: NftTable; details: NftDetail[] })
   | (Base & { kind: 'run'; key: string; command: string; nodeKind: NodeKind })

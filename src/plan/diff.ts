@@ -2,10 +2,11 @@
 import { isVethPairedWith } from '../kernel/parse.js';
 import { subnetContains } from '../model/ip.js';
 import { formatEndpoint, ownerMark } from '../model/names.js';
+import { dadChanges } from './dad.js';
 import { labView, type PartialOwnership } from './ownership.js';
 import { ALWAYS_THERE, interfaceOfKey } from '../model/forwarding.js';
 import { claimConflicts, NO_CLAIMS, sysctlIdentity, withoutClaims, type OtherLabsClaims } from './other-labs.js';
-import { emptyNode, ownsWholeNamespace, routeKey, sortedKeys, type LabState, type LinkState, type NftChain, type NodeState, type RouteState } from '../model/types.js';
+import { emptyNode, ownsWholeNamespace, routeKey, sortedKeys, type LabState, type LinkState, type NftChain, type NodeState, type PeerRef, type RouteState } from '../model/types.js';
 import { compareChanges, type Change, type Conflict, type LinkSettings, type NewChange, type NftDetail, type Plan } from './change.js';
 
 export interface DiffOptions {
@@ -121,7 +122,33 @@ interface Disturbance {
   deletedAddresses: string[];
 }
 
-function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: NodeState, emit: Emit, doneVeths: Set<string>): Disturbance {
+/** The actual veth ends joined to node:name, which deleting it deletes too. */
+function actualPeerEnds(actual: LabState, node: string, name: string): PeerRef[] {
+  if (actual.nodes.get(node)?.links.get(name)?.type !== 'veth') return [];
+  const ends: PeerRef[] = [];
+  for (const other of actual.nodes.values()) {
+    for (const [otherName, otherLink] of other.links) {
+      if (otherLink.type === 'veth' && isVethPairedWith(actual.nodes, node, name, { node: other.node, name: otherName })) ends.push({ node: other.node, name: otherName });
+    }
+  }
+  return ends;
+}
+
+/**
+ * Deletes node:name unless it already went with a veth peer deleted before it, and notes its own
+ * peer ends as gone: one delete per pair, whichever end comes first (ends moved to other pairs too).
+ */
+function deleteLink(actual: LabState, have: NodeState, name: string, reason: string, emit: Emit, deletedEnds: Set<string>): void {
+  const self = formatEndpoint({ node: have.node, ifname: name });
+  if (deletedEnds.has(self)) return;
+  deletedEnds.add(self);
+  const peerEnds = actualPeerEnds(actual, have.node, name);
+  for (const end of peerEnds) deletedEnds.add(formatEndpoint({ node: end.node, ifname: end.name }));
+  emit({ node: have.node, netns: have.netns, kind: 'link-delete', action: 'delete', name, reason, ...(peerEnds.length > 0 ? { peerEnds } : {}) });
+}
+
+function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: NodeState, emit: Emit, done: { veths: Set<string>; deletedEnds: Set<string> }): Disturbance {
+  const doneVeths = done.veths;
   const base = { node: want.node, netns: want.netns };
   const recreated = new Set<string>();
   const deletedAddresses: string[] = [];
@@ -135,11 +162,7 @@ function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: N
     if (!keep) {
       const peer = link.peer;
       const pairId = peer ? [formatEndpoint({ node: want.node, ifname: name }), formatEndpoint({ node: peer.node, ifname: peer.name })].sort().join('=') : '';
-      // Deleting one end of a pair deletes the other: a pair still joined is deleted from one side.
-      const goesWithPeer = peer !== undefined && doneVeths.has(pairId) && isVethPairedWith(actual.nodes, want.node, name, peer);
-      if (existing && !goesWithPeer) {
-        emit({ ...base, kind: 'link-delete', action: 'delete', name, reason: whyMismatch(desired, actual, existing, link) });
-      }
+      if (existing) deleteLink(actual, have, name, whyMismatch(desired, actual, existing, link), emit, done.deletedEnds);
       if (link.type === 'bridge') {
         emit({ ...base, kind: 'bridge', action: 'create', name, reason: existing ? whyMismatch(desired, actual, existing, link) : 'bridge missing' });
       } else if (link.type === 'veth' && peer) {
@@ -187,6 +210,7 @@ function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: N
       }
     }
   }
+  for (const change of dadChanges(want, [...recreated].map((name) => want.links.get(name)!))) emit(change);
   return { recreated, deletedAddresses };
 }
 
@@ -205,17 +229,7 @@ function diffExtraLinks(desired: NodeState | undefined, have: NodeState, actual:
       }
       continue;
     }
-    const self = formatEndpoint({ node: have.node, ifname: name });
-    if (deletedEnds.has(self)) continue;
-    deletedEnds.add(self);
-    for (const other of actual.nodes.values()) {
-      for (const [otherName, otherLink] of other.links) {
-        if (otherLink.type === 'veth' && isVethPairedWith(actual.nodes, have.node, name, { node: other.node, name: otherName })) {
-          deletedEnds.add(formatEndpoint({ node: other.node, ifname: otherName }));
-        }
-      }
-    }
-    emit({ node: have.node, netns: have.netns, kind: 'link-delete', action: 'delete', name, reason: `${have.links.get(name)!.type} ${name} is not in the file` });
+    deleteLink(actual, have, name, `${link.type} ${name} is not in the file`, emit, deletedEnds);
   }
 }
 
@@ -420,7 +434,7 @@ interface Context {
 /** Everything inside one node's namespace, compared; `current` is what the lab may change there. */
 function diffContents(ctx: Context, want: NodeState, current: NodeState, present: ReadonlySet<string> = new Set(current.links.keys())): void {
   const { desired, actual, options, emit } = ctx;
-  const disturbance = diffLinks(desired, actual, want, current, emit, ctx.doneVeths);
+  const disturbance = diffLinks(desired, actual, want, current, emit, { veths: ctx.doneVeths, deletedEnds: ctx.deletedEnds });
   diffExtraLinks(want, current, actual, emit, ctx.deletedEnds);
   // An interface that is not the lab's stays when the file drops it: routes through it do not go with it.
   const gone = new Set([...current.links].filter(([l, link]) => (!want.links.has(l) && link.type !== 'existing') || disturbance.recreated.has(l)).map(([l]) => l));

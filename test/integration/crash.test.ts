@@ -94,7 +94,9 @@ describe('two runs at once', () => {
   });
 
   it('gives up after --wait seconds, naming the holder', async () => {
-    await sb.ok(['sh', '-c', 'mkdir -p /run/netlab && sleep 600 >/dev/null 2>&1 & echo "{\\"pid\\": $!, \\"started\\": \\"$(cut -d" " -f22 /proc/$!/stat)\\", \\"command\\": \\"apply someone-else.yaml\\", \\"since\\": \\"then\\"}" > /run/netlab/lab-crash.lock']);
+    // A live holder: a process that keeps the lock file flocked, its name written inside.
+    const holder = `(flock -n 9 && echo '{"pid": '$$', "command": "apply someone-else.yaml", "since": "then"}' >&9 && exec sleep 600) 9>>/run/netlab/lab-crash.lock >/dev/null 2>&1 &`;
+    await sb.ok(['sh', '-c', `mkdir -p /run/netlab && ${holder} for i in $(seq 200); do [ -s /run/netlab/lab-crash.lock ] && break; sleep 0.01; done`]);
     const r = await sb.netlab('apply', '--wait', '0.3', file);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/another netlab run holds the lock: lab-crash is held by pid \d+ \(apply someone-else\.yaml\)/);

@@ -101,7 +101,7 @@ describe('seed 001 with NAT', () => {
 describe('without nft', () => {
   it('says which package to install, before changing anything', async () => {
     const bin = mkdtempSync(join(tmpdir(), 'netlab-path-'));
-    for (const tool of ['ip', 'nsenter', 'sysctl', 'xargs']) {
+    for (const tool of ['ip', 'nsenter', 'sysctl', 'xargs', 'flock']) {
       const found = (await sb.ok(['sh', '-c', `command -v ${tool}`])).trim();
       symlinkSync(found, join(bin, tool));
     }

@@ -111,3 +111,26 @@ describe('apply --json', () => {
     expect(JSON.parse(out.stdout[0]!)).toEqual({ format_version: 1, event: 'summary', lab: 'lab', ok: false, error: { message: 'namespace c0 already exists' } });
   });
 });
+
+describe('progress without a terminal', () => {
+  const events = (n: number, failAt = -1) => [
+    { type: 'begin' as const, total: n },
+    ...Array.from({ length: n }, (_, i) => (i === failAt ? { type: 'failed' as const, change: change('c0', i), error: new Error('x') } : { type: 'done' as const, change: change('c0', i) })),
+  ];
+
+  it('tells each quarter of a long run on stdout, between the plan and the summary, counted not timed', () => {
+    const out = output();
+    const deps = new ApplyWatch('lab', {}, out, stream(false)).deps({} as EngineDeps);
+    for (const e of events(40, 3)) deps.onProgress!(e);
+    expect(out.stdout).toEqual(['netlab apply lab: 10/40 changes done, 1 failed', 'netlab apply lab: 20/40 changes done, 1 failed', 'netlab apply lab: 30/40 changes done, 1 failed']);
+  });
+
+  it('says nothing for a short run, with --quiet or --json, or when the line is on a terminal', () => {
+    for (const [options, tty, n] of [[{}, false, 19], [{ quiet: true }, false, 40], [{ json: true }, false, 40], [{}, true, 40]] as const) {
+      const out = output();
+      const deps = new ApplyWatch('lab', options, out, stream(tty)).deps({} as EngineDeps);
+      for (const e of events(n)) deps.onProgress!(e);
+      expect(out.stdout.filter((l) => l.includes('changes done'))).toEqual([]);
+    }
+  });
+});
