@@ -7,7 +7,7 @@ import type { BoundsSpec, LabSpec, NodeSpec, TestSpec } from '../config/spec.js'
 import type { Locate } from '../config/validate.js';
 import { canonicalIp, familyOf, ipOfCidr } from '../model/ip.js';
 import { namespaceName } from '../model/names.js';
-import { parseDuration, parsePercent } from '../model/quantities.js';
+import { parseDuration, parseMilliseconds, parsePercent } from '../model/quantities.js';
 import type { Family } from '../model/types.js';
 
 export type Expectation = 'success' | 'fail';
@@ -130,7 +130,7 @@ function resolveOne(spec: LabSpec, test: TestSpec, number: number, position: { l
   const within = test.within === undefined ? '' : `, within ${test.within}`;
   if (test.ping !== undefined) {
     const target = resolveTarget(spec, test.ping, number);
-    const check: PingCheck = { kind: 'ping', address: target.address, family: familyOf(target.address), size: test.size, df: test.df, count: test.count, loss: bounds(test.loss, parsePercent), rtt: bounds(test.rtt, milliseconds) };
+    const check: PingCheck = { kind: 'ping', address: target.address, family: familyOf(target.address), size: test.size, df: test.df, count: test.count, loss: bounds(test.loss, parsePercent), rtt: bounds(test.rtt, parseMilliseconds) };
     return { ...base, label: `${test.from}: ping ${target.text}${pingOptionsText(test)}${within}`, check };
   }
   if (test.connect !== undefined) {
@@ -166,11 +166,6 @@ function resolveTarget(spec: LabSpec, target: string, number: number): { address
   const address = isIp(target) ? canonicalIp(target) : firstAddress(spec.nodes[target] ?? {});
   if (address === undefined) throw new Error(`test ${number}: node ${target} has no address`);
   return { address, text: address === target ? address : `${target} (${address})` };
-}
-
-function milliseconds(text: string): number | undefined {
-  const seconds = parseDuration(text);
-  return seconds === undefined ? undefined : seconds * 1000;
 }
 
 function bounds(spec: BoundsSpec | undefined, parse: (text: string) => number | undefined): Bounds | undefined {

@@ -9,6 +9,12 @@ export function parseDuration(text: string): number | undefined {
   return match ? Number(match[1]) * SECONDS_PER[match[2]!]! : undefined;
 }
 
+/** "150ms" → 150, "1s" → 1000: a duration in milliseconds. */
+export function parseMilliseconds(text: string): number | undefined {
+  const seconds = parseDuration(text);
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
 /** "5%" → 5, "0.5%" → 0.5; undefined when it is no percentage (range is the caller's to judge). */
 export function parsePercent(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)%$/.exec(text.trim());

@@ -11,6 +11,7 @@ import { tryWithin, type Clock } from '../../src/labtest/retry.js';
 import { classifyRouteGet } from '../../src/labtest/route-outcome.js';
 import { pingArgv, routeGetArgv, runTests, type ProcessStarter } from '../../src/labtest/run.js';
 import type { Outcome } from '../../src/labtest/outcome.js';
+import { parseDuration, parseMilliseconds, parsePercent } from '../../src/model/quantities.js';
 
 const exit = (exitCode: number, stdout: string, stderr = ''): RunResult => ({ exitCode, stdout, stderr });
 
@@ -74,6 +75,7 @@ describe('ping with df: a packet too big for the path', () => {
     expect(classifyPing(exit(1, router), 3)).toEqual({ got: 'fail', why: "100% packet loss (too big: 198.51.100.1 says the path's mtu is 1400)" });
     const local = '1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms\n';
     expect(classifyPing(exit(1, local, 'ping: local error: message too long, mtu=1400\n'), 3)).toEqual({ got: 'fail', why: "100% packet loss (too big: the path's mtu is 1400)" });
+    expect(classifyPing(exit(1, local, 'ping: local error: message too long, mtu: 1280\n'), 3).why).toBe("100% packet loss (too big: the path's mtu is 1280)"); // ping -6
     const v6 = 'From 2001:db8:1::1 icmp_seq=1 Packet too big: mtu=1280\n1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms\n';
     expect(classifyPing(exit(1, v6), 3).why).toBe("100% packet loss (too big: 2001:db8:1::1 says the path's mtu is 1280)");
   });
@@ -223,5 +225,13 @@ describe('running and reporting the new kinds', () => {
     expect(json[3]).toMatchObject({ kind: 'route', address: '203.0.113.5', via: '198.51.100.1', dev: 'eth0' });
     expect(json[4]).toMatchObject({ kind: 'route', source: '2001:db8:1::10', mark: 7, expected: 'fail' });
     expect(json[0]).not.toHaveProperty('within');
+  });
+});
+
+describe('durations and percentages as a lab file writes them', () => {
+  it('reads ms, s and m, and percentages; anything else is undefined', () => {
+    expect([parseDuration('10s'), parseDuration('500ms'), parseDuration('1.5m'), parseDuration('10'), parseDuration('soon')]).toEqual([10, 0.5, 90, undefined, undefined]);
+    expect(parseMilliseconds('150ms')).toBe(150);
+    expect([parsePercent('5%'), parsePercent('0.5%'), parsePercent('150%'), parsePercent('5'), parsePercent('-1%')]).toEqual([5, 0.5, 150, undefined, undefined]);
   });
 });

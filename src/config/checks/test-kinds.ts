@@ -1,7 +1,7 @@
 // The options of ping tests (size, df, count, loss, rtt), route tests (via, dev, source, mark),
 // and `within`, which any test may have: each value parsed as the test runner will, each key
 // only where its kind of test reads it.
-import { parseDuration, parsePercent } from '../../model/quantities.js';
+import { parseDuration, parseMilliseconds, parsePercent } from '../../model/quantities.js';
 import type { Path } from '../problem.js';
 import type { BoundsSpec, TestSpec } from '../spec.js';
 import { didYouMean } from '../text.js';
@@ -42,11 +42,7 @@ export function checkPingOptions(ctx: Ctx, test: TestSpec, path: Path): void {
     if (test.count === undefined) report(ctx, [...path, 'loss'], 'loss is measured over several echoes, and the test has no count', 'add count: e.g. count: 20', 'key');
   }
   if (test.rtt !== undefined) {
-    const ms = (text: string) => {
-      const seconds = parseDuration(text);
-      return seconds === undefined ? undefined : seconds * 1000;
-    };
-    checkBounds(ctx, test.rtt, [...path, 'rtt'], { name: 'rtt', parse: ms, unit: ' ms', example: 'max: 150ms' });
+    checkBounds(ctx, test.rtt, [...path, 'rtt'], { name: 'rtt', parse: parseMilliseconds, unit: ' ms', example: 'max: 150ms' });
     if (test.size !== undefined && test.size < SMALLEST_TIMED_SIZE) {
       report(ctx, [...path, 'size'], `size ${test.size} is too small to time: ping measures a round trip only with ${SMALLEST_TIMED_SIZE} bytes or more`, `use size: ${SMALLEST_TIMED_SIZE} or more, or remove rtt`);
     }
