@@ -4,7 +4,7 @@ export type Severity = 'error' | 'warning';
 
 export interface Diagnostic {
   file: string;
-  /** 1-based; 0 when the problem has no place in the file (unreadable, empty). */
+  /** 1-based; 0 when the problem has no place in the file (it could not be read). An empty file's is 1:1. */
   line: number;
   col: number;
   severity: Severity;

@@ -13,7 +13,7 @@ import { resolveLab } from './model/resolve.js';
 import type { LabState } from './model/types.js';
 import type { Change, Plan } from './plan/change.js';
 import { diff } from './plan/diff.js';
-import { waitingForCarrier } from './plan/carrier.js';
+import { linkKey, waitingForCarrier } from './plan/carrier.js';
 import { schedule, settledByOwnLastBatch, sysctlsSettledByOwnLastBatch } from './plan/graph.js';
 import { renderPlan } from './plan/render.js';
 import { narrowState, selectNodes, type Selection } from './plan/target.js';
@@ -72,10 +72,12 @@ function targetsOf(desired: LabState, record: LabRecord | undefined): NodeToRead
   return [...targets.values()].sort((a, b) => a.node.localeCompare(b.node));
 }
 
-function toolsFor(targets: readonly NodeToRead[]): Tool[] {
+function toolsFor(targets: readonly NodeToRead[], desired?: LabState): Tool[] {
   // xargs starts the per-namespace runs (kernel/fanout.ts).
   const tools: Tool[] = ['ip', 'nsenter', 'xargs'];
-  if (targets.some((t) => t.sysctlKeys.length > 0)) tools.push('sysctl');
+  // New links with link-local IPv6 get duplicate address detection off by sysctl (plan/dad.ts).
+  const linkLocal = [...(desired?.nodes.values() ?? [])].some((n) => [...n.links.values()].some((l) => l.linkLocal === true));
+  if (linkLocal || targets.some((t) => t.sysctlKeys.length > 0)) tools.push('sysctl');
   if (targets.some((t) => t.nftTable)) tools.push('nft');
   return tools;
 }
@@ -114,8 +116,8 @@ async function planFor(file: LabState, recordAsIs: LabRecord | undefined, deps: 
     const { inode, nsid } = record?.nodes[t.node] ?? {};
     if (inode && !desired.nodes.has(t.node)) t.recordedInode = { inode, lab: desired.lab, ...(nsid !== undefined ? { nsid } : {}) };
   }
-  await requireTools(toolsFor(targets));
   if (!(await kernelHasIpv6())) for (const node of desired.nodes.values()) for (const link of node.links.values()) delete link.linkLocal;
+  await requireTools(toolsFor(targets, desired));
   const read = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack, sysctlAnswers: run?.sysctlReadBack });
   const actual = selection ? narrowState(read, selection) : read;
   for (const node of untouched) actual.nodes.set(node, run!.before.nodes.get(node)!);
@@ -204,16 +206,22 @@ async function verify(file: LabState, record: LabRecord | undefined, deps: Engin
     throw new VerificationError(`after the run the kernel still differs from the file:\n${renderPlan(plan)}`);
   }
   const deadline = Date.now() + CARRIER_WAIT_MS;
-  let waiting = new Set(waitingForCarrier(desired, actual));
+  const made = madeLinks(run.changes);
+  let waiting = new Set(waitingForCarrier(desired, actual, made));
   // The link watcher usually catches up within milliseconds: look again soon, then less often.
   for (let pause = 10; waiting.size > 0 && Date.now() < deadline; pause = 50) {
     await new Promise((r) => setTimeout(r, pause));
     // Only the nodes still waiting are read again: their links' state is all that is asked.
     const again = await readLab(desired.lab, targetsOf(desired, record).filter((t) => waiting.has(t.node)), deps);
     for (const [name, node] of again.nodes) actual.nodes.set(name, node);
-    waiting = new Set(waitingForCarrier(desired, actual));
+    waiting = new Set(waitingForCarrier(desired, actual, made));
   }
   return actual;
+}
+
+/** The links a run made, both ends of each veth pair, as waitingForCarrier keys them. */
+function madeLinks(changes: readonly Change[]): Set<string> {
+  return new Set(changes.flatMap((c) => (c.kind === 'veth' ? [linkKey(c.node, c.name), linkKey(c.peer.node, c.peer.name)] : c.kind === 'bridge' ? [linkKey(c.node, c.name)] : [])));
 }
 
 /** The keys verify reads in each namespace whose sysctls settle in their own last batch. */

@@ -68,12 +68,12 @@ export async function loadLab(file: string, options: LoadOptions = {}): Promise<
   if (file === '-') return readLab(STDIN_NAME, options.stdin ?? process.stdin, options);
   try {
     const info = await stat(file);
-    if (info.isDirectory()) return unreadable(file, 'is a directory, not a lab file', 'give the path of a YAML lab file');
+    if (info.isDirectory()) return notALab(file, 'is a directory, not a lab file', 'give the path of a YAML lab file');
     // A pipe that is already open is read as a file: `<(generate-lab)` names one (/dev/fd/N). A
     // named pipe (mkfifo) is not: it would wait, maybe for ever, for a writer.
-    if (!info.isFile() && !(info.isFIFO() && (await isOpenPipe(file)))) return unreadable(file, 'is not a regular file', 'give the path of a YAML lab file, or - to read it from stdin');
+    if (!info.isFile() && !(info.isFIFO() && (await isOpenPipe(file)))) return notALab(file, 'is not a regular file', 'give the path of a YAML lab file, or - to read it from stdin');
     if (info.size > MAX_FILE_BYTES) {
-      return unreadable(file, `is ${info.size} bytes, too large for a lab file`, `a lab file is at most ${MAX_FILE_BYTES} bytes`);
+      return notALab(file, `is ${info.size} bytes, too large for a lab file`, `a lab file is at most ${MAX_FILE_BYTES} bytes`);
     }
     return await readLab(file, createReadStream(file), options);
   } catch (err) {
@@ -95,7 +95,7 @@ async function readLab(file: string, stream: Readable, options: LoadOptions): Pr
     size += bytes.length;
     if (size > MAX_FILE_BYTES) {
       stream.destroy();
-      return unreadable(file, `holds more than ${MAX_FILE_BYTES} bytes, too large for a lab file`, `a lab file is at most ${MAX_FILE_BYTES} bytes`);
+      return notALab(file, `holds more than ${MAX_FILE_BYTES} bytes, too large for a lab file`, `a lab file is at most ${MAX_FILE_BYTES} bytes`);
     }
     chunks.push(bytes);
   }
@@ -149,9 +149,17 @@ function invalidUtf8(bytes: Buffer, text: string): Omit<Diagnostic, 'file' | 'se
   }
 }
 
-/** A problem of the whole file, which has no line. */
+/** A file that could not be read at all: it has no line to point at. */
 function fileProblem(file: string, message: string, hint: string): Diagnostic {
   return printable({ file, line: 0, col: 0, severity: 'error', message, hint });
+}
+
+/**
+ * A file that is there but is no lab as a whole (empty, only comments, a directory, a device, too
+ * large): said at 1:1, so that editors and CI annotations that need a line still show it.
+ */
+function wholeFileProblem(file: string, message: string, hint: string): Diagnostic {
+  return printable({ file, line: 1, col: 1, severity: 'error', message, hint });
 }
 
 /**
@@ -188,9 +196,13 @@ function unreadable(file: string, message: string, hint: string): LoadedLab {
   return { file, diagnostics: [fileProblem(file, message, hint)] };
 }
 
+function notALab(file: string, message: string, hint: string): LoadedLab {
+  return { file, diagnostics: [wholeFileProblem(file, message, hint)] };
+}
+
 /** Pure (but for reading the schema once): the same text always gives the same result. */
 export function parseLab(text: string, file: string, variables: Variables = {}): LoadedLab {
-  if (text.trim() === '') return unreadable(file, 'the file is empty', EMPTY_HINT);
+  if (text.trim() === '') return notALab(file, 'the file is empty', EMPTY_HINT);
   const lineCounter = new LineCounter();
   // uniqueKeys off: checkKeys reports duplicates with both lines. logLevel 'error': nothing on the
   // console ('silent' would also drop the error for a second document). The core schema without
@@ -213,7 +225,7 @@ export function parseLab(text: string, file: string, variables: Variables = {}):
   ];
   if (doc.errors.length > 0) return { file, diagnostics: sorted(yamlProblems) };
   if (doc.contents === null) {
-    return { file, diagnostics: sorted([fileProblem(file, 'the file has only comments', EMPTY_HINT), ...yamlProblems]) };
+    return { file, diagnostics: sorted([wholeFileProblem(file, 'the file has only comments', EMPTY_HINT), ...yamlProblems]) };
   }
   const locate = createLocator(doc, lineCounter);
   const keyProblems = checkKeys(doc.contents, [], at).map((p) => ({ file, severity: 'error' as const, ...p }));

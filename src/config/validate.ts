@@ -10,6 +10,7 @@ import { checkAddresses } from './checks/addresses.js';
 import type { Ctx } from './checks/context.js';
 import { checkDns } from './checks/dns.js';
 import { checkInterfaces } from './checks/interfaces.js';
+import { checkIpv6 } from './checks/ipv6.js';
 import { checkKinds } from './checks/kinds.js';
 import { buildTopology } from './checks/links.js';
 import { checkNames } from './checks/names.js';
@@ -57,6 +58,7 @@ function semanticProblems(spec: LabSpec, locate: Locate, rejected: Set<string>):
   checkAddresses(ctx);
   checkRoutes(ctx);
   checkSysctls(ctx);
+  checkIpv6(ctx);
   checkDns(ctx);
   checkNat(ctx);
   checkFirewall(ctx);

@@ -21,7 +21,7 @@ export interface IpLinkJson {
   linkinfo?: { info_kind?: string; info_data?: { stp_state?: number } };
   /** eui64, none, stable_secret or random; absent when the link has no IPv6. */
   inet6_addr_gen_mode?: string;
-  addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string }>;
+  addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean }>;
 }
 
 export interface IpRouteJson {
@@ -65,6 +65,7 @@ function parseLink(json: IpLinkJson): LinkState {
   if (owner) link.owner = owner;
   link.carrier = json.operstate === 'UP';
   if (json.inet6_addr_gen_mode !== undefined) link.linkLocal = json.inet6_addr_gen_mode !== 'none';
+  link.linkLocalUsable = (json.addr_info ?? []).some((a) => isKernelMadeAddress(a.family, a.local, a.scope) && !a.tentative && !a.dadfailed);
   return link;
 }
 

@@ -7,6 +7,9 @@ export const MAX_IFNAME_BYTES = 15;
 /** Interface names the kernel accepts and no shell or iproute2 output mangles. */
 export const IFNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** Names the kernel keeps for its per-namespace interface settings. */
+const RESERVED_IFNAMES: ReadonlySet<string> = new Set(['all', 'default']);
+
 /** Node names become namespace names, file names under /run/netns and /etc/netns, and parts of interface names. */
 export const NODE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
@@ -66,5 +69,7 @@ export function ifnameProblem(name: string): string | undefined {
   if (!IFNAME_PATTERN.test(name)) {
     return 'may only contain letters, digits, "_", "." and "-", and must start with a letter or digit';
   }
+  // The kernel refuses them: they name its settings for every interface (net.ipv4.conf.all, …).
+  if (RESERVED_IFNAMES.has(name)) return 'cannot be "all" or "default", which name the kernel\'s settings for every interface (net.ipv4.conf.all, net.ipv6.conf.default); use another name';
   return undefined;
 }

@@ -128,6 +128,11 @@ export interface LinkState {
   /** Actual: the kernel passes traffic on it (operstate UP), not only that it was set up. */
   carrier?: boolean;
   /**
+   * Actual: it has a link-local IPv6 address past duplicate detection, the address a router
+   * solicits its neighbours from when it forwards a packet.
+   */
+  linkLocalUsable?: boolean;
+  /**
    * Whether the kernel gives it an IPv6 link-local address (addrgenmode other than none). Desired:
    * set on the links the lab makes; actual: undefined when the link has no IPv6 at all.
    */

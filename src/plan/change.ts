@@ -37,7 +37,13 @@ export type Change =
   | (Base & { kind: 'settings'; name: string; set: LinkSettings })
   | (Base & { kind: 'address'; dev: string; cidr: string })
   | (Base & { kind: 'route'; route: RouteState })
-  | (Base & { kind: 'sysctl'; key: string; value: string })
+  | (Base & {
+      kind: 'sysctl';
+      key: string;
+      value: string;
+      /** Written before the node's new links come up (see plan/dad.ts): the node's ip changes wait for it. */
+      beforeUp?: boolean;
+    })
   | (Base & { kind: 'dns'; content?: string })
   | (Base & { kind: 'nftables'; lab: string; table?: NftTable; details: NftDetail[] })
   | (Base & { kind: 'run'; key: string; command: string; nodeKind: NodeKind })

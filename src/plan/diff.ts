@@ -2,6 +2,7 @@
 import { isVethPairedWith } from '../kernel/parse.js';
 import { subnetContains } from '../model/ip.js';
 import { formatEndpoint, ownerMark } from '../model/names.js';
+import { dadChanges } from './dad.js';
 import { labView, type PartialOwnership } from './ownership.js';
 import { emptyNode, ownsWholeNamespace, routeKey, sortedKeys, type LabState, type LinkState, type NftChain, type NodeState, type PeerRef, type RouteState } from '../model/types.js';
 import { compareChanges, type Change, type Conflict, type LinkSettings, type NewChange, type NftDetail, type Plan } from './change.js';
@@ -200,6 +201,7 @@ function diffLinks(desired: LabState, actual: LabState, want: NodeState, have: N
       }
     }
   }
+  for (const change of dadChanges(want, [...recreated].map((name) => want.links.get(name)!))) emit(change);
   return { recreated, deletedAddresses };
 }
 

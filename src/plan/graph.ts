@@ -47,6 +47,17 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
     }
   }
   const sameNode = (c: Change, pick: (o: Change) => boolean) => (byNode.get(c.node) ?? []).filter((o) => o !== c && pick(o)).map((o) => o.id);
+  const byId = new Map(changes.map((c) => [c.id, c]));
+  const maker = (node: string, dev: string) => byId.get(makes.get(endpointKey(node, dev)) ?? '');
+  // Listed once per node: a hub's thousand ports must not each scan the hub's every change.
+  const beforeUp = new Map<string, Change[]>();
+  for (const c of changes) {
+    if (c.kind !== 'sysctl' || !c.beforeUp) continue;
+    const list = beforeUp.get(c.node);
+    if (list) list.push(c);
+    else beforeUp.set(c.node, [c]);
+  }
+  const madeBefore = (c: Change) => beforeUpFirst(c, beforeUp.get(c.node) ?? [], maker);
 
   const deps = new Map<string, string[]>();
   for (const c of changes) {
@@ -97,11 +108,33 @@ export function dependencies(changes: readonly Change[]): Map<string, string[]> 
       default:
         break;
     }
+    d.push(...madeBefore(c));
     // A veth made from the other end's node is a dependency here too.
     if (c.kind === 'route' || (c.kind === 'run' && c.action === 'create')) d.push(...(vethsInto.get(c.node) ?? []));
     deps.set(c.id, [...new Set(d.filter((x): x is string => x !== undefined && x !== c.id))].sort());
   }
   return deps;
+}
+
+/** What a node's own `ip` batch does that must wait for its links' sysctls (not a delete: the new link comes after it). */
+const WAITS_FOR_BEFORE_UP: ReadonlySet<Change['kind']> = new Set(['loopback', 'bridge', 'settings', 'address', 'route']);
+
+/**
+ * The node's beforeUp sysctls (plan/dad.ts) that `c` waits for. The settings that bring a link up
+ * wait for its own; the rest of the node's ip batch waits too, so that it stays one batch, unless
+ * the sysctl itself comes after something in that batch (a bridge set by name, made there).
+ */
+function beforeUpFirst(c: Change, sysctls: readonly Change[], maker: (node: string, dev: string) => Change | undefined): string[] {
+  if (!WAITS_FOR_BEFORE_UP.has(c.kind)) return [];
+  const ids: string[] = [];
+  for (const s of sysctls) {
+    if (s.kind !== 'sysctl') continue;
+    const dev = sysctlInterface(s.key);
+    const made = dev === undefined ? undefined : maker(s.node, dev);
+    const ownLink = c.kind === 'settings' && c.name === dev;
+    if (ownLink || !made || scopeKey(scopeOf(made)) !== scopeKey(scopeOf(c))) ids.push(s.id);
+  }
+  return ids;
 }
 
 export interface Batch {

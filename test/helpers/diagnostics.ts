@@ -1,5 +1,5 @@
-// What every diagnostic of a bad input must be: in the file, at a real position (or line 0 for the
-// whole file), one printable line that says what is wrong, with no trace of an internal error.
+// What every diagnostic of a bad input must be: in the file, at a real position (1:1 for a file that
+// is no lab as a whole, line 0 for one that could not be read), one printable line that says what is wrong, with no trace of an internal error.
 import { formatDiagnostic, hasErrors, type Diagnostic } from '../../src/diagnostics.js';
 
 /** Text that a diagnostic must not carry raw: it would break the one-line format or hide what is shown. */
@@ -33,7 +33,8 @@ export function checkLoaded(
     if (d.severity !== 'error' && d.severity !== 'warning') problems.push(`${at}: severity ${String(d.severity)}`);
     if (!Number.isInteger(d.line) || !Number.isInteger(d.col) || d.line < 0 || d.col < 0) problems.push(`${at}: bad position`);
     if (d.line === 0 && d.col !== 0) problems.push(`${at}: a column on line 0`);
-    if (d.line > 0) {
+    // 1:1 is the start of any file, even one with no text (empty, a directory, a fifo).
+    if (d.line > 0 && !(d.line === 1 && d.col === 1)) {
       if (lines === undefined) problems.push(`${at}: a line in a file that has no text`);
       else if (d.line > lines.length) problems.push(`${at}: line past the end (${lines.length} lines)`);
       else if (d.col < 1 || d.col > lines[d.line - 1]!.length + 1) problems.push(`${at}: column outside line ${d.line}`);

@@ -127,3 +127,65 @@ describe('IPv6 link-local', () => {
     expect(await sb.leftovers()).toEqual([]);
   });
 });
+
+/**
+ * a — r1 — r2 — b: r1 a namespace of its own, r2 the sandbox's root namespace (a `host` node: the
+ * lab makes its interfaces there, but the namespace is not the lab's). Each router forwards out of
+ * a veth one way and out of a bridge the other, so every kind of link the lab makes is on the path.
+ */
+function routedLab(extra = ''): string {
+  const path = join(scratch, 'routed.yaml');
+  writeFileSync(
+    path,
+    [
+      'name: r6',
+      extra,
+      'nodes:',
+      '  a: {interfaces: {eth0: {addresses: ["2001:db8:a::10/64"]}}, routes: [{to: default, via: "2001:db8:a::1"}]}',
+      '  r1:',
+      '    sysctls: {net.ipv6.conf.all.forwarding: 1}',
+      '    interfaces: {nl-a: {addresses: ["2001:db8:a::1/64"]}}',
+      '    bridges: {nl-br1: {addresses: ["2001:db8:c::1/64"]}}',
+      '    routes: [{to: "2001:db8:b::/64", via: "2001:db8:c::2"}]',
+      '  r2:',
+      '    kind: host',
+      '    sysctls: {net.ipv6.conf.all.forwarding: 1}',
+      '    interfaces: {nl-r1: {addresses: ["2001:db8:c::2/64"]}}',
+      '    bridges: {nl-br2: {addresses: ["2001:db8:b::1/64"]}}',
+      '    routes: [{to: "2001:db8:a::/64", via: "2001:db8:c::1"}]',
+      '  b: {interfaces: {eth0: {addresses: ["2001:db8:b::10/64"]}}, routes: [{to: default, via: "2001:db8:b::1"}]}',
+      'links: [[a:eth0, r1:nl-a], [r2:nl-r1, r1:nl-br1], [b:eth0, r2:nl-br2]]',
+      '',
+    ].join('\n'),
+  );
+  return path;
+}
+
+/** One echo, one second: the first packet across the routers must get through, not a retry. */
+async function firstPing(from: string, address: string): Promise<boolean> {
+  return (await sb.inNs(from, ['ping', '-c', '1', '-W', '1', address])).exitCode === 0;
+}
+
+describe('routed IPv6 right after apply', () => {
+  it('passes the first ping across two routers as soon as apply returns, every time', async () => {
+    const file = routedLab();
+    const outcomes: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      await sb.netlabOk('apply', file);
+      outcomes.push(`${i}: a→b ${(await firstPing('a', '2001:db8:b::10')) ? 'ok' : 'lost'}, b→a ${(await firstPing('b', '2001:db8:a::10')) ? 'ok' : 'lost'}`);
+      await sb.netlabOk('destroy', file);
+    }
+    expect(outcomes).toEqual(Array.from({ length: 10 }, (_, i) => `${i}: a→b ok, b→a ok`));
+    expect(await sb.leftovers()).toEqual([]);
+  });
+
+  it('with ipv6: false, is warned of by apply and does not pass, as the docs say; neighbours still reach each other', async () => {
+    const file = routedLab('ipv6: false');
+    const applied = await sb.netlabOk('apply', file);
+    expect(applied.stderr).toMatch(/warning: ipv6: false leaves the lab's links without link-local addresses, so node r1 .* cannot forward IPv6/);
+    expect(await sb.ping('a', '2001:db8:a::1')).toBe(true);
+    // The limit the warning names: r1 has no link-local address to solicit b's side from.
+    expect(await sb.ping('a', '2001:db8:b::10', 2)).toBe(false);
+    await sb.netlabOk('destroy', file);
+  });
+});

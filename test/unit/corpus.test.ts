@@ -1,5 +1,5 @@
 // Every case of the corpus of broken inputs (test/fixtures/corpus/) through loadLab: each ends with
-// diagnostics that name the file, a line and column inside it (or line 0 for the whole file), and
+// diagnostics that name the file, a line and column inside it (1:1 for the whole file), and
 // say what is wrong in one printable line, with no stack trace. Nothing throws and nothing hangs
 // (the test timeout is the bound; no case is timed).
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -9,6 +9,7 @@ import { emptyNode, type LabState, type NodeState } from '../../src/model/types.
 import type { Change } from '../../src/plan/change.js';
 import { diff } from '../../src/plan/diff.js';
 import { fewestCovering, waitingForCarrier } from '../../src/plan/carrier.js';
+import { interfaceSysctl } from '../../src/plan/dad.js';
 import { schedule, settledByOwnLastBatch, sysctlsSettledByOwnLastBatch } from '../../src/plan/graph.js';
 import { renderPlan } from '../../src/plan/render.js';
 
@@ -27,6 +28,9 @@ const spec: LabSpec = {
   },
   links: [['c0:eth0', 'host:br0']],
 };
+
+/** The same lab without IPv6: no link-local addresses, so nothing to set before links come up. */
+const specV4: LabSpec = { ...spec, nodes: { ...spec.nodes, c0: { interfaces: { eth0: { addresses: ['172.18.0.10/16'] } }, routes: [{ to: 'default', via: '172.18.0.1' }] } } };
 
 function nothing(lab: string, desired: LabState): LabState {
   return { lab, nodes: new Map([...desired.nodes].map(([n, s]) => [n, emptyNode(n, s.netns, false)])) };
@@ -71,6 +75,7 @@ describe('diff', () => {
       'create address/c0:eth0/2001:db8::10/64',
       'create route/c0/inet default metric 0',
       'create route/c0/inet6 default metric 1024',
+      'create sysctl/c0/net.ipv6.conf.eth0.accept_dad',
       'create dns/c0',
       'create netns/host',
       'create loopback/host',
@@ -79,6 +84,8 @@ describe('diff', () => {
       'create settings/host:c0-eth0',
       'create address/host:br0/172.18.0.1/16',
       'create sysctl/host/net.ipv4.ip_forward',
+      'create sysctl/host/net.ipv6.conf.c0-eth0.accept_dad',
+      'create sysctl/host/net.ipv6.conf.default.accept_dad',
     ]);
     expect(plan.conflicts).toEqual([]);
   });
@@ -121,8 +128,10 @@ describe('diff', () => {
       'create settings/c0:eth0',
       'create address/c0:eth0/172.18.0.10/16',
       'create address/c0:eth0/2001:db8::10/64',
+      'create sysctl/c0/net.ipv6.conf.eth0.accept_dad',
       'delete link-delete/host:c0-eth0',
       'create settings/host:c0-eth0',
+      'create sysctl/host/net.ipv6.conf.c0-eth0.accept_dad',
     ]);
   });
 
@@ -181,25 +190,45 @@ describe('diff', () => {
 });
 
 describe('schedule', () => {
-  it('takes two rounds for a whole lab: the root namespace, then every namespace at once', () => {
-    const desired = resolveLab(spec);
-    const { rounds } = schedule(diff(desired, nothing('demo', desired)).changes);
-    const shape = rounds.map((round) => round.map((b) => `${b.scope.tool}@${b.scope.netns ?? 'root'}: ${b.changes.map((c) => c.kind).join(',')}`).sort());
-    expect(shape).toEqual([
+  const shapeOf = (lab: LabSpec) => {
+    const desired = resolveLab(lab);
+    const { rounds } = schedule(diff(desired, nothing(lab.name, desired)).changes);
+    return rounds.map((round) => round.map((b) => `${b.scope.tool}@${b.scope.netns ?? 'root'}: ${b.changes.map((c) => c.kind).join(',')}`).sort());
+  };
+
+  it('takes two rounds for a whole lab without IPv6: the root namespace, then every namespace at once', () => {
+    expect(shapeOf(specV4)).toEqual([
       ['ip@root: netns,netns,veth'],
-      [
-        'file@c0: dns',
-        'ip@c0: loopback,address,address,settings,route,route',
-        'ip@host: loopback,bridge,settings,settings,address',
-        'sysctl@host: sysctl',
-      ],
+      ['ip@c0: loopback,address,settings,route', 'ip@host: loopback,bridge,settings,settings,address', 'sysctl@host: sysctl'],
     ]);
+  });
+
+  it('takes three with IPv6: duplicate address detection is off in each namespace before its ip batch, still one batch', () => {
+    expect(shapeOf(spec)).toEqual([
+      ['ip@root: netns,netns,veth'],
+      ['file@c0: dns', 'sysctl@c0: sysctl', 'sysctl@host: sysctl,sysctl,sysctl'],
+      ['ip@c0: loopback,address,address,settings,route,route', 'ip@host: loopback,bridge,settings,settings,address'],
+    ]);
+  });
+
+  it('sets a bridge outside a namespace of its own by name, once made, before it comes up', () => {
+    const attached: LabSpec = { ...spec, nodes: { ...spec.nodes, host: { ...spec.nodes.host!, kind: 'attach', pid: 4242 } } };
+    const desired = resolveLab(attached);
+    const actual = nothing('demo', desired);
+    actual.nodes.set('host', { ...emptyNode('host', desired.nodes.get('host')!.netns, true, 'attach'), source: '/proc/4242/ns/net' });
+    const steps = schedule(diff(desired, actual).changes);
+    const round = (id: string) => steps.rounds.findIndex((r) => r.some((b) => b.changes.some((c) => c.id === id)));
+    expect(round('bridge/host:br0')).toBeLessThan(round('sysctl/host/net.ipv6.conf.br0.accept_dad'));
+    expect(round('sysctl/host/net.ipv6.conf.br0.accept_dad')).toBeLessThan(round('settings/host:br0'));
+    // The port's own is set by name before anything in the node's batch, which the bridge's is not.
+    expect(round('sysctl/host/net.ipv6.conf.c0-eth0.accept_dad')).toBeLessThan(round('bridge/host:br0'));
+    expect(round('sysctl/host/net.ipv6.conf.c0-eth0.accept_dad')).toBeLessThan(round('settings/host:c0-eth0'));
   });
 
   it('orders a bridge before the port enslaved to it and addresses before routes', () => {
     const desired = resolveLab(spec);
     const { rounds } = schedule(diff(desired, nothing('demo', desired)).changes);
-    const host = rounds[1]!.find((b) => b.scope.netns === 'host' && b.scope.tool === 'ip')!;
+    const host = rounds[2]!.find((b) => b.scope.netns === 'host' && b.scope.tool === 'ip')!;
     const kinds = host.changes.map((c) => c.id);
     expect(kinds.indexOf('bridge/host:br0')).toBeLessThan(kinds.indexOf('settings/host:c0-eth0'));
   });
@@ -208,15 +237,15 @@ describe('schedule', () => {
 describe('read-back: namespaces read at the end of their own last batch', () => {
   it('takes every namespace of a new lab, in the round of its last ip batch', () => {
     const desired = resolveLab(spec);
-    expect(settledByOwnLastBatch(schedule(diff(desired, nothing('demo', desired)).changes))).toEqual(new Map([['c0', 1], ['host', 1]]));
+    expect(settledByOwnLastBatch(schedule(diff(desired, nothing('demo', desired)).changes))).toEqual(new Map([['c0', 2], ['host', 2]]));
   });
 
   it('takes a namespace only after the last change that reaches across: a veth made again', () => {
     const desired = resolveLab(spec);
     const actual = appliedState(desired);
     actual.nodes.get('c0')!.links.get('eth0')!.kernelPeer = { ifindex: 2, peerIfindex: 77, peerNetnsId: 0 };
-    // Round 0 deletes both ends, round 1 (root) makes the pair, round 2 configures each end.
-    expect(settledByOwnLastBatch(schedule(diff(desired, actual).changes))).toEqual(new Map([['c0', 2], ['host', 2]]));
+    // Round 0 deletes both ends, round 1 (root) makes the pair, round 2 sets each end's sysctls, round 3 configures it.
+    expect(settledByOwnLastBatch(schedule(diff(desired, actual).changes))).toEqual(new Map([['c0', 3], ['host', 3]]));
   });
 
   it('leaves out a namespace while a later batch deletes a namespace, whose veths end anywhere', () => {
@@ -228,7 +257,7 @@ describe('read-back: namespaces read at the end of their own last batch', () => 
   });
 
   it('leaves out a namespace whose IPv6 interface settings change in the same round, but not for forwarding', () => {
-    const withSysctl = (key: string) => resolveLab({ ...spec, nodes: { ...spec.nodes, c0: { ...spec.nodes.c0, sysctls: { [key]: 1 } } } });
+    const withSysctl = (key: string) => resolveLab({ ...specV4, nodes: { ...specV4.nodes, c0: { ...specV4.nodes.c0, sysctls: { [key]: 1 } } } });
     const settled = (key: string) => {
       const desired = withSysctl(key);
       return [...settledByOwnLastBatch(schedule(diff(desired, nothing('demo', desired)).changes)).keys()];
@@ -256,6 +285,7 @@ describe('commands', () => {
       { tool: 'ip', line: 'addr replace 2001:db8::10/64 dev eth0 nodad' },
       { tool: 'ip', line: 'route replace default via 172.18.0.1 metric 0 proto 77' },
       { tool: 'ip', line: 'route replace ::/0 via 2001:db8::1 metric 1024 proto 77' },
+      { tool: 'sysctl', assignment: 'net.ipv6.conf.eth0.accept_dad=0' },
       { tool: 'file', op: 'write', path: '/etc/netns/c0/resolv.conf', content: '# written by netlab\nnameserver 198.51.100.53\nsearch lab.test\n' },
       { tool: 'ip', line: 'netns add host' },
       { tool: 'ip', line: 'link set dev lo up' },
@@ -266,6 +296,8 @@ describe('commands', () => {
       { tool: 'ip', line: 'link set dev c0-eth0 master br0 up' },
       { tool: 'ip', line: 'addr replace 172.18.0.1/16 dev br0' },
       { tool: 'sysctl', assignment: 'net.ipv4.ip_forward=1' },
+      { tool: 'sysctl', assignment: 'net.ipv6.conf.c0-eth0.accept_dad=0' },
+      { tool: 'sysctl', assignment: 'net.ipv6.conf.default.accept_dad=0' },
     ]);
   });
 });
@@ -353,19 +385,47 @@ describe('link-local IPv6', () => {
       'create settings/c0:eth0',
       'create address/c0:eth0/198.51.100.10/24',
       'update route/c0/inet default metric 0',
+      'create sysctl/c0/net.ipv6.conf.eth0.accept_dad',
       'delete link-delete/hub:br0',
       'create bridge/hub:br0',
       'create settings/hub:br0',
       'create settings/hub:c0-eth0',
       'create address/hub:br0/198.51.100.1/24',
+      'create sysctl/hub/net.ipv6.conf.c0-eth0.accept_dad',
+      'create sysctl/hub/net.ipv6.conf.default.accept_dad',
     ]);
     expect(plan.changes[0]!.reason).toBe('eth0 has link-local IPv6 off, the file wants it on (ipv6: true, or an IPv6 address in the file)');
     // Only a bridge made again: its kept port is enslaved again.
     const bridgeOnly = appliedState(desired);
     bridgeOnly.nodes.get('hub')!.links.get('br0')!.linkLocal = false;
     const again = diff(desired, bridgeOnly);
-    expect(ids(again.changes)).toEqual(['delete link-delete/hub:br0', 'create bridge/hub:br0', 'create settings/hub:br0', 'update settings/hub:c0-eth0', 'create address/hub:br0/198.51.100.1/24']);
+    expect(ids(again.changes)).toEqual([
+      'delete link-delete/hub:br0',
+      'create bridge/hub:br0',
+      'create settings/hub:br0',
+      'update settings/hub:c0-eth0',
+      'create address/hub:br0/198.51.100.1/24',
+      'create sysctl/hub/net.ipv6.conf.default.accept_dad',
+    ]);
     expect(commandsOf(again.changes[3]!)).toEqual([{ tool: 'ip', line: 'link set dev c0-eth0 master br0' }]);
+  });
+});
+
+describe('duplicate address detection: off on the links a lab makes', () => {
+  it('is left to the kernel without link-local addresses, and to the file where it sets the key', () => {
+    const dadKeys = (lab: LabSpec) => {
+      const desired = resolveLab(lab);
+      return diff(desired, nothing(lab.name, desired)).changes.flatMap((c) => (c.kind === 'sysctl' && c.beforeUp ? [`${c.node} ${c.key}`] : []));
+    };
+    expect(dadKeys(specV4)).toEqual([]);
+    expect(dadKeys({ ...spec, ipv6: false })).toEqual([]);
+    expect(dadKeys(spec)).toEqual(['c0 net.ipv6.conf.eth0.accept_dad', 'host net.ipv6.conf.c0-eth0.accept_dad', 'host net.ipv6.conf.default.accept_dad']);
+    const own: LabSpec = { ...spec, nodes: { ...spec.nodes, c0: { ...spec.nodes.c0, sysctls: { 'net.ipv6.conf.eth0.accept_dad': 1 } } } };
+    expect(dadKeys(own)).toEqual(['host net.ipv6.conf.c0-eth0.accept_dad', 'host net.ipv6.conf.default.accept_dad']);
+  });
+
+  it('names an interface with a dot in its sysctl key with a slash', () => {
+    expect(interfaceSysctl('eth0.10', 'accept_dad')).toBe('net.ipv6.conf.eth0/10.accept_dad');
   });
 });
 
@@ -386,6 +446,27 @@ describe('carrier: what apply reads again before it returns', () => {
     actual.nodes.get('c1')!.links.get('eth0')!.carrier = true;
     actual.nodes.get('hub')!.links.get('c2-eth0')!.carrier = true;
     expect(waitingForCarrier(desired, actual)).toEqual([]);
+  });
+
+  it('waits, on links this run made with link-local IPv6, for each one\'s own usable link-local address', () => {
+    const desired = resolveLab({ ...starSpec(2), ipv6: true });
+    const actual = appliedState(desired);
+    for (const node of actual.nodes.values()) for (const l of node.links.values()) Object.assign(l, { carrier: true, linkLocalUsable: true });
+    const made = new Set(['c0:eth0', 'hub:c0-eth0', 'hub:br0']);
+    expect(waitingForCarrier(desired, actual, made)).toEqual([]);
+    // The far end's carrier is not enough: a router forwards out of a link only from its own link-local address.
+    actual.nodes.get('hub')!.links.get('c0-eth0')!.linkLocalUsable = false;
+    actual.nodes.get('c0')!.links.get('eth0')!.linkLocalUsable = false;
+    expect(waitingForCarrier(desired, actual, made)).toEqual(['c0', 'hub']);
+    // A bridge with a live port gets one too.
+    actual.nodes.get('c0')!.links.get('eth0')!.linkLocalUsable = true;
+    actual.nodes.get('hub')!.links.get('c0-eth0')!.linkLocalUsable = true;
+    actual.nodes.get('hub')!.links.get('br0')!.linkLocalUsable = false;
+    expect(waitingForCarrier(desired, actual, made)).toEqual(['hub']);
+    // Links kept from before, or kept without IPv6 by the file, are not waited for.
+    expect(waitingForCarrier(desired, actual, new Set())).toEqual([]);
+    const noV6 = resolveLab({ ...starSpec(2), ipv6: true, nodes: { ...starSpec(2).nodes, hub: { bridges: { br0: {} }, sysctls: { 'net.ipv6.conf.br0.disable_ipv6': 1 } } } });
+    expect(waitingForCarrier(noV6, actual, made)).toEqual([]);
   });
 
   it('covers every waiting pair with the fewest nodes', () => {

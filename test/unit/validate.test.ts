@@ -1,11 +1,12 @@
 // The lab file's checks: every rule reports the right place (line:col) and says what is wrong and
 // what would be right. Inline labs give one string per line, so line N is the Nth argument.
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLab, parseLab } from '../../src/config/load.js';
+import { loadLab, MAX_FILE_BYTES, parseLab } from '../../src/config/load.js';
 import { formatDiagnostic, type Diagnostic } from '../../src/diagnostics.js';
 
 const lab = (...lines: string[]): string => `${lines.join('\n')}\n`;
@@ -54,10 +55,10 @@ describe('parseLab: YAML', () => {
     expect(loaded.locate?.(['nodes', 'b', 'interfaces', 'eth0', 'addresses', 0])).toEqual({ line: 8, col: 26 });
   });
 
-  it('reports an empty text at line 0', () => {
-    expectDiagnostics('', [['0:0', 'the file is empty', 'name:']]);
-    expectDiagnostics('\n   \n', [['0:0', 'the file is empty']]);
-    expectDiagnostics('# nothing\n', [['0:0', 'only comments']]);
+  it('reports an empty text at 1:1', () => {
+    expectDiagnostics('', [['1:1', 'the file is empty', 'name:']]);
+    expectDiagnostics('\n   \n', [['1:1', 'the file is empty']]);
+    expectDiagnostics('# nothing\n', [['1:1', 'only comments']]);
   });
 
   it('reports a syntax error at its position, and nothing else', () => {
@@ -122,21 +123,38 @@ describe('loadLab: files', () => {
     expect(loaded.spec?.name).toBe('pair');
   });
 
-  it('reports a missing file, a directory, an empty file and a device as one diagnostic at line 0', async () => {
+  it('reports a missing file as one diagnostic without a position', async () => {
+    const file = join(dir, 'nope.yaml');
+    const loaded = await loadLab(file);
+    expect(loaded.diagnostics).toHaveLength(1);
+    expect(loaded.diagnostics[0]).toMatchObject({ file, line: 0, col: 0, severity: 'error' });
+    expect(formatDiagnostic(loaded.diagnostics[0]!)).toContain(`${file}: error: no such file`);
+  });
+
+  it('reports a file that is no lab as a whole (empty, comments only, a directory, a device, a fifo, too large) at 1:1', async () => {
     const empty = join(dir, 'empty.yaml');
     await writeFile(empty, '');
+    const comments = join(dir, 'comments.yaml');
+    await writeFile(comments, '# a lab, some day\n');
     await mkdir(join(dir, 'sub'));
+    const fifo = join(dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    const large = join(dir, 'large.yaml');
+    await writeFile(large, 'name: x\n');
+    await truncate(large, MAX_FILE_BYTES + 1);
     for (const [file, words] of [
-      [join(dir, 'nope.yaml'), 'no such file'],
-      [join(dir, 'sub'), 'is a directory'],
       [empty, 'the file is empty'],
+      [comments, 'the file has only comments'],
+      [join(dir, 'sub'), 'is a directory'],
       ['/dev/null', 'is not a regular file'],
+      [fifo, 'is not a regular file'],
+      [large, `is ${MAX_FILE_BYTES + 1} bytes, too large for a lab file`],
     ] as const) {
       const loaded = await loadLab(file);
       expect(loaded.spec).toBeUndefined();
       expect(loaded.diagnostics).toHaveLength(1);
-      expect(loaded.diagnostics[0]).toMatchObject({ file, line: 0, col: 0, severity: 'error' });
-      expect(formatDiagnostic(loaded.diagnostics[0]!)).toContain(`${file}: error: ${words}`);
+      expect(loaded.diagnostics[0]).toMatchObject({ file, line: 1, col: 1, severity: 'error' });
+      expect(formatDiagnostic(loaded.diagnostics[0]!)).toContain(`${file}:1:1: error: ${words}`);
     }
   });
 });
@@ -774,5 +792,109 @@ describe('semantic checks: warnings', () => {
     expect(loaded.diagnostics.map((d) => `${d.line}:${d.col} ${d.severity}: ${d.message}`)).toEqual([
       "6:58 warning: dnat to 203.0.113.9 is in no subnet of the lab: mapped connections would leave the lab's namespaces",
     ]);
+  });
+});
+
+describe('semantic checks: what the kernel would refuse half way through apply', () => {
+  /** Node a (lines 3-6) joined to b by eth0; `aLines` go after line 5, `extra` at the end. */
+  const pairWith = (aIface: string, aLines: string[] = [], extra: string[] = []) =>
+    lab('name: x', 'nodes:', '  a:', '    interfaces:', `      eth0: {${aIface}}`, ...aLines, '  b: {}', 'links: [[a:eth0, b:eth0]]', ...extra);
+
+  it('refuses an interface named all or default, wherever the lab names one', () => {
+    expectDiagnostics(lab('name: x', 'nodes:', '  a: {bridges: {default: {}}}', '  b: {}', 'links: [[a:all, b:eth0]]'), [
+      ['3:17', 'interface name "default" (bridge of node a) is not allowed', 'cannot be "all" or "default"', 'net.ipv4.conf.all', 'use another name'],
+      ['5:10', 'interface name "all" in link end "a:all" is not allowed'],
+    ]);
+    expectDiagnostics(lab('name: x', 'nodes:', '  h: {kind: host, interfaces: {all: {addresses: [10.0.0.1/24]}}}'), [['3:32', 'interface name "all" (node h) is not allowed']]);
+    expectValid(lab('name: x', 'nodes:', '  a: {}', '  b: {}', 'links: [[a:all0, b:default0]]'));
+  });
+
+  it('refuses an mtu below 1280 on a link with an IPv6 address, set on the interface, the bridge or the link', () => {
+    expectDiagnostics(pairWith('mtu: 1200, addresses: ["2001:db8::1/64"]'), [['5:19', 'mtu 1200 of a:eth0 is below 1280, and eth0 has IPv6 address 2001:db8::1/64', 'use mtu 1280 or more']]);
+    expectDiagnostics(lab('name: x', 'nodes:', '  a: {bridges: {br0: {mtu: 1000, addresses: ["2001:db8::1/64"]}}}'), [['3:28', 'mtu 1000 of a:br0 is below 1280']]);
+    expectDiagnostics(
+      lab('name: x', 'nodes:', '  a: {interfaces: {eth0: {addresses: ["2001:db8::1/64"]}}}', '  b: {}', 'links:', '  - {endpoints: [a:eth0, b:eth0], mtu: 1279}'),
+      [['6:40', 'mtu 1279 of a:eth0 is below 1280, and eth0 has IPv6 address 2001:db8::1/64 (line 3)']],
+    );
+    // Right: 1280, or a small mtu on an IPv4-only link.
+    expectValid(pairWith('mtu: 1280, addresses: ["2001:db8::1/64"]'));
+    expectValid(pairWith('mtu: 1200, addresses: [10.0.0.1/24]', ['    bridges: {br0: {addresses: ["2001:db8::1/64"]}}']));
+  });
+
+  it('refuses an address no interface can have: the unspecified one, ::1, IPv6 multicast', () => {
+    expectDiagnostics(pairWith('addresses: ["::1/128", 0.0.0.0/0, "::/64", "ff02::5/64", 0.0.0.0/8]'), [
+      ['5:26', 'address ::1/128: ::1 is the loopback address, which only lo has', 'a unicast address of its subnet, e.g. 2001:db8::10/64'],
+      ['5:37', 'address 0.0.0.0/0: 0.0.0.0 is the unspecified address', 'e.g. 172.18.0.10/24'],
+      ['5:48', 'address ::/64: :: is the unspecified address'],
+      ['5:57', 'address ff02::5/64: ff02::5 is a multicast address'],
+      ['5:71', 'address 0.0.0.0/8: 0.0.0.0 is the unspecified address'],
+    ]);
+    // Addresses the kernel keeps, however odd: the network and broadcast address of a subnet, IPv4-mapped.
+    expectValid(pairWith('addresses: [10.0.0.0/24, 10.1.0.255/24, "::ffff:10.0.0.1/96"]'));
+  });
+
+  it('refuses a route via a gateway out of lo; a route into lo without one is the kernel\'s to take', () => {
+    expectDiagnostics(pairWith('addresses: [10.0.0.1/24]', ['    routes: [{to: 10.9.0.0/16, via: 10.0.0.2, dev: lo}]']), [
+      ['6:52', 'route to 10.9.0.0/16 goes via 10.0.0.2 out of lo, which reaches no other host', 'name the interface toward the gateway'],
+    ]);
+    expectValid(pairWith('addresses: [10.0.0.1/24]', ['    routes: [{to: 10.9.0.0/16, dev: lo}, {to: 10.8.0.0/16, via: 10.0.0.2, dev: eth0}]']));
+  });
+
+  it('refuses a gateway that is the network or broadcast address of the subnet it is on', () => {
+    expectDiagnostics(pairWith('addresses: [10.0.0.1/24]', ['    routes: [{to: 10.9.0.0/16, via: 10.0.0.255}, {to: 10.8.0.0/16, via: 10.0.0.0}]']), [
+      ['6:37', 'gateway 10.0.0.255 is the broadcast address of 10.0.0.0/24, not a host', 'the next router on that subnet'],
+      ['6:73', 'gateway 10.0.0.0 is the network address of 10.0.0.0/24, not a host'],
+    ]);
+    // A /31 has no network or broadcast address (RFC 3021); a host on another of the node's subnets will do.
+    expectValid(pairWith('addresses: [10.0.0.0/31, 10.1.0.0/16]', ['    routes: [{to: 10.9.0.0/16, via: 10.0.0.1}, {to: 10.8.0.0/16, via: 10.1.0.255}]']));
+    expectValid(pairWith('addresses: ["2001:db8::1/64"]', ['    routes: [{to: "2001:db8:9::/64", via: "2001:db8::"}]']));
+  });
+
+  it('refuses disable_ipv6 on a link, or on all of them, with an IPv6 address; default, for the bridges made after it', () => {
+    const withSysctl = (sysctl: string, aIface = 'addresses: [10.0.0.1/24, "2001:db8::1/64"]') => pairWith(aIface, [`    sysctls: {${sysctl}}`, '    bridges: {br0: {addresses: ["2001:db8:1::1/64"]}}']);
+    expectDiagnostics(withSysctl('net.ipv6.conf.eth0.disable_ipv6: 1'), [
+      ['6:48', 'sysctl net.ipv6.conf.eth0.disable_ipv6 turns IPv6 off on a:eth0, which has IPv6 address 2001:db8::1/64 (line 5)', 'remove the sysctl (or set it to 0), or the IPv6 addresses'],
+    ]);
+    expectDiagnostics(withSysctl('net.ipv6.conf.all.disable_ipv6: "1"'), [['6:47', 'sysctl net.ipv6.conf.all.disable_ipv6 turns IPv6 off on a:eth0']]);
+    expectDiagnostics(withSysctl('net.ipv6.conf.default.disable_ipv6: true'), [['6:51', 'sysctl net.ipv6.conf.default.disable_ipv6 turns IPv6 off on a:br0']]);
+    expectValid(withSysctl('net.ipv6.conf.all.disable_ipv6: 0'));
+    expectValid(withSysctl('net.ipv6.conf.eth0.disable_ipv6: 1', 'addresses: [10.0.0.1/24]'));
+  });
+
+  it('says them all at once, each at its place', () => {
+    const { diagnostics } = parseLab(
+      pairWith('mtu: 1200, addresses: ["2001:db8::1/64", "::1/128", 10.0.0.1/24]', ['    routes: [{to: 10.9.0.0/16, via: 10.0.0.255}]', '    sysctls: {net.ipv6.conf.all.disable_ipv6: 1}']),
+      'lab.yaml',
+    );
+    expect(diagnostics.map((d) => `${d.line}:${d.col}`)).toEqual(['5:19', '5:55', '6:37', '7:47']);
+  });
+});
+
+describe('semantic checks: ipv6: false and routers', () => {
+  const routed = (ipv6: string, sysctl = 'net.ipv6.conf.all.forwarding: 1') =>
+    lab(
+      'name: x',
+      ipv6,
+      'nodes:',
+      `  r: {sysctls: {${sysctl}}, interfaces: {l: {addresses: ["2001:db8:a::1/64"]}, r: {addresses: ["2001:db8:b::1/64"]}}}`,
+      '  a: {interfaces: {eth0: {addresses: ["2001:db8:a::10/64"]}}}',
+      '  b: {interfaces: {eth0: {addresses: ["2001:db8:b::10/64"]}}}',
+      'links: [[a:eth0, r:l], [r:r, b:eth0]]',
+    );
+
+  it('warns, without failing the lab, that a node forwarding IPv6 cannot with ipv6: false', () => {
+    const loaded = parseLab(routed('ipv6: false'), 'lab.yaml');
+    expect(loaded.spec).toBeDefined();
+    expect(loaded.diagnostics.map(render)).toEqual([
+      '2:7 warning: ipv6: false leaves the lab\'s links without link-local addresses, so node r (net.ipv6.conf.all.forwarding: 1) cannot forward IPv6: the kernel solicits the next hop of a forwarded packet only from a link-local address — remove ipv6: false (a file with IPv6 addresses has link-local addresses by default); IPv6 between neighbours on one segment works either way',
+    ]);
+    expect(parseLab(routed('ipv6: false', 'net.ipv6.conf.l.forwarding: "1"'), 'lab.yaml').diagnostics).toHaveLength(1);
+  });
+
+  it('says nothing with link-local addresses, or when no node forwards IPv6', () => {
+    expectValid(routed(''));
+    expectValid(routed('ipv6: true'));
+    expectValid(routed('ipv6: false', 'net.ipv6.conf.all.forwarding: 0'));
+    expectValid(routed('ipv6: false', 'net.ipv4.ip_forward: 1'));
   });
 });

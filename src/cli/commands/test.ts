@@ -19,9 +19,8 @@ export interface TestOptions extends CommonOptions {
 }
 
 /**
- * Seconds per test. A new lab's IPv6 needs a moment: each interface's link-local address goes
- * through duplicate address detection (1-2 s after the carrier is up), and a router cannot
- * resolve its neighbours before that; IPv4 answers within a few hundred ms.
+ * Seconds per test: enough for a lost first packet and its retry (ping sends once a second), and
+ * for a connect that waits on a slow listener.
  */
 export const DEFAULT_TEST_TIMEOUT = 3;
 const MAX_TEST_TIMEOUT = 60;

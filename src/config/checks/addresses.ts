@@ -31,9 +31,23 @@ function collectAddresses(ctx: Ctx): PlacedAddress[] {
   return placed;
 }
 
+/** Why the kernel would not keep `cidr` on an interface, if it would not. */
+function refusedAddress(cidr: Cidr): string | undefined {
+  const { ip } = cidr;
+  if (ip.bytes.every((b) => b === 0)) return `${ip.text} is the unspecified address, which no interface can have (the kernel takes ${ip.family === 4 ? 'it and keeps nothing' : 'none'})`;
+  if (ip.family === 6 && ip.text === '::1') return '::1 is the loopback address, which only lo has';
+  if (ip.family === 6 && ip.bytes[0] === 0xff) return `${ip.text} is a multicast address, which an interface joins but does not have`;
+  return undefined;
+}
+
 function checkAddress(ctx: Ctx, text: string, path: Path): Cidr | undefined {
   const parsed = parseCidr(text);
-  if ('cidr' in parsed) return parsed.cidr;
+  if ('cidr' in parsed) {
+    const refused = refusedAddress(parsed.cidr);
+    if (refused === undefined) return parsed.cidr;
+    report(ctx, path, `address ${text}: ${refused}`, `give the interface a unicast address of its subnet, e.g. ${exampleCidr(parsed.cidr.ip.family)}`);
+    return undefined;
+  }
   if (parsed.problem === 'no-length' && parsed.ip) {
     report(ctx, path, `address ${text} has no prefix length`, `e.g. ${text}/${parsed.ip.family === 4 ? 24 : 64}`);
   } else if (parsed.problem === 'bad-length') {
@@ -120,14 +134,14 @@ export interface NodeAddresses {
   own: Set<string>;
 }
 
-/** A node's valid addresses (checkAddresses reports the others), for routes and tests. */
+/** A node's valid addresses, those the kernel keeps (checkAddresses reports the others), for routes and tests. */
 export function addressesOf(node: NodeSpec): NodeAddresses {
   const cidrs: Cidr[] = [];
   for (const section of [node.interfaces, node.bridges]) {
     for (const settings of Object.values(section ?? {})) {
       for (const text of settings.addresses ?? []) {
         const parsed = parseCidr(text);
-        if ('cidr' in parsed) cidrs.push(parsed.cidr);
+        if ('cidr' in parsed && refusedAddress(parsed.cidr) === undefined) cidrs.push(parsed.cidr);
       }
     }
   }

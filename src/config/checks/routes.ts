@@ -27,6 +27,14 @@ export function checkRoutes(ctx: Ctx): void {
           `name one of them, or add a link that creates ${name}:${route.dev}${didYouMean(route.dev, [...devices])}`,
         );
       }
+      if (route.via !== undefined && route.dev === 'lo') {
+        report(
+          ctx,
+          [...path, 'dev'],
+          `route to ${route.to} goes via ${route.via} out of lo, which reaches no other host`,
+          'name the interface toward the gateway, or leave dev out and the kernel finds it from via',
+        );
+      }
       if (to === null || via === null) return;
       const family = to?.ip.family ?? via?.family ?? 4;
       if (via && to && via.family !== to.ip.family) {
@@ -106,7 +114,13 @@ function checkGatewayReach(ctx: Ctx, name: string, addresses: NodeAddresses, via
     return;
   }
   const sameFamily = addresses.cidrs.filter((c) => c.ip.family === via.family);
-  if (sameFamily.some((c) => contains(c, via))) return;
+  const on = sameFamily.filter((c) => contains(c, via));
+  if (on.length > 0) {
+    // A host on any one of the node's subnets that hold it will do.
+    const reasons = on.map((c) => notAHost(c, via));
+    if (reasons.every((why) => why !== undefined)) report(ctx, path, `gateway ${via.text} is ${reasons[0]}, not a host`, 'via must be the address of the next router on that subnet');
+    return;
+  }
   const subnets = [...new Set(sameFamily.map(subnetText))];
   const has = subnets.length > 0 ? `its subnets: ${subnets.join(', ')}` : `it has no ${familyName(via.family)} address`;
   report(
@@ -115,4 +129,18 @@ function checkGatewayReach(ctx: Ctx, name: string, addresses: NodeAddresses, via
     `gateway ${via.text} is on no connected subnet of node ${name} (${has})`,
     'add an address in that subnet or correct via',
   );
+}
+
+/**
+ * On an IPv4 subnet of /30 or wider, the first address names the subnet and the last is its
+ * broadcast: the kernel refuses the broadcast as a gateway, and no router answers for either.
+ */
+function notAHost(subnet: Cidr, ip: Ip): string | undefined {
+  if (ip.family !== 4 || subnet.length > 30) return undefined;
+  const hostBits = 32 - subnet.length;
+  const value = ip.bytes.reduce((n, b) => n * 256 + b, 0);
+  const host = value % 2 ** hostBits;
+  if (host === 0) return `the network address of ${subnetText(subnet)}`;
+  if (host === 2 ** hostBits - 1) return `the broadcast address of ${subnetText(subnet)}`;
+  return undefined;
 }
