@@ -101,4 +101,27 @@ export interface TestSpec {
   serve?: string;
   proto?: 'tcp' | 'udp';
   expect?: 'success' | 'fail';
+  /** ping: payload bytes (ping -s). */
+  size?: number;
+  /** ping: don't fragment (ping -M do). */
+  df?: boolean;
+  /** ping: this many echoes, measured together. */
+  count?: number;
+  /** ping: bounds on the share of echoes lost, "5%". */
+  loss?: BoundsSpec;
+  /** ping: bounds on the average round trip, "150ms". */
+  rtt?: BoundsSpec;
+  /** Any test: tried again until it passes or this much time has passed, "10s". */
+  within?: string;
+  /** What `ip route get` chooses for this address (or node) in the from node. */
+  route?: string;
+  via?: string;
+  dev?: string;
+  source?: string;
+  mark?: number;
+}
+
+export interface BoundsSpec {
+  min?: string;
+  max?: string;
 }

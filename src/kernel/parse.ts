@@ -90,11 +90,16 @@ export function isLabRoute(route: IpRouteJson): boolean {
   return true;
 }
 
+/** `ip -j route` prints a host route's destination bare ("10.9.9.9"), without its /32 or /128. */
+function withHostLength(dst: string, family: 4 | 6): string {
+  return dst === 'default' || dst.includes('/') ? dst : `${dst}/${family === 4 ? 32 : 128}`;
+}
+
 export function parseRoute(route: IpRouteJson, family: 4 | 6): RouteState {
   return {
     family,
     protocol: route.protocol ?? 'boot',
-    to: canonicalDestination(route.dst),
+    to: canonicalDestination(withHostLength(route.dst, family)),
     via: route.gateway ? canonicalIp(route.gateway) : undefined,
     dev: route.dev,
     metric: route.metric ?? 0,

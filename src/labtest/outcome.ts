@@ -1,7 +1,7 @@
 // What a probe's output means, and whether that is what the test expected. Pure: fed by the exit
 // code and output of ping and socat, so every case is unit-tested without a kernel.
 import type { RunResult } from '../kernel/runner.js';
-import type { Expectation } from './resolve.js';
+import type { Check, Expectation } from './resolve.js';
 
 /**
  * success: the traffic got through (ping answered; connected, and read the listener's reply).
@@ -22,8 +22,10 @@ export function passes(expect: Expectation, outcome: Outcome): boolean {
 }
 
 /** The reason a failing test gives: what happened, said against what was expected. */
-export function failureReason(expect: Expectation, outcome: Outcome): string {
-  if (outcome.got === 'success' && expect === 'fail') return `${outcome.why}, but the test expects the traffic not to get through`;
+export function failureReason(expect: Expectation, outcome: Outcome, kind: Check['kind'] = 'ping'): string {
+  if (outcome.got === 'success' && expect === 'fail') {
+    return `${outcome.why}, but the test expects ${kind === 'route' ? 'the kernel to choose otherwise' : 'the traffic not to get through'}`;
+  }
   return outcome.why;
 }
 
@@ -37,6 +39,18 @@ function lastLine(text: string): string {
   );
 }
 
+/**
+ * An echo too big for the path with don't-fragment set: a router said so (ICMP "fragmentation
+ * needed" / "packet too big"), or the kernel refused to send it, knowing the path's MTU.
+ */
+function tooBig(output: string): string | undefined {
+  const router = /From (\S+) .*(?:Frag needed and DF set \(mtu = |Packet too big: mtu=)(\d+)/.exec(output);
+  if (router) return `too big: ${router[1]} says the path's mtu is ${router[2]}`;
+  const local = /local error: message too long, mtu[=:] ?(\d+)/i.exec(output);
+  if (local) return `too big: the path's mtu is ${local[1]}`;
+  return undefined;
+}
+
 /** `ping -c 1 -w N`: exit 0 answered; 1 no answer within N s; 2 an error (no route is one). */
 export function classifyPing(result: RunResult, timeoutSeconds: number): Outcome {
   const output = `${result.stdout}\n${result.stderr}`;
@@ -48,7 +62,8 @@ export function classifyPing(result: RunResult, timeoutSeconds: number): Outcome
   if (result.exitCode === 1) {
     const loss = /(\d+(?:\.\d+)?)% packet loss/.exec(output);
     const base = loss ? `${loss[1]}% packet loss` : `no answer within ${timeoutSeconds} s`;
-    return { got: 'fail', why: unreachable ? `${base} (${unreachable[1]!.toLowerCase()})` : base };
+    const cause = tooBig(output) ?? unreachable?.[1]!.toLowerCase();
+    return { got: 'fail', why: cause ? `${base} (${cause})` : base };
   }
   if (result.exitCode === 2 && unreachable) return { got: 'fail', why: unreachable[1]!.toLowerCase() };
   return { got: 'error', why: `ping could not run (exit ${result.exitCode}): ${lastLine(result.stderr) || lastLine(result.stdout) || 'no message'}` };

@@ -1,13 +1,15 @@
 // Test results for people (a table, then one file:line line per failure) and for tools (JSON). Pure.
 import chalk, { type ChalkInstance } from 'chalk';
 import { failureReason, passes, type Got, type Outcome } from './outcome.js';
-import type { LabTest } from './resolve.js';
+import type { Check, LabTest } from './resolve.js';
 
 export interface TestResult {
   test: LabTest;
   outcome: Outcome;
   /** Wall time of the test, listener included. */
   seconds: number;
+  /** How often a test with `within` was tried. */
+  tries?: number;
 }
 
 export interface TestRun {
@@ -51,7 +53,7 @@ export function renderTable(run: TestRun, c: ChalkInstance = chalk): string {
         r.test.expect,
         r.outcome.got,
         seconds(r.seconds),
-        ok ? '' : failureReason(r.test.expect, r.outcome),
+        ok ? '' : failureReason(r.test.expect, r.outcome, r.test.check.kind),
       ],
     };
   });
@@ -73,7 +75,7 @@ export function renderTable(run: TestRun, c: ChalkInstance = chalk): string {
 export function renderFailures(run: TestRun): string[] {
   return run.results
     .filter((r) => !passed(r))
-    .map((r) => `${testPlace(run.file, r.test)}: test ${r.test.number} failed: ${r.test.label}: expected ${r.test.expect}, got ${r.outcome.got}: ${failureReason(r.test.expect, r.outcome)}`);
+    .map((r) => `${testPlace(run.file, r.test)}: test ${r.test.number} failed: ${r.test.label}: expected ${r.test.expect}, got ${r.outcome.got}: ${failureReason(r.test.expect, r.outcome, r.test.check.kind)}`);
 }
 
 export interface TestResultJson {
@@ -82,16 +84,37 @@ export interface TestResultJson {
   col: number;
   test: string;
   from: string;
-  kind: 'ping' | 'connect';
+  kind: 'ping' | 'connect' | 'route';
   address: string;
   port?: number;
   proto?: 'tcp' | 'udp';
   serve?: string;
+  size?: number;
+  df?: boolean;
+  count?: number;
+  via?: string;
+  dev?: string;
+  source?: string;
+  mark?: number;
+  /** Seconds a test with `within` may take, and how often it was tried. */
+  within?: number;
+  tries?: number;
   expected: 'success' | 'fail';
   got: Got;
   passed: boolean;
   seconds: number;
   why: string;
+}
+
+/** The fields of one kind of check, those it has. */
+function checkFields(check: Check): Partial<TestResultJson> {
+  const fields: Partial<TestResultJson> =
+    check.kind === 'connect'
+      ? { port: check.port, proto: check.proto, serve: check.serve ? `${check.serve.node}:${check.serve.port}` : undefined }
+      : check.kind === 'ping'
+        ? { size: check.size, df: check.df, count: check.count }
+        : { via: check.via, dev: check.dev, source: check.source, mark: check.mark };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 
 export function runToJson(run: TestRun): {
@@ -115,12 +138,13 @@ export function runToJson(run: TestRun): {
       from: r.test.from,
       kind: check.kind,
       address: check.address,
-      ...(check.kind === 'connect' ? { port: check.port, proto: check.proto, ...(check.serve ? { serve: `${check.serve.node}:${check.serve.port}` } : {}) } : {}),
+      ...checkFields(check),
+      ...(r.test.withinSeconds !== undefined ? { within: r.test.withinSeconds, tries: r.tries } : {}),
       expected: r.test.expect,
       got: r.outcome.got,
       passed: passed(r),
       seconds: Math.round(r.seconds * 1000) / 1000,
-      why: passed(r) ? r.outcome.why : failureReason(r.test.expect, r.outcome),
+      why: passed(r) ? r.outcome.why : failureReason(r.test.expect, r.outcome, r.test.check.kind),
     };
   });
   const failed = results.filter((r) => !r.passed).length;

@@ -1,11 +1,13 @@
 // The `tests:` of a lab file become checks that name namespaces and addresses: a node name as a
-// ping target becomes that node's first address, `serve: NODE:PORT` a listener in a namespace.
+// ping or route target becomes that node's first address, `serve: NODE:PORT` a listener in a
+// namespace, durations and percentages numbers.
 // Pure: the spec is already validated, so anything malformed here is a bug, not bad input.
 import ipaddr from 'ipaddr.js';
-import type { LabSpec, NodeSpec, TestSpec } from '../config/spec.js';
+import type { BoundsSpec, LabSpec, NodeSpec, TestSpec } from '../config/spec.js';
 import type { Locate } from '../config/validate.js';
 import { canonicalIp, familyOf, ipOfCidr } from '../model/ip.js';
 import { namespaceName } from '../model/names.js';
+import { parseDuration, parseMilliseconds, parsePercent } from '../model/quantities.js';
 import type { Family } from '../model/types.js';
 
 export type Expectation = 'success' | 'fail';
@@ -15,6 +17,32 @@ export interface PingCheck {
   kind: 'ping';
   address: string;
   family: Family;
+  /** Payload bytes (ping -s); undefined: ping's default. */
+  size?: number;
+  /** Don't fragment (ping -M do). */
+  df?: boolean;
+  /** Echoes sent and judged together; undefined: one, sent until answered or the deadline. */
+  count?: number;
+  /** Percent of the echoes lost. */
+  loss?: Bounds;
+  /** Average round trip, in milliseconds. */
+  rtt?: Bounds;
+}
+
+export interface Bounds {
+  min?: number;
+  max?: number;
+}
+
+/** What `ip route get ADDRESS [from SOURCE] [mark MARK]` must choose: via, dev or both. */
+export interface RouteCheck {
+  kind: 'route';
+  address: string;
+  family: Family;
+  via?: string;
+  dev?: string;
+  source?: string;
+  mark?: number;
 }
 
 export interface Listener {
@@ -46,8 +74,12 @@ export interface LabTest {
   /** null: the machine's root namespace (a `kind: host` node). */
   fromNetns: string | null;
   expect: Expectation;
-  check: PingCheck | ConnectCheck;
+  /** Tried again until it passes or this many seconds have passed; undefined: tried once. */
+  withinSeconds?: number;
+  check: Check;
 }
+
+export type Check = PingCheck | ConnectCheck | RouteCheck;
 
 /**
  * A node's first address: the first interface in file order that has one, else the first bridge
@@ -93,13 +125,13 @@ export function netnsOf(spec: LabSpec, node: string): string | null {
 }
 
 function resolveOne(spec: LabSpec, test: TestSpec, number: number, position: { line: number; col: number }): LabTest {
-  const base = { number, ...position, from: test.from, fromNetns: netnsOf(spec, test.from), expect: test.expect ?? 'success' } as const;
+  const withinSeconds = test.within === undefined ? undefined : parseDuration(test.within);
+  const base = { number, ...position, from: test.from, fromNetns: netnsOf(spec, test.from), expect: test.expect ?? 'success', withinSeconds } as const;
+  const within = test.within === undefined ? '' : `, within ${test.within}`;
   if (test.ping !== undefined) {
-    // An IP address is taken as one, as validation does; anything else is a node name.
-    const address = isIp(test.ping) ? canonicalIp(test.ping) : firstAddress(spec.nodes[test.ping] ?? {});
-    if (address === undefined) throw new Error(`test ${number}: node ${test.ping} has no address to ping`);
-    const label = address === test.ping ? `${test.from}: ping ${address}` : `${test.from}: ping ${test.ping} (${address})`;
-    return { ...base, label, check: { kind: 'ping', address, family: familyOf(address) } };
+    const target = resolveTarget(spec, test.ping, number);
+    const check: PingCheck = { kind: 'ping', address: target.address, family: familyOf(target.address), size: test.size, df: test.df, count: test.count, loss: bounds(test.loss, parsePercent), rtt: bounds(test.rtt, parseMilliseconds) };
+    return { ...base, label: `${test.from}: ping ${target.text}${pingOptionsText(test)}${within}`, check };
   }
   if (test.connect !== undefined) {
     const target = parseConnect(test.connect);
@@ -110,10 +142,58 @@ function resolveOne(spec: LabSpec, test: TestSpec, number: number, position: { l
     const serve = served && { node: served.node, netns: netnsOf(spec, served.node), port: served.port };
     const family = familyOf(target.address);
     const where = family === 6 ? `[${target.address}]:${target.port}` : `${target.address}:${target.port}`;
-    const label = `${test.from}: connect ${proto} ${where}${serve ? `, serve ${serve.node}:${serve.port}` : ''}`;
+    const label = `${test.from}: connect ${proto} ${where}${serve ? `, serve ${serve.node}:${serve.port}` : ''}${within}`;
     return { ...base, label, check: { kind: 'connect', proto, address: target.address, family, port: target.port, serve } };
   }
-  throw new Error(`test ${number} has neither ping nor connect`);
+  if (test.route !== undefined) {
+    const target = resolveTarget(spec, test.route, number);
+    const check: RouteCheck = {
+      kind: 'route',
+      address: target.address,
+      family: familyOf(target.address),
+      via: test.via === undefined ? undefined : canonicalIp(test.via),
+      dev: test.dev,
+      source: test.source === undefined ? undefined : canonicalIp(test.source),
+      mark: test.mark,
+    };
+    return { ...base, label: `${test.from}: route ${target.text}${lookupText(check)} ${routeText(check)}${within}`, check };
+  }
+  throw new Error(`test ${number} has no ping, connect or route`);
+}
+
+/** An IP address is taken as one, as validation does; anything else is a node name. */
+function resolveTarget(spec: LabSpec, target: string, number: number): { address: string; text: string } {
+  const address = isIp(target) ? canonicalIp(target) : firstAddress(spec.nodes[target] ?? {});
+  if (address === undefined) throw new Error(`test ${number}: node ${target} has no address`);
+  return { address, text: address === target ? address : `${target} (${address})` };
+}
+
+function bounds(spec: BoundsSpec | undefined, parse: (text: string) => number | undefined): Bounds | undefined {
+  if (spec === undefined) return undefined;
+  return { min: spec.min === undefined ? undefined : parse(spec.min), max: spec.max === undefined ? undefined : parse(spec.max) };
+}
+
+/** ", size 1472 df, count 50, loss max 5%, rtt min 90ms max 150ms", as the file writes them. */
+function pingOptionsText(test: TestSpec): string {
+  const parts: string[] = [];
+  const packet = [test.size !== undefined ? `size ${test.size}` : '', test.df ? 'df' : ''].filter((p) => p !== '').join(' ');
+  if (packet) parts.push(packet);
+  if (test.count !== undefined) parts.push(`count ${test.count}`);
+  for (const key of ['loss', 'rtt'] as const) {
+    const b = test[key];
+    if (b) parts.push([key, b.min !== undefined ? `min ${b.min}` : '', b.max !== undefined ? `max ${b.max}` : ''].filter((p) => p !== '').join(' '));
+  }
+  return parts.map((p) => `, ${p}`).join('');
+}
+
+/** " from 192.0.2.1 mark 7": what the lookup is asked with besides the destination. */
+export function lookupText(check: RouteCheck): string {
+  return `${check.source !== undefined ? ` from ${check.source}` : ''}${check.mark !== undefined ? ` mark ${check.mark}` : ''}`;
+}
+
+/** "via 192.0.2.254 dev eth0": what the kernel must choose. */
+export function routeText(route: { via?: string; dev?: string }): string {
+  return [route.via !== undefined ? `via ${route.via}` : '', route.dev !== undefined ? `dev ${route.dev}` : ''].filter((p) => p !== '').join(' ');
 }
 
 /** The lab's tests in file order; `locate` (from the loader) gives each its line. */

@@ -1,5 +1,6 @@
-// Runs a lab's tests against the kernel: ping and socat clients through the Runner, inside the
-// node's namespace (nsenter), and the listeners of `serve` as processes that live for one test.
+// Runs a lab's tests against the kernel: ping, socat clients and `ip route get` through the
+// Runner, inside the node's namespace (nsenter), and the listeners of `serve` as processes that
+// live for one test; a test with `within` is tried again until it passes or its time is up.
 // Every listener is stopped when its test ends, when the run is aborted (Ctrl-C), and, should
 // netlab itself die, by the kernel: it runs with a parent-death signal (setpriv --pdeathsig).
 // No shell anywhere: argv arrays, built from validated addresses and ports and netlab's own token.
@@ -9,9 +10,12 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import { inNamespace, type RunResult, type Runner } from '../kernel/runner.js';
-import { classifyConnect, classifyPing, type Outcome } from './outcome.js';
+import { classifyConnect, classifyPing, passes, type Outcome } from './outcome.js';
+import { classifyMeasuredPing } from './ping-measure.js';
 import type { TestResult } from './render.js';
-import { independentGroups, type ConnectCheck, type LabTest, type Listener, type PingCheck } from './resolve.js';
+import { independentGroups, type ConnectCheck, type LabTest, type Listener, type PingCheck, type RouteCheck } from './resolve.js';
+import { classifyRouteGet } from './route-outcome.js';
+import { tryWithin } from './retry.js';
 
 /** A process that runs until stopped: a test's listener. */
 export interface StartedProcess {
@@ -100,9 +104,30 @@ function hostPort(address: string, family: 4 | 6, port: number): string {
 /** The kernel kills a probe or listener whose netlab died without stopping it. */
 const ORPHAN_GUARD = ['setpriv', '--pdeathsig', 'KILL'];
 
+/** The echoes of a `count` are sent this often (seconds; below 0.2 needs root, which netlab has). */
+const COUNT_INTERVAL = '0.1';
+
+/**
+ * df: true forbids fragmenting (-M do). A size without df allows it (-M dont): by default ping
+ * sets DF too ("want"), so its one echo would end at the first router's "fragmentation needed".
+ */
+function fragmentArgv(check: PingCheck): string[] {
+  if (check.df === true) return ['-M', 'do'];
+  return check.df === false || check.size !== undefined ? ['-M', 'dont'] : [];
+}
+
 export function pingArgv(check: PingCheck, timeoutSeconds: number): string[] {
-  // -w: one echo may be lost while a veth's carrier comes up; ping sends once a second until the deadline.
-  return [...ORPHAN_GUARD, 'ping', '-n', `-${check.family}`, '-c', '1', '-w', String(timeoutSeconds), check.address];
+  // One echo: -w keeps sending once a second until the deadline, as an echo may be lost while a
+  // veth's carrier comes up. A count: every echo is sent once and counted; -W bounds the wait.
+  const echoes = check.count === undefined ? ['-c', '1', '-w', String(timeoutSeconds)] : ['-c', String(check.count), '-i', COUNT_INTERVAL, '-W', String(timeoutSeconds)];
+  const packet = [...(check.size !== undefined ? ['-s', String(check.size)] : []), ...fragmentArgv(check)];
+  return [...ORPHAN_GUARD, 'ping', '-n', `-${check.family}`, ...echoes, ...packet, check.address];
+}
+
+/** `ip -j route get`: what the kernel would choose for a packet to the address. */
+export function routeGetArgv(check: RouteCheck): string[] {
+  const lookup = [...(check.source !== undefined ? ['from', check.source] : []), ...(check.mark !== undefined ? ['mark', String(check.mark)] : [])];
+  return [...ORPHAN_GUARD, 'ip', '-j', `-${check.family}`, 'route', 'get', check.address, ...lookup];
 }
 
 export function listenerArgv(check: ConnectCheck, listener: Listener, timeoutSeconds: number): string[] {
@@ -152,7 +177,13 @@ async function run(running: Running, netns: string | null, argv: string[], input
 
 async function ping(running: Running, test: LabTest, check: PingCheck): Promise<Outcome> {
   const seconds = running.deps.timeoutSeconds;
-  return classifyPing(await run(running, test.fromNetns, pingArgv(check, seconds)), seconds);
+  const result = await run(running, test.fromNetns, pingArgv(check, seconds));
+  const measured = check.count !== undefined || check.loss !== undefined || check.rtt !== undefined;
+  return measured ? classifyMeasuredPing(result, check, seconds) : classifyPing(result, seconds);
+}
+
+async function routeGet(running: Running, test: LabTest, check: RouteCheck): Promise<Outcome> {
+  return classifyRouteGet(await run(running, test.fromNetns, routeGetArgv(check)), check);
 }
 
 function lastError(stderr: string): string {
@@ -233,13 +264,19 @@ async function connect(running: Running, test: LabTest, check: ConnectCheck): Pr
   }
 }
 
+function probe(running: Running, test: LabTest): Promise<Outcome> {
+  const check = test.check;
+  if (check.kind === 'ping') return ping(running, test, check);
+  if (check.kind === 'route') return routeGet(running, test, check);
+  return connect(running, test, check);
+}
+
 async function runOne(running: Running, test: LabTest): Promise<TestResult> {
   const started = performance.now();
-  const check = test.check;
-  let outcome = check.kind === 'ping' ? await ping(running, test, check) : await connect(running, test, check);
+  const tried = await tryWithin(() => probe(running, test), (o) => passes(test.expect, o), test.withinSeconds, { signal: running.deps.signal });
   // Stopped part way, a probe's "no answer" says nothing about the lab.
-  if (running.deps.signal?.aborted) outcome = { got: 'error', why: 'interrupted' };
-  return { test, outcome, seconds: (performance.now() - started) / 1000 };
+  const outcome: Outcome = running.deps.signal?.aborted ? { got: 'error', why: 'interrupted' } : tried.outcome;
+  return { test, outcome, seconds: (performance.now() - started) / 1000, ...(test.withinSeconds !== undefined ? { tries: tried.tries } : {}) };
 }
 
 export interface RunTestsResult {

@@ -502,3 +502,16 @@ describe('parseReadOutput: one ip -d -j batch, read back', () => {
     expect(parseReadOutput(`[{"unexpected":true}]\n${out('none')}`).links[0]!.ifname).toBe('eth0');
   });
 });
+
+describe('parseRoute: what ip -j route prints for host routes', () => {
+  it('reads a /32 or /128 destination, which ip prints without its length, as that host route', () => {
+    // `ip -j route` prints "10.9.9.9" for 10.9.9.9/32 and "2001:db8::9" for 2001:db8::9/128.
+    const node = parseNode('c0', 'c0', {
+      links: [],
+      routes4: [{ dst: '10.9.9.9', dev: 'eth0', protocol: '77', metric: 0, table: 'main', scope: 'link' }],
+      routes6: [{ dst: '2001:db8::9', dev: 'eth0', protocol: '77', metric: 1024, table: 'main' }],
+    });
+    expect([...node.routes.values()].map((r) => r.to)).toEqual(['10.9.9.9/32', '2001:db8::9/128']);
+    expect(resolveLab({ name: 'h', nodes: { c0: { routes: [{ to: '10.9.9.9/32', dev: 'eth0' }] } } } as LabSpec).nodes.get('c0')!.routes.values().next().value!.to).toBe('10.9.9.9/32');
+  });
+});

@@ -633,10 +633,71 @@ describe('semantic checks: tests', () => {
         ['18:24', 'connect "10.0.0.2" is not ADDR:PORT'],
         ['19:46', 'serve "q:80": no node q (nodes: a, b, c)'],
         ['20:51', 'serve "b:http" is not NODE:PORT'],
-        ['21:5', 'the test has neither ping nor connect'],
+        ['21:5', 'the test has no ping, connect or route'],
         ['21:15', 'serve without connect has nothing to test'],
         ['21:30', 'proto is only for connect tests'],
         ['22:24', 'a test does ping or connect, not both'],
+      ],
+    );
+  });
+});
+
+describe('semantic checks: ping options, route tests and within', () => {
+  it('accepts every option where its kind of test reads it; df needs no size', () => {
+    expectValid(
+      lab(
+        ...PAIR,
+        'tests:',
+        '  - {from: a, ping: b, df: true}',
+        '  - {from: a, ping: b, size: 1472, df: true, count: 10, loss: {min: 0%, max: 5%}, rtt: {min: 1ms, max: 2s}, within: 10s}',
+        '  - {from: a, route: 10.0.0.2, via: 10.0.0.9, dev: eth0, source: 10.0.0.1, mark: 7, within: 500ms}',
+        '  - {from: a, route: b, dev: eth0, expect: fail}',
+      ),
+    );
+  });
+
+  it('reports each bad value at its place, saying what would be right', () => {
+    expectDiagnostics(
+      lab(
+        ...PAIR,
+        'tests:', // 11
+        '  - {from: a, ping: b, size: 70000}', // 12
+        '  - {from: a, ping: b, count: 10, loss: {max: 150%}}', // 13
+        '  - {from: a, ping: b, count: 10, loss: {max: five}}', // 14
+        '  - {from: a, ping: b, loss: {max: 5%}}', // 15
+        '  - {from: a, ping: b, rtt: {min: 150ms, max: 90ms}}', // 16
+        '  - {from: a, ping: b, rtt: {max: 9 parsecs}}', // 17
+        '  - {from: a, ping: b, size: 8, rtt: {max: 1s}}', // 18
+        '  - {from: a, ping: b, within: soon}', // 19
+        '  - {from: a, ping: b, within: 0s}', // 20
+        '  - {from: a, route: 10.0.0.2}', // 21
+        '  - {from: a, route: 10.0.0.2, via: "2001:db8::1", dev: eth9}', // 22
+        '  - {from: a, route: nowhere, via: 10.0.0.300}', // 23
+        '  - {from: a, connect: "10.0.0.2:80", size: 100, via: 10.0.0.1}', // 24
+        '  - {from: a, ping: b, route: 10.0.0.2, dev: eth0}', // 25
+        '  - {from: a, route: b, dev: eth0, mark: -1}', // 26
+        '  - {from: a, route: 10.0.0.2, dev: eth0, source: "2001:db8::1"}', // 27
+      ),
+      [
+        ['12:30', 'tests[0].size is 70000, above the maximum 65507', 'use 0..65507'],
+        ['13:47', 'loss max 150% is above 100%', 'use 0%..100%'],
+        ['14:47', 'loss max "five" is not a percentage', 'loss: {max: 5%}'],
+        ['15:24', 'loss is measured over several echoes, and the test has no count', 'add count'],
+        ['16:35', 'rtt min 150ms is above max 90ms'],
+        ['17:35', 'rtt max "9 parsecs" is not a duration', 'rtt: {max: 150ms}'],
+        ['18:30', 'size 8 is too small to time', 'size: 16 or more'],
+        ['19:32', 'within "soon" is not a duration', 'within: 10s'],
+        ['20:32', 'within 0s leaves no time to try again'],
+        ['21:15', 'a route test needs via, dev or both', 'via: 192.0.2.254, dev: eth0'],
+        ['22:37', 'via 2001:db8::1 is IPv6 but route 10.0.0.2 is IPv4'],
+        ['22:57', 'dev eth9 is not an interface or bridge of node a (it has: eth0, lo)', 'did you mean eth0?'],
+        ['23:22', 'route target "nowhere" is neither an IP address nor a node (nodes: a, b)'],
+        ['23:36', 'via "10.0.0.300" is not an IP address'],
+        ['24:39', 'size is only for ping tests'],
+        ['24:50', 'via is only for route tests'],
+        ['25:24', 'a test does ping or route, not both'],
+        ['26:42', 'tests[14].mark is -1, below the minimum 0'],
+        ['27:51', 'source 2001:db8::1 is IPv6 but route 10.0.0.2 is IPv4'],
       ],
     );
   });

@@ -1,10 +1,12 @@
-// The lab's tests: from a node, ping a node or address, or connect to ADDR:PORT (optionally
-// served by a listener netlab starts).
+// The lab's tests: from a node, ping a node or address, connect to ADDR:PORT (optionally
+// served by a listener netlab starts), or look up the route the kernel chooses.
 import type { Path } from '../problem.js';
 import { didYouMean } from '../text.js';
-import { addressesOf } from './addresses.js';
 import { nodeList, own, report, type Ctx } from './context.js';
-import { isPort, parseHostPort, parseIp } from './ip.js';
+import { isPort, parseHostPort } from './ip.js';
+import { checkKeysOfKind, checkPingOptions, checkRouteTest, checkWithin, targetFamily } from './test-kinds.js';
+
+const TEST_KINDS = ['ping', 'connect', 'route'] as const;
 
 export function checkTests(ctx: Ctx): void {
   const names = Object.keys(ctx.spec.nodes);
@@ -18,13 +20,18 @@ export function checkTests(ctx: Ctx): void {
         `from names the node the test runs in${didYouMean(test.from, names)}`,
       );
     }
-    if (test.ping === undefined && test.connect === undefined) {
-      report(ctx, path, 'the test has neither ping nor connect', 'add ping: ADDR|NODE or connect: ADDR:PORT');
+    const kinds = TEST_KINDS.filter((kind) => test[kind] !== undefined);
+    if (kinds.length === 0) {
+      report(ctx, path, 'the test has no ping, connect or route', 'add ping: ADDR|NODE, connect: ADDR:PORT or route: ADDR|NODE');
     }
-    if (test.ping !== undefined && test.connect !== undefined) {
-      report(ctx, [...path, 'connect'], 'a test does ping or connect, not both', 'split it into two tests', 'key');
+    for (const extra of kinds.slice(1)) {
+      report(ctx, [...path, extra], `a test does ${kinds[0]} or ${extra}, not both`, 'split it into two tests', 'key');
     }
-    if (test.ping !== undefined) checkPingTarget(ctx, test.ping, [...path, 'ping']);
+    if (test.ping !== undefined) targetFamily(ctx, test.ping, [...path, 'ping'], 'ping');
+    if (test.ping !== undefined) checkPingOptions(ctx, test, path);
+    if (test.route !== undefined) checkRouteTest(ctx, test, path);
+    checkKeysOfKind(ctx, test, path);
+    checkWithin(ctx, test.within, path);
     if (test.connect !== undefined && parseHostPort(test.connect)?.port === undefined) {
       report(
         ctx,
@@ -38,21 +45,6 @@ export function checkTests(ctx: Ctx): void {
       report(ctx, [...path, 'proto'], 'proto is only for connect tests', 'remove proto, or add connect', 'key');
     }
   });
-}
-
-function checkPingTarget(ctx: Ctx, target: string, path: Path): void {
-  if (parseIp(target)) return;
-  const node = own(ctx.spec.nodes, target);
-  if (!node) {
-    report(
-      ctx,
-      path,
-      `ping target ${JSON.stringify(target)} is neither an IP address nor a node (nodes: ${nodeList(ctx)})`,
-      `e.g. ping: 172.18.0.20 or ping: NODE${didYouMean(target, Object.keys(ctx.spec.nodes))}`,
-    );
-  } else if (addressesOf(node).cidrs.length === 0) {
-    report(ctx, path, `node ${target} has no address to ping`, `give one of its interfaces an address, or ping an IP address`);
-  }
 }
 
 function checkServe(ctx: Ctx, serve: string, hasConnect: boolean, path: Path): void {
