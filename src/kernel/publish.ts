@@ -6,17 +6,16 @@
 // (publish/<node>.json) says so: written before the empty file is made, completed with the mount's
 // id once it is mounted, removed last. What is at /run/netns/<name> is the lab's only while it is
 // still that namespace (device and inode) on that mount, or the empty file a stopped run left.
-import { readFileSync, statfsSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DriverError } from '../errors.js';
 import { writeWhole } from './atomic-file.js';
 import { crashPoint } from './crash-point.js';
+import { fileIdentity, isNamespaceFile } from './ns-file.js';
 import { netnsPath, RUN_NETNS } from './paths.js';
 import type { Runner } from './runner.js';
 
-/** statfs(2) f_type of nsfs, the file system of /proc/PID/ns/* and their bind mounts. */
-const NSFS_MAGIC = 0x6e736673;
 
 export interface Publication {
   netns: string;
@@ -40,22 +39,9 @@ export function publicationFile(recordDir: string, node: string): string {
   return join(recordDir, 'publish', `${node}.json`);
 }
 
-function identity(path: string): string | undefined {
-  try {
-    const s = statSync(path);
-    return `${s.dev}:${s.ino}`;
-  } catch {
-    return undefined;
-  }
-}
 
-function isNamespace(path: string): boolean {
-  try {
-    return statfsSync(path).type === NSFS_MAGIC;
-  } catch {
-    return false;
-  }
-}
+/** A namespace is there (nothing there, or another file, is not). */
+const isNamespace = (path: string): boolean => isNamespaceFile(path) === true;
 
 /** An empty regular file: what the lab mounts over, and all that is left when a run stops in between. */
 function isEmptyFile(path: string): boolean {
@@ -88,20 +74,20 @@ export function readPublication(recordDir: string | undefined, node: string): Pu
 
 /** Whether the lab's publication still describes what is at the target. */
 function isLabMount(target: string, publication: Publication | undefined): boolean {
-  if (!publication || identity(target) !== publication.namespace) return false;
+  if (!publication || fileIdentity(target) !== publication.namespace) return false;
   // Killed between mounting and noting the mount's id: the namespace alone says it.
   return publication.mount === undefined || mountIdAt(target) === publication.mount;
 }
 
 export function publishedState(node: string, netns: string, source: string | undefined, recordDir: string | undefined): PublishedState {
   const target = netnsPath(netns);
-  const at = identity(target);
+  const at = fileIdentity(target);
   if (at === undefined) return { published: false, byLab: false };
   const publication = readPublication(recordDir, node);
   if (!isNamespace(target)) {
     return { published: false, byLab: publication !== undefined && isEmptyFile(target), blocked: 'file' };
   }
-  const from = source ? identity(source) : undefined;
+  const from = source ? fileIdentity(source) : undefined;
   if (from !== undefined && from !== at) return { published: false, byLab: false, blocked: 'namespace' };
   return { published: true, byLab: isLabMount(target, publication) };
 }
@@ -132,7 +118,7 @@ async function writePublication(file: string, publication: Publication): Promise
 export async function publish(node: string, netns: string, source: string, recordDir: string, runner: Runner): Promise<void> {
   const target = netnsPath(netns);
   const file = publicationFile(recordDir, node);
-  const namespace = identity(source);
+  const namespace = fileIdentity(source);
   if (namespace === undefined) throw new Error(`${source} does not exist`);
   // The empty file of a run that stopped before mounting is the lab's to use; anything else is not.
   const leftover = readPublication(recordDir, node) !== undefined && isEmptyFile(target);

@@ -1,5 +1,5 @@
 // Reads the live state of a lab's namespaces: one `ip -j -batch` process per namespace, in parallel.
-import { readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { DriverError } from '../errors.js';
 import { emptyNode, type LabState, type NodeKind, type NodeState } from '../model/types.js';
@@ -9,6 +9,7 @@ import { resolvConfPath } from './commands.js';
 import { ambiguousVethNodes, parseNamespaceIds, parseNode, parseSysctl, type IpLinkJson, type IpRouteJson } from './parse.js';
 import { ALWAYS_THERE, interfaceKey } from '../model/forwarding.js';
 import { ETC_NETNS, netnsPath } from './paths.js';
+import { fileIdentity, isNamespaceFile } from './ns-file.js';
 import { publishedState, type PublishedState } from './publish.js';
 import { jobArgv, runJobs, type Job } from './fanout.js';
 import { enterPath, type RunResult, type Runner } from './runner.js';
@@ -110,26 +111,7 @@ function dnsFields(node: NodeState): void {
   if (node.resolvConf === undefined && emptyEtcDir(node.netns)) node.etcDirLeft = true;
 }
 
-function identity(path: string): string | undefined {
-  try {
-    const s = statSync(path);
-    return `${s.dev}:${s.ino}`;
-  } catch {
-    return undefined;
-  }
-}
 
-/** statfs(2) f_type of nsfs: what /run/netns/X is once `ip netns add` has finished. */
-const NSFS_MAGIC = 0x6e736673;
-
-/** true: a namespace; false: a file that is not one; undefined: nothing there. */
-function isNamespaceFile(path: string): boolean | undefined {
-  try {
-    return statfsSync(path).type === NSFS_MAGIC;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Where to enter a node's namespace to read it, whether it is there, and, for attach, whether it is published. */
 function locate(target: NodeToRead, recordDir: string | undefined): { path: string | null; exists: boolean; publication?: PublishedState; stale?: boolean } {
@@ -142,7 +124,7 @@ function locate(target: NodeToRead, recordDir: string | undefined): { path: stri
   }
   const publication = target.replacing ? { published: false, byLab: false } : publishedState(target.node, target.netns!, target.source, recordDir);
   if (publication.published) return { path: named, exists: true, publication };
-  return { path: target.source ?? named, exists: target.source !== undefined && identity(target.source) !== undefined, publication };
+  return { path: target.source ?? named, exists: target.source !== undefined && fileIdentity(target.source) !== undefined, publication };
 }
 
 type Where = ReturnType<typeof locate>;
