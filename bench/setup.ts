@@ -54,7 +54,8 @@ export async function ensureMininet(install: boolean, log: Log): Promise<boolean
 }
 
 /**
- * Builds netlab, then measures a copy of that build (dist/ and schemas/ under dist-bench/netlab/,
+ * Builds netlab, then measures a copy of that build (dist/, schemas/ and package.json, which netlab
+ * reads its version from, under dist-bench/netlab/,
  * where node_modules still resolves): a rebuild of dist/ during a long bench would otherwise
  * change the program between runs. Returns the copy's CLI, or an error text.
  */
@@ -66,7 +67,7 @@ export async function buildNetlab(root: string, build: boolean, log: Log): Promi
   }
   const snapshot = join(root, 'dist-bench/netlab');
   rmSync(snapshot, { recursive: true, force: true });
-  for (const dir of ['dist', 'schemas']) cpSync(join(root, dir), join(snapshot, dir), { recursive: true });
+  for (const path of ['dist', 'schemas', 'package.json']) cpSync(join(root, path), join(snapshot, path), { recursive: true });
   const cli = join(snapshot, 'dist/cli/main.js');
   const h = await execa(process.execPath, [cli, '--help'], { reject: false, all: true });
   return h.exitCode === 0 ? { cli } : { error: `node ${cli} --help exited ${h.exitCode}:\n${String(h.all).trim()}` };
