@@ -14,6 +14,8 @@ import type { Output } from './output.js';
 export interface LoadedSpec {
   file: string;
   spec: LabSpec;
+  /** The text the spec was parsed from. */
+  text: string;
 }
 
 /** What a command that reads a lab file takes: --var NAME=VALUE, repeatable. */
@@ -31,7 +33,7 @@ export async function loadSpec(file: string, out: Output, options: VarOptions = 
   const loaded = await loadLab(file, loadOptions(options));
   if (hasErrors(loaded.diagnostics) || !loaded.spec) throw new ConfigError(loaded.diagnostics);
   for (const d of loaded.diagnostics) out.err(formatDiagnostic(d));
-  return { file: loaded.file, spec: loaded.spec };
+  return { file: loaded.file, spec: loaded.spec, text: loaded.text ?? '' };
 }
 
 export function requireRoot(): void {

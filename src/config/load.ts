@@ -37,6 +37,8 @@ export interface LoadedLab {
   locate?: Locate;
   /** The ${NAME} variables the file refers to, sorted. */
   variables?: string[];
+  /** The text read, once it decoded as UTF-8: what the lab was parsed from (a saved plan keeps it). */
+  text?: string;
 }
 
 /**
@@ -103,7 +105,7 @@ async function readLab(file: string, stream: Readable, options: LoadOptions): Pr
   const text = bytes.toString('utf8');
   const notUtf8 = invalidUtf8(bytes, text);
   if (notUtf8) return { file, diagnostics: [printable({ file, severity: 'error', ...notUtf8 })] };
-  return parseLab(text, file, options);
+  return { ...parseLab(text, file, options), text };
 }
 
 function readProblem(err: unknown): [string, string] {

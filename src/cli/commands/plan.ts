@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { planLab } from '../../engine.js';
 import { planToJson } from '../../plan/render.js';
 import { engineDeps, loadSpec, requireRoot, type CommonOptions } from '../context.js';
@@ -18,9 +17,8 @@ export interface PlanOptions extends CommonOptions {
 
 export async function planCommand(file: string, options: PlanOptions, out: Output): Promise<number> {
   if (options.out && file === '-') throw new UserError('plan --out needs a lab file: a saved plan is checked against its file, and stdin has none');
-  const { spec } = await loadSpec(file, out, options);
-  // The text the plan is made from; a change after this is caught when the plan is applied.
-  const content = options.out ? await readFile(file, 'utf8') : undefined;
+  // The text the plan is made from, read once with the spec; a change after this is caught when the plan is applied.
+  const { spec, text: content } = await loadSpec(file, out, options);
   requireRoot();
   const deps = engineDeps(options, out);
   const planned = await planLab(spec, deps);
@@ -32,7 +30,7 @@ export async function planCommand(file: string, options: PlanOptions, out: Outpu
     if (options.out) out.err(`error: a plan with conflicts cannot be applied; nothing was saved to ${options.out}.`);
     return 1;
   }
-  if (options.out && content !== undefined) {
+  if (options.out) {
     await writeSavedPlan(options.out, savedPlan(planned, file, content, deps.nodes));
     const saved = `Saved the plan to ${options.out}: \`netlab apply ${options.out}\` applies exactly it, and refuses if the kernel or the file changes first.`;
     if (format !== 'text') out.err(saved);
