@@ -1,6 +1,7 @@
 // How plans and runs are told: a plan with what --node left out; a run that stopped part way,
 // with what failed and why, what was done, what was skipped.
 import chalk from 'chalk';
+import { STDIN_NAME } from '../config/load.js';
 import { DriverError } from '../errors.js';
 import { hintFor } from '../kernel/hints.js';
 import type { ExecuteResult } from '../kernel/execute.js';
@@ -66,4 +67,13 @@ export function renderLabPlan(planned: LabPlan): string {
 export function leftOutJson(planned: LabPlan): { left_out?: { nodes: string[]; links: string[] } } {
   const s = planned.selection;
   return s ? { left_out: { nodes: s.leftOut.nodes, links: s.leftOut.links } } : {};
+}
+
+/**
+ * The command that runs a stopped apply or destroy again, with its --node flags: "netlab apply
+ * --node a FILE". A lab read from stdin is read from it again (`-`), not from "<stdin>".
+ */
+export function rerunCommand(command: 'apply' | 'destroy', nodes: readonly string[] | undefined, target: string): string {
+  const flags = (nodes ?? []).map((n) => `--node ${n} `).join('');
+  return `netlab ${command} ${flags}${target === STDIN_NAME ? '-' : target}`;
 }

@@ -13,6 +13,7 @@ import { colorLevel } from '../../src/cli/color.js';
 import { collectVar, outputFormat, positiveInteger, seconds } from '../../src/cli/options.js';
 import { commandProblem, signalExitCode } from '../../src/cli/commands/exec.js';
 import { printDocument } from '../../src/cli/output.js';
+import { rerunCommand } from '../../src/cli/report.js';
 
 const shown = (text: string, vars: Record<string, string> = {}, env: Record<string, string> = {}) =>
   parseLab(text, 'lab.yaml', { vars, env }).diagnostics.map(formatDiagnostic);
@@ -23,6 +24,16 @@ describe('stdin', () => {
     expect(loaded.diagnostics.map(formatDiagnostic)).toEqual([expect.stringMatching(/^<stdin>:3:13: error: nodes\.a\.kind cannot be "docker"/)]);
     const ok = await loadLab('-', { stdin: Readable.from(['name: x\nnodes: {a: {}}\n']) });
     expect(ok.spec?.name).toBe('x');
+  });
+});
+
+describe('the command that runs a stopped run again', () => {
+  it('keeps the --node flags, and reads a lab from stdin again from -', async () => {
+    expect(rerunCommand('apply', ['a', 'b'], 'lab.yaml')).toBe('netlab apply --node a --node b lab.yaml');
+    expect(rerunCommand('destroy', undefined, 'my-lab')).toBe('netlab destroy my-lab');
+    // apply names the lab it read by the loader's name for it, which is no argument a shell can pass.
+    const { file } = await loadLab('-', { stdin: Readable.from(['name: x\nnodes: {a: {}}\n']) });
+    expect(rerunCommand('apply', undefined, file)).toBe('netlab apply -');
   });
 });
 

@@ -7,7 +7,7 @@ import { countActions } from '../../plan/render.js';
 import type { SavedPlan } from '../../plan/saved.js';
 import { engineDeps, interruptible, loadSpec, requireRoot, type CommonOptions } from '../context.js';
 import type { Output } from '../output.js';
-import { renderLabPlan, unfinished } from '../report.js';
+import { renderLabPlan, rerunCommand, unfinished } from '../report.js';
 import { checkFileUnchanged, checkStillCurrent, readSavedPlan } from '../saved-plan.js';
 import { ApplyWatch } from '../apply-watch.js';
 
@@ -50,7 +50,7 @@ export async function applyCommand(arg: string, options: ApplyOptions, out: Outp
     if (!options.json && !options.quiet && changes.length > 0 && conflicts.length === 0) out.out(renderLabPlan(planned));
   };
   const deps = { ...engineDeps(options, out), nodes, onPlan, signal: interrupt.signal };
-  const result = await applyLab(spec, file === '-' || file === STDIN_NAME ? STDIN_NAME : resolve(file), watch.deps(deps)).then(
+  const result = await applyLab(spec, file === STDIN_NAME ? STDIN_NAME : resolve(file), watch.deps(deps)).then(
     (r) => (watch.stop(), interrupt.dispose(), r),
     (e: unknown) => {
       watch.stop();
@@ -60,7 +60,7 @@ export async function applyCommand(arg: string, options: ApplyOptions, out: Outp
     },
   );
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
-  const rerun = `netlab apply ${(nodes ?? []).map((n) => `--node ${n} `).join('')}${file}`;
+  const rerun = rerunCommand('apply', nodes, file);
   if (options.json) return watch.summary(result, Number(seconds), rerun);
   if (!result.execution) {
     out.out(`Lab ${spec.name}: no changes, nothing written. The kernel matches the file (${seconds} s).`);

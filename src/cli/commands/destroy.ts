@@ -4,7 +4,7 @@ import { listRecords } from '../../state/record.js';
 import { checkLabName, engineDeps, interruptible, isFile, loadSpec, requireRoot, type CommonOptions } from '../context.js';
 import { outputFormat } from '../options.js';
 import { printDocument, type Output } from '../output.js';
-import { unfinished } from '../report.js';
+import { rerunCommand, unfinished } from '../report.js';
 
 export interface DestroyOptions extends CommonOptions {
   json?: boolean;
@@ -43,7 +43,7 @@ export async function destroyCommand(target: string, options: DestroyOptions, ou
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   for (const conflict of result.plan.conflicts) out.err(`left alone: ${conflict.reason}`);
   const found = result.execution !== undefined || applied.includes(lab);
-  const rerun = `netlab destroy ${(deps.nodes ?? []).map((n) => `--node ${n} `).join('')}${target}`;
+  const rerun = rerunCommand('destroy', deps.nodes, target);
   if (format !== 'text') {
     const stopped = result.execution && unfinished(result.execution, rerun, out);
     printDocument(out, format, {
