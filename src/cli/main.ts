@@ -103,7 +103,7 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .action((target: string, opts) => run(async () => (await import('./commands/destroy.js')).destroyCommand(target, opts, out))());
   withVars(common(program.command('test')))
     .argument('<file>', 'lab file, or - for stdin')
-    .description("run the lab's tests (ping, connect) inside the applied lab; exit 1 when any fails")
+    .description("run the lab's tests (ping, connect, route) inside the applied lab; exit 1 when any fails")
     .option('--json', 'the results as JSON')
     .addOption(outputOption())
     .option('--timeout <seconds>', 'per test: ping deadline, connect and reply timeout (default 3)')

@@ -11,7 +11,7 @@ export interface ValidateOptions extends VarOptions {
   output?: string;
 }
 
-/** A diagnostic in a document: where (line 0 for the whole file), how bad, what and what instead. */
+/** A diagnostic in a document: where (line 0 for a file that could not be read as text), how bad, what and what instead. */
 function diagnosticJson(d: Diagnostic): object {
   return { file: d.file, line: d.line, col: d.col, severity: d.severity, message: d.message, ...(d.hint ? { hint: d.hint } : {}) };
 }
