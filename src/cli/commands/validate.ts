@@ -1,8 +1,7 @@
 import { loadLab } from '../../config/load.js';
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../../diagnostics.js';
-import { ConfigError } from '../../errors.js';
+import { hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { resolveLinks } from '../../model/resolve.js';
-import { loadOptions, type VarOptions } from '../context.js';
+import { loadOptions, loadSpec, type VarOptions } from '../context.js';
 import { outputFormat } from '../options.js';
 import { printDocument, type Output } from '../output.js';
 
@@ -17,28 +16,24 @@ function diagnosticJson(d: Diagnostic): object {
 }
 
 export async function validateCommand(file: string, options: ValidateOptions, out: Output): Promise<number> {
-  const loaded = await loadLab(file, loadOptions(options));
   const format = outputFormat(options);
   if (format === 'text') {
-    if (hasErrors(loaded.diagnostics) || !loaded.spec) throw new ConfigError(loaded.diagnostics);
-    for (const d of loaded.diagnostics) out.err(formatDiagnostic(d));
+    const loaded = await loadSpec(file, out, options);
+    out.out(`${loaded.file}: lab ${loaded.spec.name} is valid (${Object.keys(loaded.spec.nodes).length} node(s), ${resolveLinks(loaded.spec).length} link(s)).`);
+    return 0;
   }
+  // A document for tools: valid or not, with every diagnostic, and exit 65 when not valid.
+  const loaded = await loadLab(file, loadOptions(options));
   const spec = hasErrors(loaded.diagnostics) ? undefined : loaded.spec;
-  const nodes = spec ? Object.keys(spec.nodes).length : 0;
-  const links = spec ? resolveLinks(spec).length : 0;
-  if (format !== 'text') {
-    printDocument(out, format, {
-      file: loaded.file,
-      valid: spec !== undefined,
-      lab: spec?.name ?? null,
-      nodes,
-      links,
-      variables: loaded.variables ?? [],
-      errors: loaded.diagnostics.filter((d) => d.severity === 'error').map(diagnosticJson),
-      warnings: loaded.diagnostics.filter((d) => d.severity === 'warning').map(diagnosticJson),
-    });
-    return spec ? 0 : 65;
-  }
-  out.out(`${loaded.file}: lab ${spec!.name} is valid (${nodes} node(s), ${links} link(s)).`);
-  return 0;
+  printDocument(out, format, {
+    file: loaded.file,
+    valid: spec !== undefined,
+    lab: spec?.name ?? null,
+    nodes: spec ? Object.keys(spec.nodes).length : 0,
+    links: spec ? resolveLinks(spec).length : 0,
+    variables: loaded.variables ?? [],
+    errors: loaded.diagnostics.filter((d) => d.severity === 'error').map(diagnosticJson),
+    warnings: loaded.diagnostics.filter((d) => d.severity === 'warning').map(diagnosticJson),
+  });
+  return spec ? 0 : 65;
 }
