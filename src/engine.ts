@@ -145,7 +145,7 @@ async function planFor(file: LabState, recordAsIs: LabRecord | undefined, deps: 
   }
   if (!(await kernelHasIpv6())) for (const node of desired.nodes.values()) for (const link of node.links.values()) delete link.linkLocal;
   await requireTools(toolsFor(targets, desired));
-  const read = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack, sysctlAnswers: run?.sysctlReadBack });
+  const read = await readLab(desired.lab, targets, { ...deps, recordDir: recordDir(deps.stateDir, desired.lab), ipAnswers: run?.readBack, sysctlAnswers: run?.sysctlReadBack, pairsProven: run !== undefined });
   const actual = selection ? narrowState(read, selection) : read;
   for (const node of untouched) actual.nodes.set(node, run!.before.nodes.get(node)!);
   const otherLabs = otherLabsClaims(desired, known, await listRecords(deps.stateDir, { except: desired.lab }));
@@ -242,7 +242,7 @@ async function verify(file: LabState, record: LabRecord | undefined, deps: Engin
   for (let pause = 10; waiting.size > 0 && Date.now() < deadline; pause = 50) {
     await new Promise((r) => setTimeout(r, pause));
     // Only the nodes still waiting are read again: their links' state is all that is asked.
-    const again = await readLab(desired.lab, targetsOf(desired, record).filter((t) => waiting.has(t.node)), deps);
+    const again = await readLab(desired.lab, targetsOf(desired, record).filter((t) => waiting.has(t.node)), { ...deps, pairsProven: true });
     for (const [name, node] of again.nodes) actual.nodes.set(name, node);
     waiting = new Set(waitingForCarrier(desired, actual, made));
   }
