@@ -57,21 +57,24 @@ export interface CommonOptions extends VarOptions {
  */
 export function interruptible(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  let over = false;
   const onSignal = (name: NodeJS.Signals) => {
+    // The run is over: nothing is left to stop, and the command ends with what it did.
+    if (over) return;
     // A second Ctrl-C means now.
     if (controller.signal.aborted) process.exit(130);
     process.stderr.write(`\n${name}: stopping after the commands under way (again to stop at once)...\n`);
     controller.abort();
   };
-  // process.on, not once, and kept until the run is over: execa's exit hook kills the process
-  // when a signal comes and it sees no other listener.
+  // process.on, not once, and kept until the process ends (signal listeners do not keep it
+  // alive): execa's exit hook kills the process when a signal comes and it sees no other
+  // listener, and a Ctrl-C just after the run must not cut its summary off with exit 130.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
     signal: controller.signal,
     dispose: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      over = true;
     },
   };
 }
