@@ -123,7 +123,7 @@ interface RunSoFar {
 /** Nodes the run cannot have changed: none of its changes is in them or reaches into them. */
 function untouchedNodes(run: RunSoFar): Set<string> {
   // A deleted link or namespace takes veth ends elsewhere with it; which ones, only a read tells.
-  if (run.changes.some((c) => c.action === 'delete' && (c.kind === 'link-delete' || c.kind === 'netns'))) return new Set();
+  if (run.changes.some((c) => c.action === 'delete' && (c.kind === 'link' || c.kind === 'netns'))) return new Set();
   const touched = new Set(run.changes.flatMap((c) => (c.kind === 'veth' ? [c.node, c.peer.node] : [c.node])));
   return new Set([...run.before.nodes.keys()].filter((n) => !touched.has(n)));
 }

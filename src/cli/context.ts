@@ -5,7 +5,7 @@ import type { LabSpec } from '../config/spec.js';
 import { formatDiagnostic, hasErrors } from '../diagnostics.js';
 import type { EngineDeps } from '../engine.js';
 import { ConfigError, UserError } from '../errors.js';
-import type { Scope } from '../kernel/commands.js';
+import type { Scope } from '../resources/resource.js';
 import { stateDir } from '../kernel/paths.js';
 import { processRunner } from '../kernel/runner.js';
 import { LAB_NAME_PATTERN } from '../model/names.js';

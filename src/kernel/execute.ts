@@ -7,7 +7,8 @@ import { DriverError } from '../errors.js';
 import { crashPoint } from './crash-point.js';
 import type { Change } from '../plan/change.js';
 import type { Batch, Schedule } from '../plan/graph.js';
-import { commandsOf, type Command, type Scope } from './commands.js';
+import { commandsOf } from '../resources/registry.js';
+import type { Command, Scope } from '../resources/resource.js';
 import type { ProgressListener } from './progress.js';
 import { netnsPath } from './paths.js';
 import { publish, unpublish } from './publish.js';
@@ -241,14 +242,14 @@ async function runMountBatch(changes: Change[], deps: ExecuteDeps): Promise<Batc
 /** run: commands started and stopped, and every process in a namespace about to go, ended. */
 async function runProcBatch(changes: Change[], deps: ExecuteDeps): Promise<BatchOutcome> {
   const outcome: BatchOutcome = { done: [], failed: [] };
-  const byNamespace = changes.some((c) => c.kind === 'evict') ? await processesByNamespace() : new Map<string, number[]>();
+  const byNamespace = changes.some((c) => c.kind === 'processes') ? await processesByNamespace() : new Map<string, number[]>();
   for (const change of changes) {
     try {
       for (const cmd of commandsOf(change)) {
         if (cmd.tool !== 'proc') continue;
         if (cmd.op === 'evict') {
           const inode = await namespaceInode(netnsPath(cmd.netns));
-          if (change.kind === 'evict' && change.inode !== undefined && inode !== change.inode) {
+          if (change.kind === 'processes' && change.inode !== undefined && inode !== change.inode) {
             throw new Error(`/run/netns/${cmd.netns} is not the namespace the plan proved the lab's (inode ${inode ?? 'none'}, not ${change.inode}); its processes are left alone`);
           }
           const pids = (inode && byNamespace.get(inode)) || [];

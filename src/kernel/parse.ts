@@ -1,7 +1,10 @@
 // What `ip -d -j` prints, turned into the model. Pure: fed by captured output in tests.
-import { canonicalCidr, canonicalDestination, canonicalIp } from '../model/ip.js';
+import { canonicalCidr } from '../model/ip.js';
 import { labFromMark } from '../model/names.js';
-import { routeKey, type KernelPeer, type LinkState, type LinkType, type NodeKind, type NodeState, type PeerRef, type RouteState } from '../model/types.js';
+import { routeKey, type KernelPeer, type LinkState, type LinkType, type NodeKind, type NodeState } from '../model/types.js';
+import { isLabRoute, parseRoute, type IpRouteJson } from '../resources/route.js';
+
+export type { IpRouteJson };
 
 /** The fields of `ip -d -j addr show` that netlab reads. */
 export interface IpLinkJson {
@@ -22,17 +25,6 @@ export interface IpLinkJson {
   /** eui64, none, stable_secret or random; absent when the link has no IPv6. */
   inet6_addr_gen_mode?: string;
   addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean }>;
-}
-
-export interface IpRouteJson {
-  type?: string;
-  dst: string;
-  gateway?: string;
-  dev?: string;
-  protocol?: string;
-  metric?: number;
-  table?: string;
-  scope?: string;
 }
 
 function linkType(kind: string | undefined): LinkType {
@@ -76,33 +68,6 @@ function kernelPeer(json: IpLinkJson): KernelPeer {
     peerIfindex: json.link_index,
     peerNetnsId: json.link_netnsid,
     peerName: sameNamespace && typeof json.link === 'string' ? json.link : undefined,
-  };
-}
-
-/**
- * Routes the lab may own: the main table, minus what the kernel derives from addresses and links
- * (protocol kernel) and IPv6 multicast/link-local housekeeping.
- */
-export function isLabRoute(route: IpRouteJson): boolean {
-  if (route.table !== undefined && route.table !== 'main') return false;
-  if (route.protocol === 'kernel') return false;
-  if (route.type !== undefined && route.type !== 'unicast') return false;
-  return true;
-}
-
-/** `ip -j route` prints a host route's destination bare ("10.9.9.9"), without its /32 or /128. */
-function withHostLength(dst: string, family: 4 | 6): string {
-  return dst === 'default' || dst.includes('/') ? dst : `${dst}/${family === 4 ? 32 : 128}`;
-}
-
-export function parseRoute(route: IpRouteJson, family: 4 | 6): RouteState {
-  return {
-    family,
-    protocol: route.protocol ?? 'boot',
-    to: canonicalDestination(withHostLength(route.dst, family)),
-    via: route.gateway ? canonicalIp(route.gateway) : undefined,
-    dev: route.dev,
-    metric: route.metric ?? 0,
   };
 }
 
@@ -154,64 +119,6 @@ export function parseSysctl(text: string): Map<string, string> {
     if (at > 0) values.set(line.slice(0, at).trim(), line.slice(at + 3).trim().replace(/\s+/g, '\t'));
   }
   return values;
-}
-
-/**
- * Whether the veth `name` in `node` is joined to the veth `peer`: both ends must point at each
- * other's ifindex (across namespaces) or name each other (in one namespace). Ifindexes repeat
- * across namespaces (every namespace's first veth is 2), so where the read found them ambiguous
- * (ambiguousVethNodes) the netns id must also name the other end's namespace. Where they are not,
- * each end is the other's only match among the lab's namespaces, and no lookup is paid.
- */
-export function isVethPairedWith(nodes: ReadonlyMap<string, NodeState>, node: string, name: string, peer: PeerRef): boolean {
-  const [nearNode, farNode] = [nodes.get(node), nodes.get(peer.node)];
-  const near = nearNode?.links.get(name);
-  const far = farNode?.links.get(peer.name);
-  if (near?.type !== 'veth' || far?.type !== 'veth' || !near.kernelPeer || !far.kernelPeer) return false;
-  if (node === peer.node) return near.kernelPeer.peerName === peer.name && far.kernelPeer.peerName === name;
-  const a = near.kernelPeer;
-  const b = far.kernelPeer;
-  return (
-    a.peerNetnsId !== undefined &&
-    b.peerNetnsId !== undefined &&
-    a.peerIfindex === b.ifindex &&
-    b.peerIfindex === a.ifindex &&
-    namesNamespaceOf(nearNode!, a.peerNetnsId, farNode!) &&
-    namesNamespaceOf(farNode!, b.peerNetnsId, nearNode!)
-  );
-}
-
-/** Whether `from`'s netns id names `to`'s namespace; true when its ids were not looked up. No name: the root namespace. */
-function namesNamespaceOf(from: NodeState, nsid: number, to: NodeState): boolean {
-  if (!from.peerNamespaces) return true;
-  return (from.peerNamespaces.get(nsid) ?? null) === to.netns;
-}
-
-function signature(ifindex: number | undefined, peerIfindex: number | undefined): string {
-  return `${ifindex}>${peerIfindex}`;
-}
-
-/**
- * The nodes with a veth that ifindexes alone would join to ends in more than one other node (as
- * [a,b],[c,d] made again as [a,c],[b,d] looks the same): their netns ids must be looked up.
- */
-export function ambiguousVethNodes(states: readonly NodeState[]): Set<string> {
-  const crossing = (s: NodeState) => [...s.links.values()].flatMap((l) => (l.type === 'veth' && l.kernelPeer?.peerNetnsId !== undefined ? [l.kernelPeer] : []));
-  const nodesBySignature = new Map<string, string[]>();
-  for (const s of states) {
-    for (const kp of crossing(s)) {
-      const key = signature(kp.ifindex, kp.peerIfindex);
-      nodesBySignature.set(key, [...(nodesBySignature.get(key) ?? []), s.node]);
-    }
-  }
-  const ambiguous = new Set<string>();
-  for (const s of states) {
-    for (const kp of crossing(s)) {
-      const matches = (nodesBySignature.get(signature(kp.peerIfindex, kp.ifindex)) ?? []).filter((n) => n !== s.node);
-      if (matches.length > 1) ambiguous.add(s.node);
-    }
-  }
-  return ambiguous;
 }
 
 /** `ip -j netns list-id`: netns id → the name under /run/netns, for the ids that have one. */

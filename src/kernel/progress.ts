@@ -1,6 +1,6 @@
 // What execute tells a listener as it goes (apply's progress line on a terminal, apply --json).
 import type { Change } from '../plan/change.js';
-import type { Scope } from './commands.js';
+import type { Scope } from '../resources/resource.js';
 
 export type ProgressEvent =
   /** Before anything runs: how many changes the run holds. */

@@ -1,8 +1,9 @@
 // What `netlab status` shows of an applied lab: its nodes, their interfaces with addresses, state
 // and peer, their routes. Pure: fed the state the engine reads.
+import { describeRoute } from '../resources/route.js';
 import { formatEndpoint } from '../model/names.js';
 import type { LabState, LinkState, NodeState } from '../model/types.js';
-import { isVethPairedWith } from '../kernel/parse.js';
+import { isVethPairedWith } from '../resources/veth-pairing.js';
 
 export interface InterfaceStatus {
   name: string;
@@ -67,7 +68,7 @@ export function labStatus(state: LabState): NodeStatus[] {
           ...(link.master ? { master: link.master } : {}),
           ...(link.type === 'veth' ? { peer: peerOf(state, node, link.name, link) } : {}),
         })),
-      routes: [...node.routes.values()].map((r) => `${r.to}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.metric ? ` metric ${r.metric}` : ''}`),
+      routes: [...node.routes.values()].map(describeRoute),
       runs: [...node.runs.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, run]) => ({ key, command: run.command, running: run.alive === true, ...(run.pid ? { pid: run.pid } : {}), ...(run.log ? { log: run.log } : {}) })),

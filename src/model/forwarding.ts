@@ -22,3 +22,8 @@ export function interfaceOfKey(key: string): string | undefined {
 
 /** Interfaces whose key is there whatever links the lab reads: the template's own and lo. */
 export const ALWAYS_THERE = ['default', 'lo'];
+
+/** `net.ipv4.ip_forward` and `net.ipv4.conf.all.forwarding` are one value in the kernel. */
+export function sysctlIdentity(key: string): string {
+  return key === 'net.ipv4.conf.all.forwarding' ? 'net.ipv4.ip_forward' : key;
+}

@@ -6,128 +6,71 @@
 // and the round after it otherwise, so a whole lab usually takes two rounds: the root namespace
 // makes the namespaces and veth pairs, then every namespace configures itself in one batch.
 import { Graph, alg } from '@dagrejs/graphlib';
-import { scopeKey, scopeOf, type Scope } from '../kernel/commands.js';
 import { CycleError } from '../errors.js';
+import { resourceOf, scopeOf } from '../resources/registry.js';
+import { endKey, scopeKey, type ChangeIndex, type ChangeOfAnyKind, type Scope } from '../resources/resource.js';
+import { sysctlInterface } from '../resources/sysctl.js';
 import type { Change } from './change.js';
 
-
-function endpointKey(node: string, name: string): string {
-  return `${node}:${name}`;
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
-/** The interface a per-interface sysctl is about ("net.ipv4.conf.eth0.rp_filter" → eth0), if any. */
-export function sysctlInterface(key: string): string | undefined {
-  const match = /^net\.ipv[46]\.(?:conf|neigh)\.([^.]+)\./.exec(key);
-  const dev = match?.[1]?.replace(/\//g, '.');
-  return dev === undefined || dev === 'all' || dev === 'default' ? undefined : dev;
+/** The plan's changes indexed once: a hub's thousand ports must not each scan the hub's every change. */
+function indexChanges(changes: readonly Change[]): ChangeIndex {
+  const namespaceMade = new Map<string, string>();
+  const made = new Map<string, string>(); // node:link → the change that creates that link
+  const deleted = new Map<string, string>();
+  const byNode = new Map<string, Change[]>();
+  const vethsInto = new Map<string, string[]>(); // node → veths made from another node's side
+  for (const c of changes) {
+    const resource = resourceOf(c);
+    pushTo(byNode, c.node, c);
+    if (c.kind === 'veth' && c.peer.node !== c.node) pushTo(vethsInto, c.peer.node, c.id);
+    if (resource.opensNamespace?.(c)) namespaceMade.set(c.node, c.id);
+    for (const end of resource.makes?.(c) ?? []) made.set(endKey(end), c.id);
+    for (const end of resource.deletes?.(c) ?? []) deleted.set(endKey(end), c.id);
+  }
+  const ids = (list: readonly Change[], self: Change | undefined, pick: (o: ChangeOfAnyKind) => boolean) =>
+    list.filter((o) => o !== self && pick(o as unknown as ChangeOfAnyKind)).map((o) => o.id);
+  return {
+    namespaceMade: (node) => namespaceMade.get(node),
+    linkMade: (node, name) => made.get(endKey({ node, name })),
+    linkDeleted: (node, name) => deleted.get(endKey({ node, name })),
+    sameNode: (c, pick) => ids(byNode.get(c.node) ?? [], c as Change, pick),
+    all: (pick) => ids(changes, undefined, pick),
+    vethsInto: (node) => vethsInto.get(node) ?? [],
+  };
 }
 
 /** What each change depends on, by id. */
 export function dependencies(changes: readonly Change[]): Map<string, string[]> {
-  const netnsCreate = new Map<string, string>();
-  const makes = new Map<string, string>(); // node:link → the change that creates that link
-  const linkDeletes = new Map<string, string>();
-  const byNode = new Map<string, Change[]>();
-  const vethsInto = new Map<string, string[]>(); // node → veths made from another node's side
-  for (const c of changes) {
-    const mine = byNode.get(c.node);
-    if (mine) mine.push(c);
-    else byNode.set(c.node, [c]);
-    if (c.kind === 'veth' && c.peer.node !== c.node) vethsInto.set(c.peer.node, [...(vethsInto.get(c.peer.node) ?? []), c.id]);
-    // A namespace made, or published (attach), comes before everything done inside it.
-    if ((c.kind === 'netns' || c.kind === 'publish') && c.action === 'create') netnsCreate.set(c.node, c.id);
-    if (c.kind === 'bridge') makes.set(endpointKey(c.node, c.name), c.id);
-    if (c.kind === 'veth') {
-      makes.set(endpointKey(c.node, c.name), c.id);
-      makes.set(endpointKey(c.peer.node, c.peer.name), c.id);
-    }
-    if (c.kind === 'link-delete') {
-      linkDeletes.set(endpointKey(c.node, c.name), c.id);
-      for (const end of c.peerEnds ?? []) linkDeletes.set(endpointKey(end.node, end.name), c.id);
-    }
-  }
-  const sameNode = (c: Change, pick: (o: Change) => boolean) => (byNode.get(c.node) ?? []).filter((o) => o !== c && pick(o)).map((o) => o.id);
+  const index = indexChanges(changes);
   const byId = new Map(changes.map((c) => [c.id, c]));
-  const maker = (node: string, dev: string) => byId.get(makes.get(endpointKey(node, dev)) ?? '');
-  // Listed once per node: a hub's thousand ports must not each scan the hub's every change.
   const beforeUp = new Map<string, Change[]>();
-  for (const c of changes) {
-    if (c.kind !== 'sysctl' || !c.beforeUp) continue;
-    const list = beforeUp.get(c.node);
-    if (list) list.push(c);
-    else beforeUp.set(c.node, [c]);
-  }
-  const madeBefore = (c: Change) => beforeUpFirst(c, beforeUp.get(c.node) ?? [], maker);
+  for (const c of changes) if (c.kind === 'sysctl' && c.beforeUp) pushTo(beforeUp, c.node, c);
+  const maker = (node: string, dev: string) => byId.get(index.linkMade(node, dev) ?? '');
 
   const deps = new Map<string, string[]>();
   for (const c of changes) {
-    const d: Array<string | undefined> = [];
-    if (c.kind !== 'netns' && c.kind !== 'publish') d.push(netnsCreate.get(c.node));
-    switch (c.kind) {
-      case 'veth':
-        d.push(netnsCreate.get(c.peer.node), linkDeletes.get(endpointKey(c.node, c.name)), linkDeletes.get(endpointKey(c.peer.node, c.peer.name)));
-        break;
-      case 'bridge':
-        d.push(linkDeletes.get(endpointKey(c.node, c.name)));
-        break;
-      case 'settings':
-        d.push(makes.get(endpointKey(c.node, c.name)));
-        // A link set down takes its routes with it: the lab's own route deletes go first.
-        if (c.set.up === false) d.push(...sameNode(c, (o) => o.kind === 'route' && o.action === 'delete'));
-        if (c.set.master) d.push(makes.get(endpointKey(c.node, c.set.master)));
-        break;
-      case 'address':
-        d.push(makes.get(endpointKey(c.node, c.dev)));
-        if (c.action === 'create') d.push(...sameNode(c, (o) => o.kind === 'address' && o.action === 'delete'));
-        // A route goes before the address: the kernel flushes every route through an interface with its last IPv4 address.
-        if (c.action === 'delete') d.push(...sameNode(c, (o) => o.kind === 'route' && o.action === 'delete'));
-        break;
-      case 'route':
-        if (c.action !== 'delete') {
-          d.push(...sameNode(c, (o) => ['veth', 'bridge', 'settings', 'address'].includes(o.kind) || (o.kind === 'route' && o.action === 'delete')));
-        }
-        break;
-      case 'publish':
-        // After ip netns add has set /run/netns up, which would otherwise cover the mount.
-        if (c.action === 'create') d.push(...changes.filter((o) => o.kind === 'netns' && o.action === 'create').map((o) => o.id));
-        // Unpublished last: until then /run/netns/<name> is how the lab's commands reach inside.
-        if (c.action === 'delete') d.push(...sameNode(c, () => true));
-        break;
-      case 'netns':
-        // A veth end in a kept namespace whose peer is in this one is deleted first, and at once;
-        // the kernel would only clean it up some time after the namespace goes.
-        if (c.action === 'delete') d.push(...linkDeletes.values(), ...sameNode(c, (o) => o.kind === 'evict'));
-        break;
-      case 'run':
-        // Started once the node's network is in place; stopped before anything else goes.
-        if (c.action === 'create') d.push(...sameNode(c, (o) => o.kind !== 'run'));
-        break;
-      case 'sysctl': {
-        const dev = sysctlInterface(c.key);
-        if (dev) d.push(makes.get(endpointKey(c.node, dev)));
-        break;
-      }
-      default:
-        break;
-    }
-    d.push(...madeBefore(c));
-    // A veth made from the other end's node is a dependency here too.
-    if (c.kind === 'route' || (c.kind === 'run' && c.action === 'create')) d.push(...(vethsInto.get(c.node) ?? []));
+    const resource = resourceOf(c);
+    // A namespace made, or published (attach), comes before everything done inside it.
+    const d: Array<string | undefined> = resource.opensNamespace ? [] : [index.namespaceMade(c.node)];
+    d.push(...(resource.dependsOn?.(c, index) ?? []));
+    if (resource.waitsForBeforeUp) d.push(...beforeUpFirst(c, beforeUp.get(c.node) ?? [], maker));
     deps.set(c.id, [...new Set(d.filter((x): x is string => x !== undefined && x !== c.id))].sort());
   }
   return deps;
 }
 
-/** What a node's own `ip` batch does that must wait for its links' sysctls (not a delete: the new link comes after it). */
-const WAITS_FOR_BEFORE_UP: ReadonlySet<Change['kind']> = new Set(['loopback', 'bridge', 'settings', 'address', 'route']);
-
 /**
- * The node's beforeUp sysctls (plan/dad.ts) that `c` waits for. The settings that bring a link up
+ * The node's beforeUp sysctls (resources/dad.ts) that `c` waits for. The settings that bring a link up
  * wait for its own; the rest of the node's ip batch waits too, so that it stays one batch, unless
  * the sysctl itself comes after something in that batch (a bridge set by name, made there).
  */
 function beforeUpFirst(c: Change, sysctls: readonly Change[], maker: (node: string, dev: string) => Change | undefined): string[] {
-  if (!WAITS_FOR_BEFORE_UP.has(c.kind)) return [];
   const ids: string[] = [];
   for (const s of sysctls) {
     if (s.kind !== 'sysctl') continue;
@@ -189,9 +132,6 @@ export function schedule(changes: readonly Change[]): Schedule {
   return { rounds: rounds.filter((r) => r !== undefined), deps };
 }
 
-/** Kinds whose change reaches into another namespace too: a veth's far end goes or comes with it. */
-const REACHES_ACROSS: ReadonlySet<Change['kind']> = new Set(['veth', 'link-delete', 'netns']);
-
 /** Sysctls that add or remove addresses and routes: IPv6 settings of an interface, but not forwarding. */
 function changesIpState(c: Change): boolean {
   return c.kind === 'sysctl' && c.key.startsWith('net.ipv6.conf.') && !c.key.endsWith('.forwarding');
@@ -224,7 +164,7 @@ function settled(plan: Schedule, tool: 'ip' | 'sysctl'): Map<string, number> {
   const reaching = new Array<number>(plan.rounds.length + 1).fill(0);
   plan.rounds.forEach((round, r) => {
     for (const b of round) {
-      const reaches = b.changes.some((c) => REACHES_ACROSS.has(c.kind));
+      const reaches = b.changes.some((c) => resourceOf(c).reachesAcross === true);
       if (reaches) reaching[r]! += 1;
       if (b.scope.tool === tool && b.scope.netns !== null) last.set(b.scope.netns, { round: r, reaches });
       if (b.scope.tool === 'ip' && b.scope.netns !== null) lastIp.set(b.scope.netns, r);

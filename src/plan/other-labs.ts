@@ -34,10 +34,6 @@ export function namespaceNames(node: { kind: NodeKind; netns: string | null; sou
   return [...(node.netns !== null ? [`/run/netns/${node.netns}`] : []), ...(node.kind === 'attach' && node.source ? [node.source] : [])];
 }
 
-/** `net.ipv4.ip_forward` and `net.ipv4.conf.all.forwarding` are one value in the kernel. */
-export function sysctlIdentity(key: string): string {
-  return key === 'net.ipv4.conf.all.forwarding' ? 'net.ipv4.ip_forward' : key;
-}
 
 /**
  * The actual state without what other labs made: their addresses and routes, and, in a namespace

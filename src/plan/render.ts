@@ -1,48 +1,12 @@
 // Plans for people (+ ~ -, coloured when the terminal allows) and for tools (JSON). Pure.
 import chalk, { type ChalkInstance } from 'chalk';
-import { commandsOf, scopeOf, type Command } from '../kernel/commands.js';
-import { formatEndpoint } from '../model/names.js';
-import { nftTableName } from '../model/nft.js';
+import { commandsOf, resourceOf, scopeOf, summarize } from '../resources/registry.js';
+import type { Command } from '../resources/resource.js';
 import type { Action, Change, Plan } from './change.js';
-import { routeArgs } from '../kernel/commands.js';
+
+export { summarize };
 
 const SYMBOL: Record<Action, string> = { create: '+', update: '~', delete: '-' };
-
-export function summarize(change: Change): string {
-  const at = (name: string) => formatEndpoint({ node: change.node, ifname: name });
-  switch (change.kind) {
-    case 'netns':
-      return `netns ${change.netns}`;
-    case 'publish':
-      return `publish ${change.source} as /run/netns/${change.netns}`;
-    case 'loopback':
-      return `lo on ${change.node}: up, marked netlab:${change.lab}`;
-    case 'veth':
-      return `veth ${at(change.name)} <-> ${formatEndpoint({ node: change.peer.node, ifname: change.peer.name })}`;
-    case 'bridge':
-      return `bridge ${at(change.name)}`;
-    case 'link-delete':
-      return `link ${at(change.name)}`;
-    case 'settings':
-      return `link ${at(change.name)}: ${Object.entries(change.set)
-        .map(([k, v]) => (k === 'up' ? (v ? 'up' : 'down') : k === 'master' && v === null ? 'no master' : `${k} ${String(v)}`))
-        .join(', ')}`;
-    case 'address':
-      return `address ${change.cidr} on ${at(change.dev)}`;
-    case 'route':
-      return `route on ${change.node}: ${routeArgs(change.route)}`;
-    case 'sysctl':
-      return `sysctl on ${change.node}: ${change.key} = ${change.value}`;
-    case 'dns':
-      return `resolv.conf of ${change.node} (/etc/netns/${change.netns}/resolv.conf)`;
-    case 'nftables':
-      return `nftables table inet ${nftTableName(change.lab)} on ${change.node}`;
-    case 'run':
-      return `run on ${change.node}: ${change.command}`;
-    case 'evict':
-      return `processes in netns ${change.netns}: ${change.pids.join(' ')}`;
-  }
-}
 
 export interface PlanCounts {
   create: number;
@@ -70,9 +34,7 @@ export function renderPlan(plan: Plan, c: ChalkInstance = chalk): string {
   for (const change of plan.changes) {
     const text = `${SYMBOL[change.action]} ${summarize(change).padEnd(width)}`;
     lines.push(`${colorOf(change.action, c)(text)}  ${c.dim(change.reason)}`);
-    if (change.kind === 'nftables') {
-      for (const d of change.details) lines.push(`    ${colorOf(d.action, c)(`${SYMBOL[d.action]} ${d.text}`)}  ${c.dim(d.reason)}`);
-    }
+    for (const d of resourceOf(change).details?.(change) ?? []) lines.push(`    ${colorOf(d.action, c)(`${SYMBOL[d.action]} ${d.text}`)}  ${c.dim(d.reason)}`);
   }
   const n = countActions(plan.changes);
   lines.push('', `Lab ${plan.lab}: ${n.create} to create, ${n.update} to change, ${n.delete} to delete.`);
@@ -105,7 +67,8 @@ export function planToJson(plan: Plan): unknown {
     changes: plan.changes.map((change) => {
       const { id, kind, action, node, netns, reason } = change;
       const scope = scopeOf(change);
-      const details = change.kind === 'nftables' ? { details: change.details } : {};
+      const lines = resourceOf(change).details?.(change);
+      const details = lines ? { details: lines } : {};
       return { id, kind, action, node, netns, summary: summarize(change), reason, ...details, namespace: scope.netns, commands: commandsOf(change).map(describeCommand) };
     }),
   };

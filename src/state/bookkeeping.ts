@@ -7,7 +7,8 @@ import { ALWAYS_THERE, interfaceKey, interfaceKeysResetBy } from '../model/forwa
 import { ownsWholeNamespace, routeKey, type LabState, type NodeState } from '../model/types.js';
 import type { LabMarks } from '../kernel/marks.js';
 import type { Change } from '../plan/change.js';
-import { namespaceNames, NO_CLAIMS, sysctlIdentity, type OtherLabsClaims, type SysctlClaim } from '../plan/other-labs.js';
+import { sysctlIdentity } from '../model/forwarding.js';
+import { namespaceNames, NO_CLAIMS, type OtherLabsClaims, type SysctlClaim } from '../plan/other-labs.js';
 import type { PartialOwnership } from '../plan/ownership.js';
 import type { LabRecord, RecordedNode } from './record.js';
 

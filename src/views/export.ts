@@ -2,6 +2,7 @@
 // engine's reader returns. Node names are the namespace names. What the format cannot say (an
 // interface that is neither a veth nor a bridge, a veth whose peer is not exported, a route
 // through something left out) is left out and named in a YAML comment.
+import { describeRoute } from '../resources/route.js';
 import { parse as parseYaml } from 'yaml';
 import { EXPORTED_SYSCTLS, type NamespaceSnapshot } from '../kernel/export-read.js';
 import { familyOf, subnetContains } from '../model/ip.js';
@@ -98,14 +99,6 @@ function comment(indent: string, text: string): string {
 
 interface NodeOut {
   lines: string[];
-}
-
-function describeRoute(r: RouteState): string {
-  const parts = [`${r.family === 6 && r.to === 'default' ? 'default (IPv6)' : r.to}`];
-  if (r.via) parts.push(`via ${r.via}`);
-  if (r.dev) parts.push(`dev ${r.dev}`);
-  if (r.metric !== defaultMetric(r.family)) parts.push(`metric ${r.metric}`);
-  return parts.join(' ');
 }
 
 function isLinkLocal6(ip: string): boolean {

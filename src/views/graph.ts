@@ -1,9 +1,10 @@
 // The lab as a picture: Mermaid (renders in a README on the usual git hosts) or Graphviz DOT.
 // Pure: rendered from the validated file through the same resolution the engine uses, so port
 // names are the ones apply makes. Output is stable: nodes, bridges and links are sorted.
+import { describeRoute } from '../resources/route.js';
 import type { LabSpec, NatRuleSpec, NodeSpec } from '../config/spec.js';
 import { resolveLab, resolveLinks } from '../model/resolve.js';
-import { routeKey, sortedKeys, type LinkState, type NodeState, type RouteState } from '../model/types.js';
+import { routeKey, sortedKeys, type LinkState, type NodeState } from '../model/types.js';
 
 export type GraphFormat = 'mermaid' | 'dot' | 'svg';
 export const GRAPH_FORMATS: readonly GraphFormat[] = ['mermaid', 'dot', 'svg'];
@@ -36,15 +37,6 @@ export interface TopologyGraph {
   description?: string;
   groups: NodeGroup[];
   edges: Edge[];
-}
-
-function describeRoute(route: RouteState): string {
-  const to = route.to === 'default' && route.family === 6 ? 'default (IPv6)' : route.to;
-  const parts = [`route ${to}`];
-  if (route.via) parts.push(`via ${route.via}`);
-  if (route.dev) parts.push(`dev ${route.dev}`);
-  if (route.metric !== (route.family === 6 ? 1024 : 0)) parts.push(`metric ${route.metric}`);
-  return parts.join(' ');
 }
 
 function addressLines(link: LinkState): string[] {
@@ -84,7 +76,7 @@ function stackLines(state: NodeState): string[] {
     if (!link.up) lines.push(`${link.name}: down`);
   }
   const routes = [...state.routes.values()].sort((a, b) => routeKey(a).localeCompare(routeKey(b)));
-  lines.push(...routes.map(describeRoute));
+  lines.push(...routes.map((r) => `route ${describeRoute(r)}`));
   return lines;
 }
 

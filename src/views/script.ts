@@ -6,12 +6,13 @@
 // spells it out.
 import { dirname } from 'node:path';
 import type { LabSpec } from '../config/spec.js';
-import { commandsOf, type Command, type Scope } from '../kernel/commands.js';
+import { commandsOf, resourceOf } from '../resources/registry.js';
+import type { Command, Scope } from '../resources/resource.js';
 import { CONTAINER_TOOLS, inspectArgv } from '../kernel/container.js';
 import { netnsPath, RUN_NETNS } from '../kernel/paths.js';
 import { resolveLab } from '../model/resolve.js';
 import { emptyNode, ownsWholeNamespace, type LabState } from '../model/types.js';
-import { KIND_ORDER, type Change, type ChangeKind } from '../plan/change.js';
+import { KIND_ORDER, type Change } from '../plan/change.js';
 import { diff } from '../plan/diff.js';
 import { schedule, type Batch } from '../plan/graph.js';
 
@@ -123,23 +124,6 @@ function assertNever(value: never): never {
   throw new Error(`no shell form for command ${JSON.stringify(value)}`);
 }
 
-const KIND_WORDS: Record<ChangeKind, string> = {
-  netns: 'namespaces',
-  loopback: "lo and the lab's ownership mark",
-  'link-delete': 'links to delete',
-  bridge: 'bridges',
-  veth: 'veth pairs',
-  settings: 'link settings',
-  address: 'addresses',
-  route: 'routes',
-  sysctl: 'sysctls',
-  dns: 'resolv.conf',
-  nftables: 'nftables table (NAT, firewall)',
-  publish: 'namespaces published under /run/netns',
-  run: 'run: commands, in the background',
-  evict: 'processes left in namespaces about to go',
-} as Record<ChangeKind, string>;
-
 function joinWords(words: string[]): string {
   return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
@@ -152,7 +136,7 @@ function whereOf(scope: Scope, changes: readonly Change[]): string {
 
 function describeBatch(batch: Batch): string {
   const kinds = [...new Set(batch.changes.map((c) => c.kind))].sort((a, b) => KIND_ORDER.indexOf(a) - KIND_ORDER.indexOf(b));
-  return `${joinWords(kinds.map((k) => KIND_WORDS[k] ?? k))} (${whereOf(batch.scope, batch.changes)})`;
+  return `${joinWords(kinds.map((k) => resourceOf({ kind: k }).plural))} (${whereOf(batch.scope, batch.changes)})`;
 }
 
 /**

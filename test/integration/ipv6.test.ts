@@ -98,7 +98,7 @@ describe('IPv6 link-local', () => {
 
     // Back to the default: off in place (addrgenmode none, link-local flushed), no link made again.
     const off = await planText(file);
-    expect(off).not.toMatch(/link-delete|\+ veth|\+ bridge/);
+    expect(off).not.toMatch(/- link |\+ veth|\+ bridge/);
     expect(off).toMatch(/link-local IPv6 on → link-local IPv6 off/);
     await sb.netlabOk('apply', file);
     expect(await linkLocalState()).toEqual(OFF);

@@ -1,7 +1,7 @@
 // What a record must look like before it is acted on, what the kernel's marks stand in for when it
 // is not, and how a new namespace carries its run's proof: the pure parts.
 import { describe, expect, it } from 'vitest';
-import { commandsOf } from '../../src/kernel/commands.js';
+import { commandsOf } from '../../src/resources/registry.js';
 import { tableOwner } from '../../src/kernel/marks.js';
 import { creatingNodes, nodesFromMarks, recordBeforeRun } from '../../src/state/bookkeeping.js';
 import { recordProblem } from '../../src/state/record-shape.js';

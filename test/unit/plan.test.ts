@@ -1,15 +1,16 @@
 // diff, graph and command rendering: the pure core of plan and apply.
 import { describe, expect, it } from 'vitest';
 import type { LabSpec } from '../../src/config/spec.js';
-import { commandsOf } from '../../src/kernel/commands.js';
-import { ambiguousVethNodes, isVethPairedWith, parseNode } from '../../src/kernel/parse.js';
+import { commandsOf } from '../../src/resources/registry.js';
+import { parseNode } from '../../src/kernel/parse.js';
+import { ambiguousVethNodes, isVethPairedWith } from '../../src/resources/veth-pairing.js';
 import { parseReadOutput } from '../../src/kernel/read.js';
 import { resolveLab } from '../../src/model/resolve.js';
 import { emptyNode, type LabState, type NodeState } from '../../src/model/types.js';
 import type { Change } from '../../src/plan/change.js';
 import { diff } from '../../src/plan/diff.js';
 import { fewestCovering, waitingForCarrier } from '../../src/plan/carrier.js';
-import { interfaceSysctl } from '../../src/plan/dad.js';
+import { interfaceSysctl } from '../../src/resources/dad.js';
 import { schedule, settledByOwnLastBatch, sysctlsSettledByOwnLastBatch } from '../../src/plan/graph.js';
 import { renderPlan } from '../../src/plan/render.js';
 
@@ -123,13 +124,13 @@ describe('diff', () => {
     actual.nodes.get('c0')!.links.get('eth0')!.kernelPeer = { ifindex: 2, peerIfindex: 77, peerNetnsId: 0 };
     const plan = diff(desired, actual);
     expect(ids(plan.changes)).toEqual([
-      'delete link-delete/c0:eth0',
+      'delete link/c0:eth0',
       'create veth/c0:eth0=host:c0-eth0',
       'create settings/c0:eth0',
       'create address/c0:eth0/172.18.0.10/16',
       'create address/c0:eth0/2001:db8::10/64',
       'create sysctl/c0/net.ipv6.conf.eth0.accept_dad',
-      'delete link-delete/host:c0-eth0',
+      'delete link/host:c0-eth0',
       'create settings/host:c0-eth0',
       'create sysctl/host/net.ipv6.conf.c0-eth0.accept_dad',
     ]);
@@ -151,16 +152,16 @@ describe('diff', () => {
     expect(isVethPairedWith(actual.nodes, 'a', 'eth0', { node: 'c', name: 'eth0' })).toBe(false);
 
     const plan = diff(resolveLab(four([['a:eth0', 'c:eth0'], ['b:eth0', 'd:eth0']])), actual);
-    expect(ids(plan.changes).filter((id) => /link-delete|veth/.test(id))).toEqual([
-      'delete link-delete/a:eth0',
+    expect(ids(plan.changes).filter((id) => /^\w+ (link|veth)\//.test(id))).toEqual([
+      'delete link/a:eth0',
       'create veth/a:eth0=c:eth0',
       'create veth/b:eth0=d:eth0',
-      'delete link-delete/c:eth0',
+      'delete link/c:eth0',
     ]);
-    const deletes = plan.changes.filter((c) => c.kind === 'link-delete');
-    expect(deletes.map((c) => (c.kind === 'link-delete' ? c.peerEnds : undefined))).toEqual([[{ node: 'b', name: 'eth0' }], [{ node: 'd', name: 'eth0' }]]);
+    const deletes = plan.changes.filter((c) => c.kind === 'link');
+    expect(deletes.map((c) => (c.kind === 'link' ? c.peerEnds : undefined))).toEqual([[{ node: 'b', name: 'eth0' }], [{ node: 'd', name: 'eth0' }]]);
     // b:eth0 is made again only once a:eth0's delete has taken the old one.
-    expect(schedule(plan.changes).deps.get('veth/b:eth0=d:eth0')).toEqual(expect.arrayContaining(['link-delete/a:eth0', 'link-delete/c:eth0']));
+    expect(schedule(plan.changes).deps.get('veth/b:eth0=d:eth0')).toEqual(expect.arrayContaining(['link/a:eth0', 'link/c:eth0']));
   });
 
   it('no namespace lookup where each veth has one match: a star through a bridge', () => {
@@ -380,13 +381,13 @@ describe('link-local IPv6', () => {
     for (const r of actual.nodes.get('c0')!.routes.values()) r.dev = 'eth0';
     const plan = diff(desired, actual);
     expect(ids(plan.changes)).toEqual([
-      'delete link-delete/c0:eth0',
+      'delete link/c0:eth0',
       'create veth/c0:eth0=hub:c0-eth0',
       'create settings/c0:eth0',
       'create address/c0:eth0/198.51.100.10/24',
       'update route/c0/inet default metric 0',
       'create sysctl/c0/net.ipv6.conf.eth0.accept_dad',
-      'delete link-delete/hub:br0',
+      'delete link/hub:br0',
       'create bridge/hub:br0',
       'create settings/hub:br0',
       'create settings/hub:c0-eth0',
@@ -400,7 +401,7 @@ describe('link-local IPv6', () => {
     bridgeOnly.nodes.get('hub')!.links.get('br0')!.linkLocal = false;
     const again = diff(desired, bridgeOnly);
     expect(ids(again.changes)).toEqual([
-      'delete link-delete/hub:br0',
+      'delete link/hub:br0',
       'create bridge/hub:br0',
       'create settings/hub:br0',
       'update settings/hub:c0-eth0',

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLab } from '../../src/config/load.js';
 import type { LabSpec } from '../../src/config/spec.js';
-import { commandsOf } from '../../src/kernel/commands.js';
+import { commandsOf } from '../../src/resources/registry.js';
 import { resolveLab } from '../../src/model/resolve.js';
 import { buildSteps, commandLines, renderScript, shellWord, singleQuote } from '../../src/views/script.js';
 import { TOPOLOGIES } from '../helpers/sandbox.js';

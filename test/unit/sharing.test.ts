@@ -2,7 +2,7 @@
 // is that lab's, a sysctl two labs hold goes back once, to the machine's value, and forwarding's
 // write-back gives foreign interfaces their own values again. The pure parts.
 import { describe, expect, it } from 'vitest';
-import { commandsOf } from '../../src/kernel/commands.js';
+import { commandsOf } from '../../src/resources/registry.js';
 import { emptyNode, type LabState, type LinkState, type NodeState } from '../../src/model/types.js';
 import type { Change } from '../../src/plan/change.js';
 import { diff } from '../../src/plan/diff.js';

@@ -5,10 +5,11 @@
 // for duplicates, and until then a router cannot forward IPv6 out of that link: the kernel sends
 // the neighbour solicitation for a forwarded packet only from a usable link-local address. The
 // links are the lab's own and their names unique per namespace, so there is nothing to detect.
-// The lab's global IPv6 addresses get `nodad` for the same reason (kernel/commands.ts).
+// The lab's global IPv6 addresses get `nodad` for the same reason (address.ts).
 import type { LinkState, NodeState } from '../model/types.js';
 import { ownsWholeNamespace } from '../model/types.js';
-import type { NewChange } from './change.js';
+import type { Change } from './change.js';
+import type { Unnamed } from './resource.js';
 
 /** The sysctl key of an interface setting: a dot in an interface name is written as a slash. */
 export function interfaceSysctl(ifname: string, setting: string): string {
@@ -23,7 +24,7 @@ export function interfaceSysctl(ifname: string, setting: string): string {
  * default is not the lab's, and the bridge is set by name once made. A key the file sets itself
  * is left to the file.
  */
-export function dadChanges(node: NodeState, made: readonly LinkState[]): NewChange[] {
+export function dadChanges(node: NodeState, made: readonly LinkState[]): Unnamed<Change>[] {
   const keys = new Set<string>();
   for (const link of made) {
     if (link.linkLocal !== true) continue;

@@ -1,0 +1,81 @@
+// The resource modules, in the order a person would build a node: the plan lists each node's
+// changes in this order, and everything that handles changes finds a change's module here.
+import { addressResource } from './address.js';
+import { bridgeResource } from './bridge.js';
+import type { Change, ChangeKind, ChangeOf } from './change.js';
+import { dnsResource } from './dns.js';
+import { linkResource } from './link.js';
+import { settingsResource } from './link-settings.js';
+import { loopbackResource } from './loopback.js';
+import { namespaceResource } from './namespace.js';
+import { nftablesResource } from './nftables.js';
+import { processesResource } from './processes.js';
+import { publishResource } from './publish.js';
+import type { Command, NodeResource, Resource, Scope, Unnamed } from './resource.js';
+import { routeResource } from './route.js';
+import { runResource } from './run.js';
+import { sysctlResource } from './sysctl.js';
+import { vethResource } from './veth.js';
+
+type Registry = { [K in ChangeKind]: Resource<ChangeOf<K>> };
+
+const BY_KIND: Registry = {
+  processes: processesResource,
+  netns: namespaceResource,
+  publish: publishResource,
+  loopback: loopbackResource,
+  link: linkResource,
+  bridge: bridgeResource,
+  veth: vethResource,
+  settings: settingsResource,
+  address: addressResource,
+  route: routeResource,
+  sysctl: sysctlResource,
+  nftables: nftablesResource,
+  dns: dnsResource,
+  run: runResource,
+};
+
+/** Every kind, in plan order. */
+export const KIND_ORDER: readonly ChangeKind[] = Object.keys(BY_KIND) as ChangeKind[];
+
+/**
+ * The resources of the objects inside a node, in the order their differs run. Each sees the
+ * node's link fate (link-fate.ts), decided before any of them.
+ */
+export const NODE_RESOURCES: ReadonlyArray<NodeResource<Change>> = [
+  linkResource,
+  bridgeResource,
+  vethResource,
+  settingsResource,
+  addressResource,
+  routeResource,
+  sysctlResource,
+  nftablesResource,
+  dnsResource,
+  runResource,
+] as unknown as ReadonlyArray<NodeResource<Change>>;
+
+export function resourceOf(change: { kind: ChangeKind }): Resource<Change> {
+  return BY_KIND[change.kind] as unknown as Resource<Change>;
+}
+
+export function changeId(change: Unnamed<Change>): string {
+  return change.id ?? resourceOf(change).id(change);
+}
+
+export function scopeOf(change: Change): Scope {
+  return resourceOf(change).scope(change);
+}
+
+export function commandsOf(change: Change): Command[] {
+  return resourceOf(change).commands(change);
+}
+
+export function summarize(change: Change): string {
+  return resourceOf(change).summary(change);
+}
+
+export function compareChanges(a: Change, b: Change): number {
+  return a.node.localeCompare(b.node) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.id.localeCompare(b.id);
+}
