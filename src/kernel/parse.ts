@@ -2,6 +2,7 @@
 import { canonicalCidr } from '../model/ip.js';
 import { labFromMark } from '../model/names.js';
 import { routeKey, type KernelPeer, type LinkState, type LinkType, type NodeKind, type NodeState } from '../model/types.js';
+import { IP_READS } from '../resources/registry.js';
 import { isLabRoute, parseRoute, type IpRouteJson } from '../resources/route.js';
 
 export type { IpRouteJson };
@@ -75,6 +76,8 @@ export interface NodeReadOutput {
   links: IpLinkJson[];
   routes4: IpRouteJson[];
   routes6: IpRouteJson[];
+  /** The answers to the resources' own read lines (IP_READS), in order; none when not read. */
+  resourceAnswers?: unknown[][];
   /** `sysctl` output lines "key = value" for the keys asked. */
   sysctlText?: string;
   resolvConf?: string;
@@ -108,6 +111,7 @@ export function parseNode(node: string, netns: string | null, out: NodeReadOutpu
       state.routes.set(routeKey(route), route);
     }
   }
+  (out.resourceAnswers ?? []).forEach((answer, i) => IP_READS[i]!.parse(answer, state));
   return state;
 }
 

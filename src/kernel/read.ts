@@ -7,7 +7,8 @@ import { readNftTable } from './nft-read.js';
 import { namespaceInode, processesByNamespace, readAllRuns } from './processes.js';
 import { resolvConfPath } from '../resources/dns.js';
 import { ambiguousVethNodes } from '../resources/veth-pairing.js';
-import { parseNamespaceIds, parseNode, parseSysctl, type IpLinkJson, type IpRouteJson } from './parse.js';
+import { IP_READS } from '../resources/registry.js';
+import { parseNamespaceIds, parseNode, parseSysctl, type IpLinkJson, type IpRouteJson, type NodeReadOutput } from './parse.js';
 import { ALWAYS_THERE, interfaceKey } from '../model/forwarding.js';
 import { ETC_NETNS, netnsPath } from './paths.js';
 import { fileIdentity, isNamespaceFile } from './ns-file.js';
@@ -64,28 +65,32 @@ export interface ReadDeps {
 }
 
 /**
- * One process answers all four: `ip -j -batch` prints one JSON array per line. `addr show` has
+ * One process answers all of them: `ip -j -batch` prints one JSON array per line. `addr show` has
  * links and addresses but not a link's IPv6 settings, which only `link show` prints. A batch line
  * cannot say -4/-6, so the `root` prefix picks the family (and `table all` with a filter later,
- * because `table main` with a root prefix answers nothing for IPv6).
+ * because `table main` with a root prefix answers nothing for IPv6). The resources' own lines
+ * (IP_READS) come first, so that these four are always the last answers.
  */
-export const READ_LINES = ['link show', 'addr show', 'route show table all root 0.0.0.0/0', 'route show table all root ::/0'];
+const BASE_READ_LINES = ['link show', 'addr show', 'route show table all root 0.0.0.0/0', 'route show table all root ::/0'];
+export const READ_LINES = [...IP_READS.map((r) => r.line), ...BASE_READ_LINES];
 const READ_BATCH = `${READ_LINES.join('\n')}\n`;
 
 /** The answers to READ_LINES (the last lines of an `ip -d -j -batch` output) as parseNode takes them. */
-export function parseReadOutput(stdout: string): { links: IpLinkJson[]; routes4: IpRouteJson[]; routes6: IpRouteJson[] } {
+export function parseReadOutput(stdout: string): Pick<NodeReadOutput, 'links' | 'routes4' | 'routes6' | 'resourceAnswers'> {
   const answers = stdout
     .split('\n')
     .filter((l) => l.trim() !== '')
     .slice(-READ_LINES.length)
     .map((l) => JSON.parse(l) as unknown[]);
-  const [linkShow, addrShow, routes4, routes6] = answers as [IpLinkJson[]?, IpLinkJson[]?, IpRouteJson[]?, IpRouteJson[]?];
+  const base = answers.slice(-BASE_READ_LINES.length);
+  const resourceAnswers = answers.slice(0, -BASE_READ_LINES.length);
+  const [linkShow, addrShow, routes4, routes6] = base as [IpLinkJson[]?, IpLinkJson[]?, IpRouteJson[]?, IpRouteJson[]?];
   const genMode = new Map((linkShow ?? []).map((l) => [l.ifindex, l.inet6_addr_gen_mode]));
   const links = (addrShow ?? []).map((l) => {
     const mode = genMode.get(l.ifindex);
     return mode === undefined ? l : { ...l, inet6_addr_gen_mode: mode };
   });
-  return { links, routes4: routes4 ?? [], routes6: routes6 ?? [] };
+  return { links, routes4: routes4 ?? [], routes6: routes6 ?? [], resourceAnswers: resourceAnswers.length === IP_READS.length ? resourceAnswers : [] };
 }
 
 // The few small files and stats per namespace are read synchronously: microseconds each, where a
@@ -176,19 +181,9 @@ function checked(job: Job, result: RunResult): string {
 /** The rest of a node once its `ip -j` and sysctl answers are in: nftables, resolv.conf, and the parse. */
 async function finishNode(target: NodeToRead, where: Where, ip: RunResult, sysctl: RunResult | undefined, runner: Runner): Promise<NodeState> {
   const inside = (argv: string[]) => enterPath(where.path, argv);
-  const { links, routes4, routes6 } = parseReadOutput(checked(ipReadJob(where), ip));
+  const answers = parseReadOutput(checked(ipReadJob(where), ip));
   const sysctlText = sysctl ? checked(sysctlReadJob(target, where), sysctl) : undefined;
-  const node = parseNode(
-    target.node,
-    target.netns,
-    {
-      links,
-      routes4,
-      routes6,
-      sysctlText,
-    },
-    target.kind,
-  );
+  const node = parseNode(target.node, target.netns, { ...answers, sysctlText }, target.kind);
   node.source = target.source;
   dnsFields(node);
   publishedFields(node, where);

@@ -4,6 +4,7 @@
 import { routeKey, type LinkState, type NftTable, type NodeState, type RouteState } from '../model/types.js';
 import { ownerMark, ROUTE_PROTOCOL } from '../model/names.js';
 import { nftTableName } from '../model/nft.js';
+import { OWNING_RESOURCES } from '../resources/registry.js';
 
 /** What the lab's record says it made in one such namespace. */
 export interface PartialOwnership {
@@ -11,6 +12,8 @@ export interface PartialOwnership {
   /** dev → CIDRs the lab added to an interface that is not its own. */
   addresses: ReadonlyMap<string, ReadonlySet<string>>;
   routes: ReadonlySet<string>;
+  /** Per resource kind that finds its own objects (its labsOwn), the keys of what the lab made here. */
+  objects?: ReadonlyMap<string, ReadonlySet<string>>;
   /** The lab's nftables rules here as last read back: rule id → fingerprint. */
   nftRules?: Readonly<Record<string, string>>;
 }
@@ -80,5 +83,11 @@ export function labView(lab: string, want: NodeState, have: NodeState, owned: Pa
     if (want.nft) conflicts.push(`table inet ${table} in node ${have.node} already exists and is not the lab's (it lacks the comment "${ownerMark(lab)}") — delete it (nft delete table inet ${table}) or give the lab another name`);
     nft = undefined;
   }
-  return { view: { ...have, links, routes, nft }, conflicts };
+  let view: NodeState = { ...have, links, routes, nft };
+  for (const resource of OWNING_RESOURCES) {
+    const own = resource.labsOwn!(want, have, owned.objects?.get(resource.kind) ?? new Set());
+    view = { ...view, ...own.view };
+    conflicts.push(...own.conflicts);
+  }
+  return { view, conflicts };
 }

@@ -11,7 +11,7 @@ import { namespaceResource } from './namespace.js';
 import { nftablesResource } from './nftables.js';
 import { processesResource } from './processes.js';
 import { publishResource } from './publish.js';
-import type { Command, NodeResource, Resource, Scope, Unnamed } from './resource.js';
+import type { Command, IpRead, NodeResource, Resource, Scope, Unnamed } from './resource.js';
 import { routeResource } from './route.js';
 import { runResource } from './run.js';
 import { sysctlResource } from './sysctl.js';
@@ -79,3 +79,12 @@ export function summarize(change: Change): string {
 export function compareChanges(a: Change, b: Change): number {
   return a.node.localeCompare(b.node) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.id.localeCompare(b.id);
 }
+
+/** The resources' lines of the read batch (kernel/read.ts), in registry order. */
+export const IP_READS: readonly IpRead[] = Object.values(BY_KIND).flatMap((r: Resource<Change>) => (r.ipRead ? [r.ipRead] : []));
+
+/** The resources that find their own objects in a namespace the lab does not own (plan/ownership.ts). */
+export const OWNING_RESOURCES: ReadonlyArray<Resource<Change>> = (Object.values(BY_KIND) as Array<Resource<Change>>).filter((r) => r.labsOwn !== undefined);
+
+/** The resources whose objects the record lists where the lab does not own the namespace (state/bookkeeping.ts). */
+export const KEEPING_RESOURCES: ReadonlyArray<Resource<Change>> = (Object.values(BY_KIND) as Array<Resource<Change>>).filter((r) => r.recordKeys !== undefined);

@@ -98,8 +98,25 @@ export interface Resource<C extends ChangeBase & { kind: string }> {
   reachesAcross?: boolean;
   /** A node's ip batch does it after the sysctls that must come before links go up (plan/dad.ts). */
   waitsForBeforeUp?: boolean;
+  /** What it reads with each node's `ip -d -j -batch`, and how it takes the answer in. */
+  ipRead?: IpRead;
+  /**
+   * Where the lab does not own the namespace (host, attach): which actual objects are the lab's,
+   * given the keys its record lists as made there, and which wanted ones stand on another's.
+   */
+  labsOwn?(want: NodeState, have: NodeState, recorded: ReadonlySet<string>): { view: Partial<NodeState>; conflicts: string[] };
+  /** The record key of what the change makes there, listed before the run so that no stopped run hides it. */
+  recordKey?(change: C): string | undefined;
+  /** The record keys of what a node holds once a run is verified. */
+  recordKeys?(want: NodeState): string[];
   /** Lines shown under it in the plan (an nftables table's rules). */
   details?(change: C): Array<{ action: Action; text: string; reason: string }>;
+}
+
+/** One line of the read batch every node's state comes from, and the parse of its JSON answer. */
+export interface IpRead {
+  line: string;
+  parse(answer: unknown[], node: NodeState): void;
 }
 
 /** How a node's links fare in the plan, decided before any resource inside the node is compared. */

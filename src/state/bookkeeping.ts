@@ -7,6 +7,7 @@ import { ALWAYS_THERE, interfaceKey, interfaceKeysResetBy } from '../model/forwa
 import { ownsWholeNamespace, routeKey, type LabState, type NodeState } from '../model/types.js';
 import type { LabMarks } from '../kernel/marks.js';
 import type { Change } from '../plan/change.js';
+import { KEEPING_RESOURCES, resourceOf } from '../resources/registry.js';
 import { sysctlIdentity } from '../model/forwarding.js';
 import { namespaceNames, NO_CLAIMS, type OtherLabsClaims, type SysctlClaim } from '../plan/other-labs.js';
 import type { PartialOwnership } from '../plan/ownership.js';
@@ -78,6 +79,16 @@ function growPartial(node: RecordedNode, changes: readonly Change[], name: strin
     }
   }
   node.routes = union(node.routes, changes.flatMap((c) => (c.kind === 'route' && c.node === name && c.action !== 'delete' ? [routeKey(c.route)] : [])));
+  for (const c of changes) {
+    const key = c.node === name ? resourceOf(c).recordKey?.(c) : undefined;
+    if (key !== undefined) node.objects = { ...node.objects, [c.kind]: union(node.objects?.[c.kind], [key]) };
+  }
+}
+
+/** What the resources that keep their own list of a node once a run is verified. */
+function recordedObjects(state: NodeState): Record<string, string[]> | undefined {
+  const entries = KEEPING_RESOURCES.map((r) => [r.kind, r.recordKeys!(state)] as const).filter(([, keys]) => keys.length > 0);
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
 /** otherLabs: per node, what other labs hold in its namespace (otherLabsClaims). */
@@ -121,6 +132,8 @@ export function recordAfterRun(during: LabRecord, desired: LabState, actual: Lab
       node.links = made.map((l) => l.name).sort();
       node.addresses = Object.fromEntries([...state.links.values()].filter((l) => l.type === 'existing' && l.addresses.length).map((l) => [l.name, [...l.addresses]]));
       node.routes = [...state.routes.keys()].sort();
+      const objects = recordedObjects(state);
+      if (objects) node.objects = objects;
       const originals = during.nodes[name]?.sysctls ?? {};
       node.sysctls = Object.fromEntries(Object.entries(originals).filter(([key]) => state.sysctls.has(key)));
       const interfaces = Object.entries(during.nodes[name]?.interfaceSysctls ?? {}).filter(([key]) => state.sysctls.has(key));
@@ -139,6 +152,7 @@ export function partialOwnership(record: LabRecord | undefined): Map<string, Par
       links: new Set(node.links ?? []),
       addresses: new Map(Object.entries(node.addresses ?? {}).map(([dev, cidrs]) => [dev, new Set(cidrs)])),
       routes: new Set(node.routes ?? []),
+      objects: new Map(Object.entries(node.objects ?? {}).map(([kind, keys]) => [kind, new Set(keys)])),
       ...(node.nft ? { nftRules: node.nft } : {}),
     });
   }

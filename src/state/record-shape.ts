@@ -35,6 +35,7 @@ const NODE_FIELDS: Record<string, Check> = {
   links: strings(IFNAME_PATTERN),
   addresses: mapOf(IFNAME_PATTERN, strings()),
   routes: strings(),
+  objects: mapOf(/^[a-z]+$/, strings()),
   sysctls: mapOf(SYSCTL_KEY_PATTERN, text),
   interfaceSysctls: mapOf(SYSCTL_KEY_PATTERN, mapOf(SYSCTL_KEY_PATTERN, text)),
   creating: (v) => (typeof v === 'boolean' ? undefined : 'is not true or false'),

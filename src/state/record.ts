@@ -23,6 +23,8 @@ export interface RecordedNode {
   links?: string[];
   addresses?: Record<string, string[]>;
   routes?: string[];
+  /** Per resource kind that keeps its own (resources' recordKey), the keys of what the lab made here. */
+  objects?: Record<string, string[]>;
   sysctls?: Record<string, string>;
   /**
    * Per sysctl whose write resets every interface's own key (ip_forward, all.forwarding): those
