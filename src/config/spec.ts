@@ -24,10 +24,18 @@ export interface NodeSpec {
   bridges?: Record<string, BridgeSpec>;
   interfaces?: Record<string, InterfaceSpec>;
   routes?: RouteSpec[];
+  neighbors?: NeighborSpec[];
   dns?: DnsSpec;
   nat?: NatRuleSpec[];
   firewall?: FirewallSpec;
   run?: string[];
+}
+
+/** A permanent ARP / NDP entry: `address` is at `mac` on interface `dev`. */
+export interface NeighborSpec {
+  dev: string;
+  address: string;
+  mac: string;
 }
 
 export interface BridgeSpec {

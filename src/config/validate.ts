@@ -14,6 +14,7 @@ import { checkIpv6 } from './checks/ipv6.js';
 import { checkKinds } from './checks/kinds.js';
 import { buildTopology } from './checks/links.js';
 import { checkNames } from './checks/names.js';
+import { checkNeighbors } from './checks/neighbors.js';
 import { checkFirewall, checkNat } from './checks/nat-firewall.js';
 import { checkRoutes } from './checks/routes.js';
 import { checkSysctls } from './checks/sysctls.js';
@@ -57,6 +58,7 @@ function semanticProblems(spec: LabSpec, locate: Locate, rejected: Set<string>):
   checkInterfaces(ctx);
   checkAddresses(ctx);
   checkRoutes(ctx);
+  checkNeighbors(ctx);
   checkSysctls(ctx);
   checkIpv6(ctx);
   checkDns(ctx);

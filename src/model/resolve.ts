@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { LabSpec, LinkSpec, NodeSpec } from '../config/spec.js';
 import { canonicalCidr, canonicalDestination, canonicalIp, familyOf, isIpv6 } from './ip.js';
 import { desiredNftTable } from './nft.js';
+import { wantedNeighbors } from '../resources/neighbor.js';
 import { bridgePortName, namespaceName, parseEndpoint, type Endpoint } from './names.js';
 import { defaultMetric, emptyNode, routeKey, type LabState, type LinkState, type NodeState, type RunEntry } from './types.js';
 
@@ -107,6 +108,7 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec): void {
     };
     state.routes.set(routeKey(resolved), resolved);
   }
+  state.neighbors = wantedNeighbors(spec.neighbors);
   for (const [key, value] of Object.entries(spec.sysctls ?? {})) state.sysctls.set(key, sysctlValue(value));
   if (spec.dns) state.resolvConf = renderResolvConf(spec.dns);
   state.nft = desiredNftTable(spec);
@@ -156,6 +158,7 @@ export function declaresIpv6(spec: LabSpec): boolean {
     for (const b of Object.values(node.bridges ?? {})) texts.push(...(b.addresses ?? []));
     for (const i of Object.values(node.interfaces ?? {})) texts.push(...(i.addresses ?? []));
     for (const r of node.routes ?? []) texts.push(r.to, r.via);
+    for (const n of node.neighbors ?? []) texts.push(n.address);
     for (const n of node.nat ?? []) texts.push(n.source, n.destination, n.to);
     for (const chain of [node.firewall?.input, node.firewall?.forward, node.firewall?.output]) {
       for (const rule of chain?.rules ?? []) texts.push(rule.source, rule.destination);

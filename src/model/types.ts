@@ -41,6 +41,8 @@ export interface NodeState {
   links: Map<string, LinkState>;
   /** Keyed by routeKey(). */
   routes: Map<string, RouteState>;
+  /** Permanent ARP / NDP entries, keyed by neighborKey(). Actual: only permanent ones (what the kernel learns is not the lab's). */
+  neighbors: Map<string, NeighborState>;
   /** Keyed by sysctl name; desired holds what the file sets, actual what the kernel says for those keys. */
   sysctls: Map<string, string>;
   /** The content of /etc/netns/<netns>/resolv.conf; undefined when there is none. */
@@ -168,6 +170,21 @@ export interface RouteState {
   metric: number;
 }
 
+/** A static neighbour entry: this address is reached at this MAC on this interface, without asking. */
+export interface NeighborState {
+  dev: string;
+  /** Canonical IP. */
+  address: string;
+  /** Lower case. */
+  mac: string;
+  /** Actual: the entry's protocol as ip prints it; the lab's entries carry ROUTE_PROTOCOL. */
+  protocol?: string;
+}
+
+export function neighborKey(n: Pick<NeighborState, 'dev' | 'address'>): string {
+  return `${n.dev} ${n.address}`;
+}
+
 export function routeKey(r: Pick<RouteState, 'family' | 'to' | 'metric'>): string {
   return `${r.family === 6 ? 'inet6' : 'inet'} ${r.to} metric ${r.metric}`;
 }
@@ -178,7 +195,7 @@ export function defaultMetric(family: Family): number {
 }
 
 export function emptyNode(node: string, netns: string | null, exists: boolean, kind: NodeKind = 'netns'): NodeState {
-  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), sysctls: new Map(), runs: new Map() };
+  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), neighbors: new Map(), sysctls: new Map(), runs: new Map() };
 }
 
 export function sortedKeys<K extends string, V>(map: Map<K, V>): K[] {

@@ -7,6 +7,7 @@ import type { LinkChange } from './link.js';
 import type { SettingsChange } from './link-settings.js';
 import type { LoopbackChange } from './loopback.js';
 import type { NamespaceChange } from './namespace.js';
+import type { NeighborChange } from './neighbor.js';
 import type { NftablesChange } from './nftables.js';
 import type { ProcessesChange } from './processes.js';
 import type { PublishChange } from './publish.js';
@@ -26,6 +27,7 @@ export type Change =
   | SettingsChange
   | AddressChange
   | RouteChange
+  | NeighborChange
   | SysctlChange
   | NftablesChange
   | DnsChange

@@ -8,6 +8,7 @@ import { linkResource } from './link.js';
 import { settingsResource } from './link-settings.js';
 import { loopbackResource } from './loopback.js';
 import { namespaceResource } from './namespace.js';
+import { neighborResource } from './neighbor.js';
 import { nftablesResource } from './nftables.js';
 import { processesResource } from './processes.js';
 import { publishResource } from './publish.js';
@@ -30,6 +31,7 @@ const BY_KIND: Registry = {
   settings: settingsResource,
   address: addressResource,
   route: routeResource,
+  neighbor: neighborResource,
   sysctl: sysctlResource,
   nftables: nftablesResource,
   dns: dnsResource,
@@ -50,6 +52,7 @@ export const NODE_RESOURCES: ReadonlyArray<NodeResource<Change>> = [
   settingsResource,
   addressResource,
   routeResource,
+  neighborResource,
   sysctlResource,
   nftablesResource,
   dnsResource,

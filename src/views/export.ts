@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { EXPORTED_SYSCTLS, type NamespaceSnapshot } from '../kernel/export-read.js';
 import { familyOf, subnetContains } from '../model/ip.js';
 import { bridgePortName, IFNAME_PATTERN, LAB_NAME_PATTERN, MAX_IFNAME_BYTES, NODE_NAME_PATTERN } from '../model/names.js';
-import { defaultMetric, routeKey, sortedKeys, type LinkState, type NodeState, type RouteState } from '../model/types.js';
+import { defaultMetric, neighborKey, routeKey, sortedKeys, type LinkState, type NodeState, type RouteState } from '../model/types.js';
 
 /** The MTU the kernel gives a veth or a bridge: not written out. */
 const DEFAULT_MTU = 1500;
@@ -205,6 +205,11 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
   }
   if (routes.length > 0) lines.push(`${indent}routes:`, ...routes);
 
+  // Permanent neighbour entries on what is exported.
+  const neighbors = [...state.neighbors.values()].filter((n) => has(n.dev)).sort((a, b) => neighborKey(a).localeCompare(neighborKey(b)));
+  const neighborLines = neighbors.map((n) => `${indent}  - ${flowMap([['dev', n.dev], ['address', n.address], ['mac', n.mac]])}`);
+  if (neighborLines.length > 0) lines.push(`${indent}neighbors:`, ...neighborLines);
+
   if (state.resolvConf !== undefined) {
     const { dns, skipped } = parseResolvConf(state.resolvConf);
     for (const line of skipped) notes.push(`resolv.conf line ${JSON.stringify(line)}: the dns key has no place for it`);
@@ -333,7 +338,7 @@ export function exportLab(snapshots: readonly NamespaceSnapshot[], options: Expo
   const from = nodes.join(', ');
   const out = [
     `# Exported by ${options.command ?? 'netlab export'} at ${options.exportedAt.toISOString()} from the live network namespaces ${from}${options.host ? ` on ${options.host}` : ''}.`,
-    '# Read with ip -d -j (links, addresses, main-table routes), sysctl and /etc/netns/<namespace>/resolv.conf;',
+    '# Read with ip -d -j (links, addresses, main-table routes, permanent neighbours), sysctl and /etc/netns/<namespace>/resolv.conf;',
     '# node names are the namespace names. Not exported: MAC addresses (the kernel picks new ones), link-local',
     '# IPv6 addresses and the routes the kernel derives from addresses, which it makes again by itself.',
     `name: ${yamlString(name)}`,

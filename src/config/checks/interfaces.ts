@@ -90,7 +90,7 @@ function checkMaster(ctx: Ctx, name: string, node: NodeSpec, ifname: string, mas
   }
 }
 
-function checkMac(ctx: Ctx, mac: string, path: Path): void {
+export function checkMac(ctx: Ctx, mac: string, path: Path): void {
   if (!/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(mac)) {
     report(
       ctx,
