@@ -3,7 +3,7 @@
 // interface that is neither a veth nor a bridge, a veth whose peer is not exported, a route
 // through something left out) is left out and named in a YAML comment.
 import { describeRoute } from '../resources/route.js';
-import { parse as parseYaml } from 'yaml';
+import { comment, flowList, flowMap, yamlString, type FlowMap } from './yaml-text.js';
 import { EXPORTED_SYSCTLS, type NamespaceSnapshot } from '../kernel/export-read.js';
 import { familyOf, subnetContains } from '../model/ip.js';
 import { bridgePortName, IFNAME_PATTERN, LAB_NAME_PATTERN, MAX_IFNAME_BYTES, NODE_NAME_PATTERN } from '../model/names.js';
@@ -66,33 +66,6 @@ function findPeer(snapshots: Map<string, NamespaceSnapshot>, node: string, link:
     return { peer: { node: peerNs, name: candidate.name } };
   }
   return { outside: `its peer (ifindex ${kp.peerIfindex ?? '?'}) was not found in namespace ${peerNs}` };
-}
-
-// ── YAML text
-
-/** A string as YAML reads it back: plain when it is safe in flow and block context, else quoted. */
-export function yamlString(text: string): string {
-  // One ':' between names is plain in YAML ("c0:eth0", "ndots:2"); IPv6 addresses (two or more) are quoted.
-  if (/^[A-Za-z0-9_./-]+(?::[A-Za-z0-9_./-]+)?$/.test(text) && parseYaml(text) === text) return text;
-  return JSON.stringify(text);
-}
-
-function yamlValue(value: string | number | boolean): string {
-  return typeof value === 'string' ? yamlString(value) : String(value);
-}
-
-function flowList(values: ReadonlyArray<string | number>): string {
-  return `[${values.map(yamlValue).join(', ')}]`;
-}
-
-type FlowMap = Array<[string, string | number | boolean | ReadonlyArray<string | number>]>;
-
-function flowMap(entries: FlowMap): string {
-  return `{${entries.map(([k, v]) => `${k}: ${Array.isArray(v) ? flowList(v) : yamlValue(v as string | number | boolean)}`).join(', ')}}`;
-}
-
-function comment(indent: string, text: string): string {
-  return `${indent}# ${text.replace(/\s*\n\s*/g, ' ')}`;
 }
 
 // ── one node

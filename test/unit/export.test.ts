@@ -5,7 +5,8 @@ import { parseLab } from '../../src/config/load.js';
 import type { NamespaceSnapshot } from '../../src/kernel/export-read.js';
 import { parseNode, type IpLinkJson, type IpRouteJson } from '../../src/kernel/parse.js';
 import { resolveLab } from '../../src/model/resolve.js';
-import { exportLab, parseResolvConf, yamlString } from '../../src/views/export.js';
+import { exportLab, parseResolvConf } from '../../src/views/export.js';
+import { yamlString } from '../../src/views/yaml-text.js';
 
 const AT = new Date('2025-05-04T03:02:01.000Z');
 
