@@ -1,5 +1,6 @@
 // Errors the CLI turns into messages and exit codes.
 import type { Diagnostic } from './diagnostics.js';
+import type { Conflict, Plan } from './plan/change.js';
 
 /** The lab file is wrong: exit 65 with every diagnostic. */
 export class ConfigError extends Error {
@@ -20,11 +21,26 @@ export class DriverError extends Error {
   }
 }
 
-/** Something the lab would create exists and is not the lab's. */
-export class ConflictError extends Error {}
+/** Something the lab would create exists and is not the lab's: the plan with its conflicts, for the CLI to tell. */
+export class ConflictError extends Error {
+  readonly conflicts: readonly Conflict[];
 
-/** What the kernel shows after apply still differs from the file. */
-export class VerificationError extends Error {}
+  constructor(readonly plan: Plan) {
+    super(plan.conflicts.map((c) => `conflict on ${c.node}: ${c.reason}`).join('; '));
+    this.conflicts = plan.conflicts;
+  }
+}
+
+/** After apply (or destroy) the kernel still differs from what it should be: the plan of what is left. */
+export class VerificationError extends Error {
+  constructor(
+    readonly plan: Plan,
+    readonly after: 'apply' | 'destroy',
+  ) {
+    const left = `${plan.changes.length} change(s), ${plan.conflicts.length} conflict(s)`;
+    super(after === 'apply' ? `after the run the kernel still differs from the file: ${left}` : `after destroy the lab still has ${left}`);
+  }
+}
 
 /** Anything else a user can act on: one clear line, exit 1. */
 export class UserError extends Error {}

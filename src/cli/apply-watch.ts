@@ -1,15 +1,13 @@
 // What watches an apply as it runs: the progress line on a terminal and, with --json, one JSON
-// line per change done, failed or skipped on stdout, then a summary line. The engine is told
-// through execute's onProgress hook.
+// line per change done, failed or skipped on stdout, then a summary line. The watch listens
+// through the engine's onProgress, which the engine hands to execute.
 import type { ApplyResult, EngineDeps } from '../engine.js';
-import { DriverError } from '../errors.js';
-import type { ExecuteDeps } from '../kernel/execute.js';
 import type { ProgressEvent } from '../kernel/progress.js';
 import type { Change } from '../plan/change.js';
 import { countActions, summarize } from '../plan/render.js';
 import { versioned, type Output } from './output.js';
 import { ProgressLine, ProgressMilestones, type ProgressStream } from './progress.js';
-import { unfinished } from './report.js';
+import { errorJson, unfinished } from './report.js';
 
 export interface WatchOptions {
   json?: boolean;
@@ -25,13 +23,6 @@ function changeFields(change: Change): Record<string, unknown> {
   return { id, kind, action, node, netns, summary: summarize(change) };
 }
 
-function errorFields(error: unknown): Record<string, unknown> {
-  if (error instanceof DriverError) {
-    return { message: error.message, command: error.argv.join(' '), exitCode: error.exitCode, stderr: error.stderr.trim() };
-  }
-  return { message: error instanceof Error ? error.message : String(error) };
-}
-
 /** One JSON line per event, for tools; `begin` says how many changes will come. */
 export function eventJson(lab: string, event: ProgressEvent): string | undefined {
   switch (event.type) {
@@ -41,7 +32,7 @@ export function eventJson(lab: string, event: ProgressEvent): string | undefined
     case 'skipped':
       return JSON.stringify(versioned({ event: event.type, ...changeFields(event.change) }));
     case 'failed':
-      return JSON.stringify(versioned({ event: 'failed', ...changeFields(event.change), error: errorFields(event.error) }));
+      return JSON.stringify(versioned({ event: 'failed', ...changeFields(event.change), error: errorJson(event.error) }));
     case 'batch':
       return undefined;
   }
@@ -63,7 +54,7 @@ export class ApplyWatch {
   }
 
   /** The engine's dependencies with this watch plugged into execute. */
-  deps(base: EngineDeps): EngineDeps & Pick<ExecuteDeps, 'onProgress'> {
+  deps(base: EngineDeps): EngineDeps {
     return {
       ...base,
       log: this.progress.wrapLog(base.log),
@@ -81,9 +72,9 @@ export class ApplyWatch {
     this.progress.stop();
   }
 
-  /** --json: the run threw (conflict, verification, a read that failed): a summary that says so. */
+  /** --json: the run threw (conflict, verification, a read that failed): a summary that says so, with the error's data. */
   thrown(error: unknown): void {
-    if (this.options.json) this.out.out(JSON.stringify(versioned({ event: 'summary', lab: this.lab, ok: false, error: errorFields(error) })));
+    if (this.options.json) this.out.out(JSON.stringify(versioned({ event: 'summary', lab: this.lab, ok: false, error: errorJson(error) })));
   }
 
   /** --json: the closing line; failures are also told on stderr as without --json. Returns the exit code. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// argv → command. The only place that calls process.exit.
+// argv → command, and an error thrown by one → its message and exit code (set as process.exitCode).
 import chalk from 'chalk';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { formatDiagnostic, sortDiagnostics } from '../diagnostics.js';
@@ -13,22 +13,24 @@ import { SHELLS, type Shell } from './completion.js';
 
 export const EXIT = { ok: 0, failure: 1, changes: 2, usage: 64, badTopology: 65 } as const;
 
-function errorToExit(error: unknown, out: Output): number {
+async function errorToExit(error: unknown, out: Output): Promise<number> {
   if (error instanceof ConfigError) {
     for (const d of sortDiagnostics(error.diagnostics)) out.err(formatDiagnostic(d));
     const errors = error.diagnostics.filter((d) => d.severity === 'error').length;
     out.err(`${errors} error(s); nothing was changed.`);
     return EXIT.badTopology;
   }
-  if (error instanceof ConflictError) {
-    out.err(`${error.message}error: apply refuses while something the lab would create belongs to someone else; nothing was changed.`);
+  if (error instanceof ConflictError || error instanceof VerificationError) {
+    // Loaded here: only a refused or unverified run pays for the plan's renderer.
+    const { renderConflicts, renderUnverified } = await import('./report.js');
+    out.err(error instanceof ConflictError ? renderConflicts(error) : renderUnverified(error));
     return EXIT.failure;
   }
   if (error instanceof DriverError) {
     out.err(`error: ${error.argv.join(' ')} failed (exit ${error.exitCode}): ${error.stderr.trim()}`);
     return EXIT.failure;
   }
-  if (error instanceof UserError || error instanceof VerificationError || error instanceof CycleError) {
+  if (error instanceof UserError || error instanceof CycleError) {
     out.err(`error: ${error.message}`);
     return EXIT.failure;
   }
@@ -194,7 +196,7 @@ async function main(): Promise<void> {
     if (error instanceof CommanderError) {
       code = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     } else {
-      code = errorToExit(error, output);
+      code = await errorToExit(error, output);
     }
   }
   process.exitCode = code;

@@ -1,12 +1,13 @@
 // How plans and runs are told: a plan with what --node left out; a run that stopped part way,
-// with what failed and why, what was done, what was skipped.
+// with what failed and why, what was done, what was skipped; a run refused for its conflicts or
+// left unverified, as text and as JSON.
 import chalk from 'chalk';
 import { STDIN_NAME } from '../config/load.js';
-import { DriverError } from '../errors.js';
+import { ConflictError, DriverError, VerificationError } from '../errors.js';
 import { hintFor } from '../kernel/hints.js';
 import type { ExecuteResult } from '../kernel/execute.js';
 import type { LabPlan } from '../engine.js';
-import { renderPlan, summarize } from '../plan/render.js';
+import { planToJson, renderPlan, summarize } from '../plan/render.js';
 import { describeLeftOut } from '../plan/target.js';
 import type { Output } from './output.js';
 
@@ -76,4 +77,33 @@ export function leftOutJson(planned: LabPlan): { left_out?: { nodes: string[]; l
 export function rerunCommand(command: 'apply' | 'destroy', nodes: readonly string[] | undefined, target: string): string {
   const flags = (nodes ?? []).map((n) => `--node ${n} `).join('');
   return `netlab ${command} ${flags}${target === STDIN_NAME ? '-' : target}`;
+}
+
+/** apply refused: the plan's conflicts as plan prints them, then why nothing was changed. */
+export function renderConflicts(error: ConflictError): string {
+  return `${renderPlan({ ...error.plan, changes: [] })}error: apply refuses while something the lab would create belongs to someone else; nothing was changed.`;
+}
+
+/** After the run the kernel still differs: what is left, as plan prints it. */
+export function renderUnverified(error: VerificationError): string {
+  const heading = error.after === 'apply' ? 'after the run the kernel still differs from the file' : 'after destroy the lab still has';
+  return `error: ${heading}:\n${renderPlan(error.plan)}`;
+}
+
+/**
+ * An error as JSON for tools: a failed command with its exit code and stderr, conflicts as
+ * {node, netns, reason}, and what verify found left as the changes and conflicts `plan --json` prints.
+ */
+export function errorJson(error: unknown): Record<string, unknown> {
+  if (error instanceof DriverError) {
+    return { message: error.message, command: error.argv.join(' '), exitCode: error.exitCode, stderr: error.stderr.trim() };
+  }
+  if (error instanceof ConflictError) {
+    return { message: error.message, conflicts: error.conflicts.map(({ node, netns, reason }) => ({ node, netns, reason })) };
+  }
+  if (error instanceof VerificationError) {
+    const { changes, conflicts } = planToJson(error.plan) as { changes: unknown[]; conflicts: unknown[] };
+    return { message: error.message, changes, conflicts };
+  }
+  return { message: error instanceof Error ? error.message : String(error) };
 }

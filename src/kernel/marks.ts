@@ -104,3 +104,14 @@ export async function namespaceIds(runner: Runner): Promise<Map<string, number>>
   for (const entry of JSON.parse(out.stdout) as Array<{ name: string; id?: number }>) if (entry.id !== undefined) ids.set(entry.name, entry.id);
   return ids;
 }
+
+/**
+ * Of these namespaces, each with the id a run gave it before making it, those the root namespace
+ * still gives that id: the run's own, though it stopped before marking them. One made by hand
+ * under the same name has no such id.
+ */
+export async function namespacesWithTheirIds(runner: Runner, expected: ReadonlyMap<string, number>): Promise<Set<string>> {
+  if (expected.size === 0) return new Set();
+  const ids = await namespaceIds(runner);
+  return new Set([...expected].filter(([netns, id]) => ids.get(netns) === id).map(([netns]) => netns));
+}

@@ -28,7 +28,7 @@ export async function processesByNamespace(): Promise<Map<string, number[]>> {
   return byInode;
 }
 
-/** Synchronous on purpose: a lab of 1000 namespaces asks 1000 times, and a stat is microseconds. */
+/** The stat is synchronous on purpose (statSync): a lab of 1000 namespaces asks 1000 times, and a stat is microseconds. */
 export async function namespaceInode(path: string): Promise<string | undefined> {
   try {
     return String(statSync(path).ino);

@@ -1,4 +1,6 @@
-// Runs kernel tools. The only place netlab starts a process for the driver; tests may swap it.
+// Runs kernel tools and waits for what they print; tests may swap it. Not every process starts
+// here: run: commands start detached (processes.ts), flock takes the locks (state/lock.ts), tests
+// start their listeners (labtest/run.ts), and exec runs the user's command (cli/commands/exec.ts).
 import { execa } from 'execa';
 import { netnsPath } from './paths.js';
 

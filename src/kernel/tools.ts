@@ -5,6 +5,7 @@ import { access } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { isTooOld, iproute2Version, MIN_IPROUTE2 } from './hints.js';
+import type { NodeToRead } from './read.js';
 import type { Runner } from './runner.js';
 
 export type Tool = 'ip' | 'nsenter' | 'sysctl' | 'nft' | 'xargs';
@@ -29,6 +30,18 @@ export async function requireIproute2(runner: Runner): Promise<void> {
   if (version && isTooOld(version)) {
     throw new UserError(`iproute2 ${version.join('.')} is too old: netlab needs ${MIN_IPROUTE2.join('.')} or newer (apt-get install -y iproute2 from a newer release) — nothing was changed`);
   }
+}
+
+/**
+ * The programs a read of these nodes and a run on them use. `linkLocal`: the lab makes links with
+ * link-local IPv6, whose duplicate address detection is turned off by sysctl (plan/dad.ts).
+ */
+export function toolsFor(targets: readonly NodeToRead[], options: { linkLocal: boolean }): Tool[] {
+  // xargs starts the per-namespace runs (kernel/fanout.ts).
+  const tools: Tool[] = ['ip', 'nsenter', 'xargs'];
+  if (options.linkLocal || targets.some((t) => t.sysctlKeys.length > 0)) tools.push('sysctl');
+  if (targets.some((t) => t.nftTable)) tools.push('nft');
+  return tools;
 }
 
 export async function requireTools(tools: Iterable<Tool>, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): Promise<void> {

@@ -37,7 +37,7 @@ export interface DiffOptions {
    * Nodes whose unmarked namespace is proven the lab's own: a run made it (the root namespace's id
    * for it is the one the run recorded) and stopped before writing the mark.
    */
-  recorded?: ReadonlySet<string>;
+  madeByLab?: ReadonlySet<string>;
 }
 
 /** What one node's comparison needs of the whole: both states, the options, and where changes go. */

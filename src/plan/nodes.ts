@@ -35,7 +35,7 @@ function removeNamespace(ctx: DiffContext, name: string, have: NodeState | undef
 /** A namespace the lab creates and owns whole. */
 export function diffOwnedNode(ctx: DiffContext, name: string, want: NodeState | undefined, have: NodeState | undefined): void {
   const { desired, emit } = ctx;
-  const conflict = have && ownershipConflict(desired.lab, have, ctx.options.recorded ?? new Set());
+  const conflict = have && ownershipConflict(desired.lab, have, ctx.options.madeByLab ?? new Set());
   if (conflict) return ctx.conflict(conflict);
   if (have?.stale && !ctx.options.known?.has(name)) {
     return ctx.conflict({ node: name, netns: have.netns, reason: `/run/netns/${have.netns} exists, is not a namespace, and is not the lab's — remove it` });

@@ -131,3 +131,21 @@ it('export --json and -o yaml: the lab as data and as its text, with format_vers
   expect(doc.yaml).toMatch(/^# Exported by netlab export/);
   expect((await sb.netlab('export', '-o', 'yaml', 'e1')).stdout).toMatch(/^format_version: 1\nnamespaces:\n {2}- e1\n/);
 });
+
+it('apply --json tells a conflict as data: each {node, netns, reason}, with the text on stderr; nothing is changed', async () => {
+  await sb.ok(['ip', 'netns', 'add', 'a']);
+  const reason = 'namespace a already exists and belongs to something other than netlab — delete it (ip netns del a) or give this lab a prefix';
+  const refused = await sb.run([process.execPath, CLI, 'apply', '--json', '-'], { input: 'name: clash\nnodes:\n  a: {}\n  b: {}\nlinks: [[a:eth0, b:eth0]]\n' });
+  expect(refused.exitCode).toBe(1);
+  expect(refused.stderr).toBe(
+    `! conflict on a: ${reason}\n\nLab clash: 0 to create, 0 to change, 0 to delete.\n1 conflict(s): apply will refuse and change nothing.\n` +
+      'error: apply refuses while something the lab would create belongs to someone else; nothing was changed.',
+  );
+  const lines = refused.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(lines).toEqual([
+    { format_version: 1, event: 'summary', lab: 'clash', ok: false, error: { message: `conflict on a: ${reason}`, conflicts: [{ node: 'a', netns: 'a', reason }] } },
+  ]);
+  expect((await sb.ok(['ls', '/run/netns'])).trim()).toBe('a');
+  await sb.ok(['ip', 'netns', 'del', 'a']);
+  expect(await sb.leftovers()).toEqual([]);
+});

@@ -180,8 +180,8 @@ describe('diff', () => {
     ]);
     expect(plan.changes).toEqual([]);
     // A namespace its record lists but that has no mark yet is the lab's own: it only gets marked.
-    const recorded = diff(desired, actual, { recorded: new Set(['c0']) });
-    expect(ids(recorded.changes)).toEqual(['update loopback/c0']);
+    const madeByLab = diff(desired, actual, { madeByLab: new Set(['c0']) });
+    expect(ids(madeByLab.changes)).toEqual(['update loopback/c0']);
   });
 
   it('destroys by deleting whole namespaces, not their contents', () => {

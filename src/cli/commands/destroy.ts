@@ -1,10 +1,11 @@
 import { destroyLab, planDestroy } from '../../engine.js';
+import { VerificationError } from '../../errors.js';
 import { planToJson, renderPlan } from '../../plan/render.js';
 import { listRecords } from '../../state/record.js';
 import { checkLabName, engineDeps, interruptible, isFile, loadSpec, requireRoot, type CommonOptions } from '../context.js';
 import { outputFormat } from '../options.js';
 import { printDocument, type Output } from '../output.js';
-import { rerunCommand, unfinished } from '../report.js';
+import { errorJson, rerunCommand, unfinished } from '../report.js';
 
 export interface DestroyOptions extends CommonOptions {
   json?: boolean;
@@ -39,7 +40,13 @@ export async function destroyCommand(target: string, options: DestroyOptions, ou
   }
   const started = performance.now();
   const interrupt = interruptible();
-  const result = await destroyLab(lab, spec, { ...deps, signal: interrupt.signal }).finally(interrupt.dispose);
+  const result = await destroyLab(lab, spec, { ...deps, signal: interrupt.signal })
+    .catch((e: unknown) => {
+      // What is left, as data for tools; stderr tells it as text too.
+      if (format !== 'text' && e instanceof VerificationError) printDocument(out, format, { lab, applied: true, ok: false, error: errorJson(e) });
+      throw e;
+    })
+    .finally(interrupt.dispose);
   const seconds = ((performance.now() - started) / 1000).toFixed(2);
   for (const conflict of result.plan.conflicts) out.err(`left alone: ${conflict.reason}`);
   const found = result.execution !== undefined || applied.includes(lab);
