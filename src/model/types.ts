@@ -159,6 +159,17 @@ export interface KernelPeer {
 
 export type Family = 4 | 6;
 
+/** What a route does with a packet besides forwarding it: drop it quietly, refuse it, or go on to the next rule (throw). */
+export type RouteType = 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+
+/** One path of a multipath route. */
+export interface Nexthop {
+  via: string;
+  dev?: string;
+  /** 1..256, the kernel's default 1. */
+  weight: number;
+}
+
 export interface RouteState {
   family: Family;
   /** Actual: the route's protocol as ip prints it ("kernel", "boot", "77", ...). */
@@ -168,6 +179,16 @@ export interface RouteState {
   via?: string;
   dev?: string;
   metric: number;
+  /** The routing table by number; undefined: main (254). */
+  table?: number;
+  /** undefined: unicast. */
+  type?: RouteType;
+  /** A multipath route's paths (then no via or dev of its own), in the kernel's order. */
+  nexthops?: Nexthop[];
+  /** The gateway is taken as on the link, whatever the addresses say (Calico's 169.254.1.1). */
+  onlink?: boolean;
+  /** The source address the node gives packets it sends by this route. */
+  src?: string;
 }
 
 /** A static neighbour entry: this address is reached at this MAC on this interface, without asking. */
@@ -185,8 +206,10 @@ export function neighborKey(n: Pick<NeighborState, 'dev' | 'address'>): string {
   return `${n.dev} ${n.address}`;
 }
 
-export function routeKey(r: Pick<RouteState, 'family' | 'to' | 'metric'>): string {
-  return `${r.family === 6 ? 'inet6' : 'inet'} ${r.to} metric ${r.metric}`;
+/** A route's identity, as the kernel's: table, destination and metric (a main-table route's key names no table). */
+export function routeKey(r: Pick<RouteState, 'family' | 'to' | 'metric' | 'table'>): string {
+  const table = r.table === undefined ? '' : `table ${r.table} `;
+  return `${r.family === 6 ? 'inet6' : 'inet'} ${table}${r.to} metric ${r.metric}`;
 }
 
 /** The metric the kernel gives a route added without one. */
