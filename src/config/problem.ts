@@ -2,9 +2,9 @@
 // Schema errors and semantic checks both produce Problems; each becomes a Diagnostic at the
 // position its path resolves to.
 import type { Diagnostic } from '../diagnostics.js';
+import type { Path } from '../model/spec.js';
 
-/** Keys and indexes from the document root to a value: ['nodes', 'c0', 'routes', 1, 'via']. */
-export type Path = ReadonlyArray<string | number>;
+export type { Path };
 
 export interface Position {
   line: number;

@@ -5,6 +5,7 @@
 // This module is the public face and the order of the checks; the schema pass lives in
 // schema-errors.ts and each family of semantic checks in checks/.
 import type { Diagnostic } from '../diagnostics.js';
+import { layOut } from '../model/layout.js';
 import { acceptedPart } from './accepted.js';
 import { checkAddresses } from './checks/addresses.js';
 import type { Ctx } from './checks/context.js';
@@ -51,7 +52,7 @@ export function validateLab(data: unknown, file: string, locate: Locate): Diagno
  */
 function semanticProblems(spec: LabSpec, locate: Locate, rejected: Set<string>): Problem[] {
   const problems: Problem[] = [];
-  const ctx: Ctx = { spec, locate, problems, topology: { links: [], claims: new Map(), rejected } };
+  const ctx: Ctx = { spec, layout: layOut(spec), locate, problems, topology: { links: [], claims: new Map(), rejected } };
   checkNames(ctx);
   checkKinds(ctx);
   buildTopology(ctx);

@@ -1,6 +1,7 @@
 // What `ip -d -j` prints, turned into the model. Pure: fed by captured output in tests.
 import { canonicalCidr } from '../model/ip.js';
 import { labFromMark } from '../model/names.js';
+import { DEFAULT_NODE_KIND } from '../model/spec.js';
 import { routeKey, type KernelPeer, type LinkState, type LinkType, type NodeKind, type NodeState } from '../model/types.js';
 import { IP_READS } from '../resources/registry.js';
 import { isLabRoute, parseRoute, type IpRouteJson } from '../resources/route.js';
@@ -83,7 +84,7 @@ export interface NodeReadOutput {
   resolvConf?: string;
 }
 
-export function parseNode(node: string, netns: string | null, out: NodeReadOutput, kind: NodeKind = 'netns'): NodeState {
+export function parseNode(node: string, netns: string | null, out: NodeReadOutput, kind: NodeKind = DEFAULT_NODE_KIND): NodeState {
   const state: NodeState = {
     node,
     kind,

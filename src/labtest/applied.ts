@@ -1,6 +1,6 @@
 // Whether a lab is there to be tested: every namespace it makes exists and carries its mark. Pure:
 // judged from the engine's plan (the desired and actual state it read).
-import type { LabSpec } from '../config/spec.js';
+import { kindOf, type LabSpec } from '../model/spec.js';
 import type { LabState } from '../model/types.js';
 import type { Conflict, Plan } from '../plan/change.js';
 
@@ -11,12 +11,12 @@ import type { Conflict, Plan } from '../plan/change.js';
  * plan's; something the lab would make that is someone else's means the lab is not (all) there.
  */
 export function notAppliedReason(spec: LabSpec, desired: LabState, actual: LabState, recorded = true, conflicts: readonly Conflict[] = []): string | undefined {
-  const ownsANamespace = [...desired.nodes.keys()].some((name) => (spec.nodes[name]?.kind ?? 'netns') === 'netns');
+  const ownsANamespace = [...desired.nodes.keys()].some((name) => kindOf(spec.nodes[name] ?? {}) === 'netns');
   if (!ownsANamespace && !recorded) return 'netlab has no record of applying it';
   for (const name of [...desired.nodes.keys()].sort()) {
     const want = desired.nodes.get(name)!;
     const have = actual.nodes.get(name);
-    const kind = spec.nodes[name]?.kind ?? 'netns';
+    const kind = kindOf(spec.nodes[name] ?? {});
     if (!have?.exists) return kind === 'host' ? `node ${name} is missing` : `namespace ${want.netns} does not exist`;
     // Only namespaces the lab creates carry its mark; host and attach nodes are someone else's.
     if (kind !== 'netns' || have.owner === desired.lab) continue;

@@ -2,13 +2,11 @@
 // ping or route target becomes that node's first address, `serve: NODE:PORT` a listener in a
 // namespace, durations and percentages numbers.
 // Pure: the spec is already validated, so anything malformed here is a bug, not bad input.
-import ipaddr from 'ipaddr.js';
-import type { BoundsSpec, LabSpec, NodeSpec, TestSpec } from '../config/spec.js';
 import type { Locate } from '../config/validate.js';
-import { canonicalIp, familyOf, ipOfCidr } from '../model/ip.js';
+import { canonicalIp, familyOf, ipOfCidr, isPort, parseIp, type Family } from '../model/ip.js';
 import { namespaceName } from '../model/names.js';
+import { kindOf, type BoundsSpec, type LabSpec, type NodeSpec, type TestSpec } from '../model/spec.js';
 import { parseDuration, parseMilliseconds, parsePercent } from '../model/quantities.js';
-import type { Family } from '../model/types.js';
 
 export type Expectation = 'success' | 'fail';
 export type Proto = 'tcp' | 'udp';
@@ -100,8 +98,8 @@ export function parseConnect(text: string): { address: string; port: number } | 
   const match = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
   if (!match) return undefined;
   const port = Number(match[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return isIp(match[1]!) ? { address: canonicalIp(match[1]!), port } : undefined;
+  const ip = parseIp(match[1]!);
+  return ip && isPort(port) ? { address: ip.text, port } : undefined;
 }
 
 /** "c0:11211" → node and port. */
@@ -109,19 +107,19 @@ export function parseServe(text: string): { node: string; port: number } | undef
   const match = /^([^:]+):(\d+)$/.exec(text);
   if (!match) return undefined;
   const port = Number(match[2]);
-  return port >= 1 && port <= 65535 ? { node: match[1]!, port } : undefined;
+  return isPort(port) ? { node: match[1]!, port } : undefined;
 }
 
 /** The same rule as validation: four-part decimal IPv4, or IPv6 without zone or length. */
 export function isIp(text: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(text) || (!text.includes('%') && !text.includes('/') && ipaddr.IPv6.isValid(text));
+  return parseIp(text) !== undefined;
 }
 
 /** Where a node's commands run: its namespace under /run/netns, or the root namespace for kind: host. */
 export function netnsOf(spec: LabSpec, node: string): string | null {
   const nodeSpec = Object.hasOwn(spec.nodes, node) ? spec.nodes[node] : undefined;
   if (!nodeSpec) throw new Error(`test names node ${node}, which the lab does not have`);
-  return nodeSpec.kind === 'host' ? null : namespaceName(spec.prefix, node);
+  return kindOf(nodeSpec) === 'host' ? null : namespaceName(spec.prefix, node);
 }
 
 function resolveOne(spec: LabSpec, test: TestSpec, number: number, position: { line: number; col: number }): LabTest {
@@ -163,7 +161,7 @@ function resolveOne(spec: LabSpec, test: TestSpec, number: number, position: { l
 
 /** An IP address is taken as one, as validation does; anything else is a node name. */
 function resolveTarget(spec: LabSpec, target: string, number: number): { address: string; text: string } {
-  const address = isIp(target) ? canonicalIp(target) : firstAddress(spec.nodes[target] ?? {});
+  const address = parseIp(target)?.text ?? firstAddress(spec.nodes[target] ?? {});
   if (address === undefined) throw new Error(`test ${number}: node ${target} has no address`);
   return { address, text: address === target ? address : `${target} (${address})` };
 }

@@ -2,9 +2,9 @@
 // Rules are rendered in nft syntax from validated values; each carries a comment naming it, so
 // that plan can tell which rules are missing, extra or changed.
 import { createHash } from 'node:crypto';
-import type { FirewallChainSpec, FirewallRuleSpec, NatRuleSpec, NodeSpec } from '../config/spec.js';
-import { familyOf } from './ip.js';
+import { familyOf, parseHostPort } from './ip.js';
 import { ownerMark } from './names.js';
+import type { FirewallChainSpec, FirewallRuleSpec, NatRuleSpec, NodeSpec } from './spec.js';
 import type { NftChain, NftHook, NftRule, NftTable } from './types.js';
 
 export function nftTableName(lab: string): string {
@@ -32,10 +32,10 @@ function protoMatch(proto: string | undefined, port: number | undefined): string
 
 /** "172.18.0.10:11211" / "[2001:db8::10]:80" / "172.18.0.10" → nft's "ip to 172.18.0.10:11211". */
 export function natTarget(to: string): string {
-  const v6 = /^\[(.+)\](?::(\d+))?$/.exec(to);
-  if (v6) return `ip6 to ${v6[2] ? `[${v6[1]}]:${v6[2]}` : v6[1]}`;
-  if (to.includes(':') && to.split(':').length > 2) return `ip6 to ${to}`;
-  return `ip to ${to}`;
+  const target = parseHostPort(to);
+  if (target?.ip.family !== 6) return `ip to ${to}`;
+  // As written, so that the rule's text (and so its id) is the file's; a bare address loses its brackets.
+  return `ip6 to ${target.port === undefined ? to.replace(/^\[(.*)\]$/, '$1') : to}`;
 }
 
 /** In the order the seed's iptables rules give them: -s, -d, -i, -o, -p --dport. */

@@ -1,10 +1,12 @@
 // The lab file, already validated, becomes the desired state: names derived, defaults filled.
+// Links and addresses come from its layout (layout.ts), the one place that resolves them.
 import { createHash } from 'node:crypto';
-import type { LabSpec, LinkSpec, NodeSpec } from '../config/spec.js';
-import { canonicalCidr, canonicalDestination, canonicalIp, familyOf, isIpv6 } from './ip.js';
+import { canonicalDestination, canonicalIp, cidrText, familyOf, isIpv6Text } from './ip.js';
+import { deviceOf, isResolved, layOut, type Layout, type LinkEnd } from './layout.js';
 import { desiredNftTable } from './nft.js';
 import { wantedNeighbors } from '../resources/neighbor.js';
-import { bridgePortName, namespaceName, parseEndpoint, type Endpoint } from './names.js';
+import { namespaceName } from './names.js';
+import { kindOf, type LabSpec, type NodeSpec } from './spec.js';
 import { defaultMetric, emptyNode, routeKey, type LabState, type LinkState, type NodeState, type RunEntry } from './types.js';
 
 /** One veth pair as the kernel will see it: both ends with their real names. */
@@ -20,25 +22,33 @@ export interface ResolvedLink {
   mtu?: number;
 }
 
-function linkEndpoints(link: LinkSpec): [string, string] {
-  return Array.isArray(link) ? link : link.endpoints;
+function vethEnd(end: LinkEnd): VethEnd | undefined {
+  const name = deviceOf(end);
+  if (name === undefined) return undefined;
+  return end.bridge === undefined ? { node: end.node, name } : { node: end.node, name, bridge: end.bridge };
 }
 
-/** A bridge end becomes a port named after the far end; an interface end keeps its name. */
-function vethEnd(spec: LabSpec, near: Endpoint, far: Endpoint): VethEnd {
-  const bridges = spec.nodes[near.node]?.bridges;
-  const isBridge = bridges !== undefined && Object.hasOwn(bridges, near.ifname);
-  return isBridge
-    ? { node: near.node, name: bridgePortName(far), bridge: near.ifname }
-    : { node: near.node, name: near.ifname };
+/** The veth pairs of the links whose ends both resolve: every link, in a valid file. */
+export function resolveLinks(spec: LabSpec, layout: Layout = layOut(spec)): ResolvedLink[] {
+  const links: ResolvedLink[] = [];
+  for (const { ends, mtu } of layout.links) {
+    const [a, b] = ends.map((end) => (isResolved(end) ? vethEnd(end) : undefined));
+    if (a && b) links.push({ ends: [a, b], mtu });
+  }
+  return links;
 }
 
-export function resolveLinks(spec: LabSpec): ResolvedLink[] {
-  return (spec.links ?? []).map((link) => {
-    const [a, b] = linkEndpoints(link).map((text) => parseEndpoint(text)!) as [Endpoint, Endpoint];
-    const mtu = Array.isArray(link) ? undefined : link.mtu;
-    return { ends: [vethEnd(spec, a, b), vethEnd(spec, b, a)], mtu };
-  });
+/** A device's addresses as canonical CIDRs, sorted. */
+type AddressesOf = (node: string, section: 'interfaces' | 'bridges', device: string) => string[];
+
+function addressesByDevice(layout: Layout): AddressesOf {
+  const byDevice = new Map<string, string[]>();
+  for (const placed of [...layout.addresses.values()].flat()) {
+    if (!('cidr' in placed.parsed)) continue; // validation reports it
+    const key = `${placed.node}\0${placed.section}\0${placed.device}`;
+    byDevice.set(key, [...(byDevice.get(key) ?? []), cidrText(placed.parsed.cidr)]);
+  }
+  return (node, section, device) => [...(byDevice.get(`${node}\0${section}\0${device}`) ?? [])].sort();
 }
 
 function sysctlValue(value: string | number | boolean): string {
@@ -66,7 +76,7 @@ function addVethEnd(node: NodeState, end: VethEnd, peer: VethEnd, mtu: number | 
   });
 }
 
-function applyNodeSpec(state: NodeState, spec: NodeSpec): void {
+function applyNodeSpec(state: NodeState, spec: NodeSpec, addressesOf: AddressesOf): void {
   for (const [name, bridge] of Object.entries(spec.bridges ?? {})) {
     state.links.set(name, {
       name,
@@ -75,7 +85,7 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec): void {
       master: null,
       up: true,
       stp: bridge.stp ?? false,
-      addresses: (bridge.addresses ?? []).map(canonicalCidr).sort(),
+      addresses: addressesOf(state.node, 'bridges', name),
     });
   }
   for (const [name, iface] of Object.entries(spec.interfaces ?? {})) {
@@ -83,7 +93,7 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec): void {
     if (!link) {
       // In a host or attach node: an interface that is there already; the lab adds addresses only.
       if (state.kind !== 'netns') {
-        state.links.set(name, { name, type: 'existing', master: null, up: true, addresses: (iface.addresses ?? []).map(canonicalCidr).sort() });
+        state.links.set(name, { name, type: 'existing', master: null, up: true, addresses: addressesOf(state.node, 'interfaces', name) });
       }
       continue; // in a netns node validation reports an interface no link creates
     }
@@ -93,7 +103,7 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec): void {
       mac: iface.mac?.toLowerCase(),
       master: iface.master ?? link.master,
       up: iface.up ?? true,
-      addresses: (iface.addresses ?? []).map(canonicalCidr).sort(),
+      addresses: addressesOf(state.node, 'interfaces', name),
     };
     state.links.set(name, merged);
   }
@@ -138,17 +148,10 @@ export function attachSource(node: NodeSpec): string | undefined {
 }
 
 function nodeState(prefix: string | undefined, name: string, node: NodeSpec): NodeState {
-  const kind = node.kind ?? 'netns';
+  const kind = kindOf(node);
   const state = emptyNode(name, kind === 'host' ? null : namespaceName(prefix, name), true, kind);
   if (kind === 'attach') state.source = attachSource(node);
   return state;
-}
-
-/** "2001:db8::1", "2001:db8::/64", "[2001:db8::1]:80", "!2001:db8::/32": an IPv6 address, however written. */
-function isIpv6Text(text: string | undefined): boolean {
-  if (text === undefined) return false;
-  const bare = text.replace(/^!/, '').replace(/^\[([^\]]*)\](:\d+)?$/, '$1').replace(/\/\d+$/, '');
-  return bare.includes(':') && isIpv6(bare);
 }
 
 /** Whether the file has any IPv6 address: then its interfaces keep the kernel's link-local IPv6. */
@@ -168,15 +171,16 @@ export function declaresIpv6(spec: LabSpec): boolean {
   return texts.some(isIpv6Text);
 }
 
-export function resolveLab(spec: LabSpec): LabState {
+export function resolveLab(spec: LabSpec, layout: Layout = layOut(spec)): LabState {
   const nodes = new Map<string, NodeState>();
   for (const [name, node] of Object.entries(spec.nodes)) nodes.set(name, nodeState(spec.prefix, name, node));
-  for (const { ends, mtu } of resolveLinks(spec)) {
+  for (const { ends, mtu } of resolveLinks(spec, layout)) {
     const [a, b] = ends;
     addVethEnd(nodes.get(a.node)!, a, b, mtu);
     addVethEnd(nodes.get(b.node)!, b, a, mtu);
   }
-  for (const [name, nodeSpec] of Object.entries(spec.nodes)) applyNodeSpec(nodes.get(name)!, nodeSpec);
+  const addressesOf = addressesByDevice(layout);
+  for (const [name, nodeSpec] of Object.entries(spec.nodes)) applyNodeSpec(nodes.get(name)!, nodeSpec, addressesOf);
   // Without link-local addresses a new port is silent: no DAD, router or MLD solicitations that a
   // bridge floods to every other port, which makes a big L2 segment quadratic in the kernel.
   const linkLocal = spec.ipv6 ?? declaresIpv6(spec);

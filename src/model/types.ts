@@ -1,13 +1,15 @@
 // The state of a lab, desired (from the file) or actual (read from the kernel), in one shape so
 // that diff compares like with like. Keys of every map are sorted when iterated for output.
+import type { Family } from './ip.js';
+import { DEFAULT_NODE_KIND, type NodeKind } from './spec.js';
+
+export type { Family, NodeKind };
 
 export interface LabState {
   lab: string;
   /** Keyed by node name. */
   nodes: Map<string, NodeState>;
 }
-
-export type NodeKind = 'netns' | 'host' | 'attach';
 
 /** How much of a node's namespace the lab owns: all of one it created, only its own objects elsewhere. */
 export function ownsWholeNamespace(kind: NodeKind): boolean {
@@ -157,8 +159,6 @@ export interface KernelPeer {
   peerName?: string;
 }
 
-export type Family = 4 | 6;
-
 /** What a route does with a packet besides forwarding it: drop it quietly, refuse it, or go on to the next rule (throw). */
 export type RouteType = 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
 
@@ -217,7 +217,7 @@ export function defaultMetric(family: Family): number {
   return family === 6 ? 1024 : 0;
 }
 
-export function emptyNode(node: string, netns: string | null, exists: boolean, kind: NodeKind = 'netns'): NodeState {
+export function emptyNode(node: string, netns: string | null, exists: boolean, kind: NodeKind = DEFAULT_NODE_KIND): NodeState {
   return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), neighbors: new Map(), sysctls: new Map(), runs: new Map() };
 }
 

@@ -5,7 +5,7 @@
 import { describeRoute } from '../resources/route.js';
 import { comment, flowList, flowMap, yamlString, type FlowMap } from './yaml-text.js';
 import { EXPORTED_SYSCTLS, type NamespaceSnapshot } from '../kernel/export-read.js';
-import { familyOf, subnetContains } from '../model/ip.js';
+import { familyOf, isLinkLocal6, subnetContains } from '../model/ip.js';
 import { bridgePortName, IFNAME_PATTERN, LAB_NAME_PATTERN, MAX_IFNAME_BYTES, NODE_NAME_PATTERN } from '../model/names.js';
 import { defaultMetric, neighborKey, routeKey, sortedKeys, type LinkState, type NodeState, type RouteState } from '../model/types.js';
 
@@ -72,10 +72,6 @@ function findPeer(snapshots: Map<string, NamespaceSnapshot>, node: string, link:
 
 interface NodeOut {
   lines: string[];
-}
-
-function isLinkLocal6(ip: string): boolean {
-  return familyOf(ip) === 6 && /^fe[89ab][0-9a-f]:/i.test(ip);
 }
 
 /** resolv.conf → the dns key; lines it cannot say are reported. */

@@ -1,34 +1,26 @@
 // Addresses of bridges and interfaces: each a valid CIDR, and none used twice on one L2 segment
 // (segments found by union-find over the links and bridge ports).
-import { bridgePortName } from '../../model/names.js';
+import { exampleCidr, familyName, maxLength, type Cidr, type CidrResult } from '../../model/ip.js';
+import type { PlacedAddress } from '../../model/layout.js';
 import type { Path } from '../problem.js';
-import type { NodeSpec } from '../spec.js';
 import { deviceKey, lineOf, nodeEntries, own, report, type Ctx } from './context.js';
-import { exampleCidr, familyName, maxLength, parseCidr, type Cidr } from './ip.js';
 
-interface PlacedAddress {
-  node: string;
-  device: string;
-  cidr: Cidr;
-  path: Path;
+/** Per node, its bridges' addresses before its interfaces': the order a reuse is reported in. */
+function addressesToCheck(ctx: Ctx): PlacedAddress[] {
+  return [...ctx.layout.addresses.values()].flatMap((placed) => [
+    ...placed.filter((a) => a.section === 'bridges'),
+    ...placed.filter((a) => a.section === 'interfaces'),
+  ]);
 }
 
-/** Every address of every bridge and interface, valid ones parsed; invalid ones reported. */
-function collectAddresses(ctx: Ctx): PlacedAddress[] {
-  const placed: PlacedAddress[] = [];
-  for (const [name, node] of nodeEntries(ctx.spec)) {
-    for (const section of ['bridges', 'interfaces'] as const) {
-      const devices: Record<string, { addresses?: string[] }> = node[section] ?? {};
-      for (const [device, settings] of Object.entries(devices)) {
-        (settings.addresses ?? []).forEach((text: string, i: number) => {
-          const path = ['nodes', name, section, device, 'addresses', i];
-          const cidr = checkAddress(ctx, text, path);
-          if (cidr) placed.push({ node: name, device, cidr, path });
-        });
-      }
-    }
+/** Every valid address of every bridge and interface with its cidr; invalid ones reported. */
+function collectAddresses(ctx: Ctx): Array<PlacedAddress & { cidr: Cidr }> {
+  const valid: Array<PlacedAddress & { cidr: Cidr }> = [];
+  for (const placed of addressesToCheck(ctx)) {
+    const cidr = checkAddress(ctx, placed.text, placed.parsed, placed.path);
+    if (cidr) valid.push({ ...placed, cidr });
   }
-  return placed;
+  return valid;
 }
 
 /** Why the kernel would not keep `cidr` on an interface, if it would not. */
@@ -40,8 +32,7 @@ function refusedAddress(cidr: Cidr): string | undefined {
   return undefined;
 }
 
-function checkAddress(ctx: Ctx, text: string, path: Path): Cidr | undefined {
-  const parsed = parseCidr(text);
+function checkAddress(ctx: Ctx, text: string, parsed: CidrResult, path: Path): Cidr | undefined {
   if ('cidr' in parsed) {
     const refused = refusedAddress(parsed.cidr);
     if (refused === undefined) return parsed.cidr;
@@ -97,8 +88,8 @@ function segments(ctx: Ctx): (node: string, device: string) => string {
   for (const link of ctx.topology.links) {
     const [a, b] = link.ends.map((end) => deviceKey(end.node, end.bridge ?? end.ifname));
     union(a!, b!);
-    for (const [near, far] of [link.ends, [link.ends[1], link.ends[0]]] as const) {
-      if (near.bridge) union(deviceKey(near.node, bridgePortName(far)), deviceKey(near.node, near.bridge));
+    for (const end of link.ends) {
+      if (end.bridge !== undefined && end.port !== undefined) union(deviceKey(end.node, end.port), deviceKey(end.node, end.bridge));
     }
   }
   for (const [name, node] of nodeEntries(ctx.spec)) {
@@ -111,7 +102,7 @@ function segments(ctx: Ctx): (node: string, device: string) => string {
 
 export function checkAddresses(ctx: Ctx): void {
   const segmentOf = segments(ctx);
-  const seen = new Map<string, PlacedAddress>();
+  const seen = new Map<string, PlacedAddress & { cidr: Cidr }>();
   for (const placed of collectAddresses(ctx)) {
     const key = `${segmentOf(placed.node, placed.device)}\0${placed.cidr.ip.text}`;
     const before = seen.get(key);
@@ -135,15 +126,10 @@ export interface NodeAddresses {
 }
 
 /** A node's valid addresses, those the kernel keeps (checkAddresses reports the others), for routes and tests. */
-export function addressesOf(node: NodeSpec): NodeAddresses {
+export function addressesOf(ctx: Ctx, node: string): NodeAddresses {
   const cidrs: Cidr[] = [];
-  for (const section of [node.interfaces, node.bridges]) {
-    for (const settings of Object.values(section ?? {})) {
-      for (const text of settings.addresses ?? []) {
-        const parsed = parseCidr(text);
-        if ('cidr' in parsed && refusedAddress(parsed.cidr) === undefined) cidrs.push(parsed.cidr);
-      }
-    }
+  for (const { parsed } of ctx.layout.addresses.get(node) ?? []) {
+    if ('cidr' in parsed && refusedAddress(parsed.cidr) === undefined) cidrs.push(parsed.cidr);
   }
   return { cidrs, own: new Set(cidrs.map((c) => c.ip.text)) };
 }

@@ -1,21 +1,16 @@
-// What the semantic checks share: the lab, the problems found so far, the topology the links
-// make (built once by links.ts), and small helpers to report and to look things up.
+// What the semantic checks share: the lab and its layout (model/layout.ts), the problems found
+// so far, the topology the links make (built once by links.ts), and small helpers to report and
+// to look things up.
+import type { Layout, LinkEnd } from '../../model/layout.js';
 import type { Locate, Path, Problem } from '../problem.js';
 import type { LabSpec, NodeSpec } from '../spec.js';
 import { nameList } from '../text.js';
 
-/** What a link makes of one of its ends. */
-export interface LinkEnd {
-  text: string;
-  path: Path;
-  node: string;
-  ifname: string;
-  /** Set when ifname names a bridge of the node: the end is a new port of that bridge. */
-  bridge?: string;
-}
-
+/** A link whose ends both passed the checks. */
 export interface Link {
+  index: number;
   ends: [LinkEnd, LinkEnd];
+  mtu?: number;
 }
 
 /** Who made an interface name in a node, to report collisions. */
@@ -38,6 +33,7 @@ export interface Topology {
 
 export interface Ctx {
   spec: LabSpec;
+  layout: Layout;
   locate: Locate;
   problems: Problem[];
   topology: Topology;
@@ -65,10 +61,6 @@ export function nodeEntries(spec: LabSpec): Array<[string, NodeSpec]> {
 /** Made once per check: a lab of many nodes with a typo in every link asks for it every time. */
 export function nodeList(ctx: Ctx): string {
   return (ctx.nodeList ??= nameList(Object.keys(ctx.spec.nodes)));
-}
-
-export function kindOf(node: NodeSpec): NonNullable<NodeSpec['kind']> {
-  return node.kind ?? 'netns';
 }
 
 /** Own keys only: a node named "constructor" must not find Object.prototype. */

@@ -1,9 +1,10 @@
 // The interfaces section of a node: each names something the node will have; master and mac.
 import { ifnameProblem } from '../../model/names.js';
+import { kindOf } from '../../model/spec.js';
 import type { Path } from '../problem.js';
 import type { NodeSpec } from '../spec.js';
 import { didYouMean } from '../text.js';
-import { deviceKey, kindOf, nodeEntries, own, report, type Claim, type Ctx } from './context.js';
+import { deviceKey, nodeEntries, own, report, type Claim, type Ctx } from './context.js';
 import { checkIfname } from './ifnames.js';
 
 export function checkInterfaces(ctx: Ctx): void {

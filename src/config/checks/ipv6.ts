@@ -1,9 +1,9 @@
 // IPv6 on a node as a whole: what the kernel needs for the node's IPv6 addresses to exist at all
 // (an MTU of 1280 or more, IPv6 not disabled by a sysctl), and what `ipv6: false` costs a router.
+import { kindOf } from '../../model/spec.js';
 import type { Path } from '../problem.js';
 import type { NodeSpec } from '../spec.js';
-import { kindOf, lineOf, nodeEntries, own, report, warn, type Ctx } from './context.js';
-import { parseCidr } from './ip.js';
+import { lineOf, nodeEntries, own, report, warn, type Ctx } from './context.js';
 
 /** The least MTU the kernel keeps IPv6 on a link for (RFC 8200); below it the link has none. */
 export const IPV6_MIN_MTU = 1280;
@@ -14,19 +14,11 @@ interface Ipv6Address {
 }
 
 /** Per device (interface or bridge) of a node, its valid IPv6 addresses (checkAddresses reports the rest). */
-function ipv6AddressesOf(name: string, node: NodeSpec): Map<string, Ipv6Address[]> {
+function ipv6AddressesOf(ctx: Ctx, name: string): Map<string, Ipv6Address[]> {
   const byDevice = new Map<string, Ipv6Address[]>();
-  for (const section of ['interfaces', 'bridges'] as const) {
-    const devices: Record<string, { addresses?: string[] }> = node[section] ?? {};
-    for (const [device, settings] of Object.entries(devices)) {
-      (settings.addresses ?? []).forEach((text, i) => {
-        const parsed = parseCidr(text);
-        if (!('cidr' in parsed) || parsed.cidr.ip.family !== 6) return;
-        const list = byDevice.get(device) ?? [];
-        list.push({ text, path: ['nodes', name, section, device, 'addresses', i] });
-        byDevice.set(device, list);
-      });
-    }
+  for (const { device, text, path, parsed } of ctx.layout.addresses.get(name) ?? []) {
+    if (!('cidr' in parsed) || parsed.cidr.ip.family !== 6) continue;
+    byDevice.set(device, [...(byDevice.get(device) ?? []), { text, path }]);
   }
   return byDevice;
 }
@@ -34,7 +26,7 @@ function ipv6AddressesOf(name: string, node: NodeSpec): Map<string, Ipv6Address[
 export function checkIpv6(ctx: Ctx): void {
   const mtuOfLinks = linkMtus(ctx);
   for (const [name, node] of nodeEntries(ctx.spec)) {
-    const addresses = ipv6AddressesOf(name, node);
+    const addresses = ipv6AddressesOf(ctx, name);
     checkMtus(ctx, name, node, addresses, mtuOfLinks);
     checkDisabled(ctx, name, node, addresses);
   }
@@ -44,12 +36,10 @@ export function checkIpv6(ctx: Ctx): void {
 /** "node\0ifname" → the mtu a long-form link gives that end, and where. */
 function linkMtus(ctx: Ctx): Map<string, { mtu: number; path: Path }> {
   const mtus = new Map<string, { mtu: number; path: Path }>();
-  for (const link of ctx.topology.links) {
-    for (const end of link.ends) {
-      const index = end.path[1] as number;
-      const spec = ctx.spec.links?.[index];
-      if (spec === undefined || Array.isArray(spec) || spec.mtu === undefined || end.bridge) continue;
-      mtus.set(`${end.node}\0${end.ifname}`, { mtu: spec.mtu, path: ['links', index, 'mtu'] });
+  for (const { index, ends, mtu } of ctx.topology.links) {
+    if (mtu === undefined) continue;
+    for (const end of ends) {
+      if (end.bridge === undefined) mtus.set(`${end.node}\0${end.ifname}`, { mtu, path: ['links', index, 'mtu'] });
     }
   }
   return mtus;
@@ -126,7 +116,7 @@ function checkRoutersWithoutLinkLocal(ctx: Ctx): void {
   if (ctx.spec.ipv6 !== false) return;
   for (const [name, node] of nodeEntries(ctx.spec)) {
     const key = forwardingKey(node);
-    if (key === undefined || ipv6AddressesOf(name, node).size === 0) continue;
+    if (key === undefined || ipv6AddressesOf(ctx, name).size === 0) continue;
     warn(
       ctx,
       ['ipv6'],

@@ -1,5 +1,6 @@
 // Node kinds: one host node at most, and pid/path/container only (and exactly one of them) for attach.
-import { kindOf, lineOf, nodeEntries, report, type Ctx } from './context.js';
+import { kindOf } from '../../model/spec.js';
+import { lineOf, nodeEntries, report, type Ctx } from './context.js';
 
 /** The keys that name an attach node's namespace, one of which it gives. */
 const SOURCES = ['pid', 'path', 'container'] as const;

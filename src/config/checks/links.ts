@@ -1,46 +1,32 @@
-// Links, and the interface names they make: link ends, the ports they add to bridges, and
-// names claimed twice. Builds ctx.topology, which later checks read.
-import { bridgePortName, parseEndpoint, type Endpoint } from '../../model/names.js';
-import type { Path } from '../problem.js';
-import type { LinkSpec } from '../spec.js';
+// Links, and the interface names they make: link ends, the ports they add to bridges (as the
+// layout resolved them), and names claimed twice. Builds ctx.topology, which later checks read.
+import { isResolved, type End, type LinkEnd } from '../../model/layout.js';
 import { didYouMean } from '../text.js';
-import { deviceKey, lineOf, nodeEntries, nodeList, own, report, type Claim, type Ctx, type LinkEnd, type Topology } from './context.js';
+import { deviceKey, lineOf, nodeEntries, nodeList, report, type Claim, type Ctx, type Topology } from './context.js';
 import { checkIfname } from './ifnames.js';
 
-function linkEndpoints(link: LinkSpec, index: number): Array<{ text: string; path: Path }> {
-  if (Array.isArray(link)) return link.map((text, j) => ({ text, path: ['links', index, j] }));
-  return link.endpoints.map((text, j) => ({ text, path: ['links', index, 'endpoints', j] }));
-}
-
-/** A link end as written, or undefined after reporting why it is unusable. */
-function parseLinkEnd(ctx: Ctx, text: string, path: Path): LinkEnd | undefined {
-  const endpoint: Endpoint | undefined = parseEndpoint(text);
-  if (!endpoint) {
-    report(
-      ctx,
-      path,
-      `link end ${JSON.stringify(text)} is not NODE:IFNAME`,
-      'e.g. c0:eth0, or host:br0 for a port of bridge br0 of node host',
-    );
+/** A link end the layout resolved and whose name the kernel takes, or undefined after reporting why not. */
+function checkLinkEnd(ctx: Ctx, end: End): LinkEnd | undefined {
+  const { text, path } = end;
+  if (!isResolved(end)) {
+    if (end.problem === 'syntax') {
+      report(ctx, path, `link end ${JSON.stringify(text)} is not NODE:IFNAME`, 'e.g. c0:eth0, or host:br0 for a port of bridge br0 of node host');
+    } else {
+      report(
+        ctx,
+        path,
+        `link end ${JSON.stringify(text)}: no node ${end.node} (nodes: ${nodeList(ctx)})`,
+        `declare ${end.node} under nodes, or correct the name${didYouMean(end.node, Object.keys(ctx.spec.nodes))}`,
+      );
+    }
     return undefined;
   }
-  const node = own(ctx.spec.nodes, endpoint.node);
-  if (!node) {
-    const names = Object.keys(ctx.spec.nodes);
-    report(
-      ctx,
-      path,
-      `link end ${JSON.stringify(text)}: no node ${endpoint.node} (nodes: ${nodeList(ctx)})`,
-      `declare ${endpoint.node} under nodes, or correct the name${didYouMean(endpoint.node, names)}`,
-    );
+  if (end.bridge !== undefined) return end;
+  if (!checkIfname(ctx, end.ifname, path, ` in link end ${JSON.stringify(text)}`)) {
+    ctx.topology.rejected.add(deviceKey(end.node, end.ifname));
     return undefined;
   }
-  if (own(node.bridges, endpoint.ifname)) return { text, path, ...endpoint, bridge: endpoint.ifname };
-  if (!checkIfname(ctx, endpoint.ifname, path, ` in link end ${JSON.stringify(text)}`)) {
-    ctx.topology.rejected.add(deviceKey(endpoint.node, endpoint.ifname));
-    return undefined;
-  }
-  return { text, path, ...endpoint };
+  return end;
 }
 
 function claim(ctx: Ctx, claims: Map<string, Map<string, Claim>>, node: string, name: string, made: Claim): void {
@@ -84,17 +70,17 @@ export function buildTopology(ctx: Ctx): void {
       }
     }
   }
-  (ctx.spec.links ?? []).forEach((spec, index) => {
-    const [a, b] = linkEndpoints(spec, index).map(({ text, path }) => parseLinkEnd(ctx, text, path));
+  for (const { index, ends, mtu } of ctx.layout.links) {
+    const [a, b] = ends.map((end) => checkLinkEnd(ctx, end));
     if (a && b && a.node === b.node && a.ifname === b.ifname) {
       report(ctx, b.path, `link connects ${a.text} to itself`, 'the two ends of a link must differ');
-      return;
+      continue;
     }
     // A good end still claims its name when the other end is bad: more errors in one run.
     if (a) claimLinkEnd(ctx, topology, a, b);
     if (b) claimLinkEnd(ctx, topology, b, a);
-    if (a && b) topology.links.push({ ends: [a, b] });
-  });
+    if (a && b) topology.links.push({ index, ends: [a, b], mtu });
+  }
 }
 
 /** An interface end keeps its name; a bridge end becomes a port named after the far end. */
@@ -103,8 +89,8 @@ function claimLinkEnd(ctx: Ctx, topology: Topology, near: LinkEnd, far: LinkEnd 
     claim(ctx, topology.claims, near.node, near.ifname, { kind: 'end', label: `link end ${near.text}`, path: near.path });
     return;
   }
-  if (!far) return;
-  const port = bridgePortName(far);
+  if (!far || near.port === undefined) return;
+  const port = near.port;
   const label = `the port that link [${far.text}, ${near.text}] makes for bridge ${near.bridge}`;
   if (!checkIfname(ctx, port, near.path, ` (${label})`)) return;
   claim(ctx, topology.claims, near.node, port, { kind: 'port', label, path: near.path, bridge: near.bridge });

@@ -1,6 +1,7 @@
 // Names of nodes, and of the namespaces made from the prefix and the node name.
 import { namespaceName, NODE_NAME_PATTERN } from '../../model/names.js';
-import { kindOf, nodeEntries, report, type Ctx } from './context.js';
+import { kindOf } from '../../model/spec.js';
+import { nodeEntries, report, type Ctx } from './context.js';
 
 export function checkNames(ctx: Ctx): void {
   const prefix = ctx.spec.prefix ?? '';

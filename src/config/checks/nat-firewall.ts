@@ -4,9 +4,10 @@ import type { Path } from '../problem.js';
 import type { NodeSpec } from '../spec.js';
 import { didYouMean } from '../text.js';
 import { addressesOf } from './addresses.js';
-import { deviceList, devicesOf, kindOf, nodeEntries, report, warn, type Ctx } from './context.js';
+import { deviceList, devicesOf, nodeEntries, report, warn, type Ctx } from './context.js';
 import { ifnameMessage } from './ifnames.js';
-import { contains, familyName, hasHostBits, parseCidr, parseHostPort, parseIp, subnetText, type Family, type Ip } from './ip.js';
+import { contains, familyName, hasHostBits, parseCidr, parseHostPort, parseIp, subnetText, type Family, type Ip } from '../../model/ip.js';
+import { kindOf } from '../../model/spec.js';
 
 /** An IP or CIDR to match; its family, or null after reporting a problem. */
 function checkAddressMatch(ctx: Ctx, text: string, path: Path, key: string): Family | null {
@@ -117,7 +118,7 @@ function matchFamilies(ctx: Ctx, rule: { source?: string; destination?: string }
 /** The family of `to` when it is valid; reports a missing, misplaced or malformed one. */
 /** Whether some address of some node of the lab has a subnet holding ip. */
 function inLabSubnet(ctx: Ctx, ip: Ip): boolean {
-  return nodeEntries(ctx.spec).some(([, node]) => addressesOf(node).cidrs.some((cidr) => contains(cidr, ip)));
+  return nodeEntries(ctx.spec).some(([name]) => addressesOf(ctx, name).cidrs.some((cidr) => contains(cidr, ip)));
 }
 
 function checkNatTarget(ctx: Ctx, rule: NonNullable<NodeSpec['nat']>[number], path: Path): Family | undefined {

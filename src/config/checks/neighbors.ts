@@ -1,10 +1,11 @@
 // Static neighbour entries: an interface the node has, an IP address without a length, a MAC,
 // and no entry declared twice.
-import { didYouMean } from '../text.js';
+import { parseIp } from '../../model/ip.js';
+import { kindOf } from '../../model/spec.js';
 import type { Path } from '../problem.js';
-import { deviceList, devicesOf, kindOf, lineOf, nodeEntries, report, type Ctx } from './context.js';
+import { didYouMean } from '../text.js';
+import { deviceList, devicesOf, lineOf, nodeEntries, report, type Ctx } from './context.js';
 import { checkMac } from './interfaces.js';
-import { parseIp } from './ip.js';
 
 export function checkNeighbors(ctx: Ctx): void {
   for (const [name, node] of nodeEntries(ctx.spec)) {

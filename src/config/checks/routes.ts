@@ -4,12 +4,13 @@ import { defaultMetric } from '../../model/types.js';
 import type { Path } from '../problem.js';
 import { didYouMean } from '../text.js';
 import { addressesOf, type NodeAddresses } from './addresses.js';
-import { deviceList, devicesOf, kindOf, lineOf, nodeEntries, report, type Ctx } from './context.js';
-import { contains, familyName, hasHostBits, isLinkLocal6, maxLength, parseCidr, parseIp, subnetText, type Cidr, type Ip } from './ip.js';
+import { deviceList, devicesOf, lineOf, nodeEntries, report, type Ctx } from './context.js';
+import { contains, familyName, hasHostBits, isLinkLocal6, maxLength, parseCidr, parseIp, subnetText, type Cidr, type Ip } from '../../model/ip.js';
+import { kindOf } from '../../model/spec.js';
 
 export function checkRoutes(ctx: Ctx): void {
   for (const [name, node] of nodeEntries(ctx.spec)) {
-    const addresses = addressesOf(node);
+    const addresses = addressesOf(ctx, name);
     const devices = devicesOf(ctx, name, node);
     const declared = new Map<string, Path>();
     (node.routes ?? []).forEach((route, i) => {

@@ -6,8 +6,9 @@ import type { Path } from '../problem.js';
 import type { BoundsSpec, TestSpec } from '../spec.js';
 import { didYouMean } from '../text.js';
 import { addressesOf } from './addresses.js';
-import { deviceList, devicesOf, kindOf, nodeList, own, report, type Ctx } from './context.js';
-import { familyName, parseIp, type Family } from './ip.js';
+import { deviceList, devicesOf, nodeList, own, report, type Ctx } from './context.js';
+import { familyName, parseIp, type Family } from '../../model/ip.js';
+import { kindOf } from '../../model/spec.js';
 
 const PING_KEYS = ['size', 'df', 'count', 'loss', 'rtt'] as const;
 const ROUTE_KEYS = ['via', 'dev', 'source', 'mark'] as const;
@@ -117,7 +118,7 @@ export function targetFamily(ctx: Ctx, target: string, path: Path, kind: 'ping' 
     );
     return undefined;
   }
-  const first = addressesOf(node).cidrs[0];
+  const first = addressesOf(ctx, target).cidrs[0];
   if (!first) {
     const action = kind === 'ping' ? 'ping' : 'look a route up for';
     report(ctx, path, `node ${target} has no address to ${action}`, `give one of its interfaces an address, or ${action} an IP address`);

@@ -3,7 +3,7 @@
 import type { Path } from '../problem.js';
 import { didYouMean } from '../text.js';
 import { nodeList, own, report, type Ctx } from './context.js';
-import { isPort, parseHostPort } from './ip.js';
+import { isPort, parseHostPort } from '../../model/ip.js';
 import { checkKeysOfKind, checkPingOptions, checkRouteTest, checkWithin, targetFamily } from './test-kinds.js';
 
 const TEST_KINDS = ['ping', 'connect', 'route'] as const;

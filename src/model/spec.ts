@@ -1,0 +1,146 @@
+// The lab file as the user writes it, after the JSON Schema has accepted it. Pure types: the
+// loader (config/) fills them, the model reads them. Field names follow
+// ../../schemas/topology.schema.json exactly; docs/format.md describes them to the user.
+
+export type NodeKind = 'netns' | 'host' | 'attach';
+
+/** What a node is when the file does not say. */
+export const DEFAULT_NODE_KIND: NodeKind = 'netns';
+
+export function kindOf(node: { kind?: NodeKind }): NodeKind {
+  return node.kind ?? DEFAULT_NODE_KIND;
+}
+
+/** Keys and indexes from the document root to a value: ['nodes', 'c0', 'routes', 1, 'via']. */
+export type Path = ReadonlyArray<string | number>;
+
+export interface LabSpec {
+  name: string;
+  description?: string;
+  prefix?: string;
+  /** Link-local IPv6 on the interfaces the lab makes; default: whether the file has any IPv6 address. */
+  ipv6?: boolean;
+  nodes: Record<string, NodeSpec>;
+  links?: LinkSpec[];
+  tests?: TestSpec[];
+}
+
+export interface NodeSpec {
+  kind?: NodeKind;
+  pid?: number;
+  path?: string;
+  /** kind attach: a container's name or id; its pid is asked of docker, podman or nerdctl at plan time. */
+  container?: string;
+  sysctls?: Record<string, string | number | boolean>;
+  bridges?: Record<string, BridgeSpec>;
+  interfaces?: Record<string, InterfaceSpec>;
+  routes?: RouteSpec[];
+  neighbors?: NeighborSpec[];
+  dns?: DnsSpec;
+  nat?: NatRuleSpec[];
+  firewall?: FirewallSpec;
+  run?: string[];
+}
+
+/** A permanent ARP / NDP entry: `address` is at `mac` on interface `dev`. */
+export interface NeighborSpec {
+  dev: string;
+  address: string;
+  mac: string;
+}
+
+export interface BridgeSpec {
+  addresses?: string[];
+  stp?: boolean;
+  mtu?: number;
+}
+
+export interface InterfaceSpec {
+  addresses?: string[];
+  mtu?: number;
+  mac?: string;
+  master?: string;
+  up?: boolean;
+}
+
+export interface RouteSpec {
+  to: string;
+  via?: string;
+  dev?: string;
+  metric?: number;
+}
+
+export interface DnsSpec {
+  nameservers?: string[];
+  search?: string[];
+  options?: string[];
+}
+
+export interface NatRuleSpec {
+  type: 'masquerade' | 'snat' | 'dnat';
+  source?: string;
+  destination?: string;
+  in?: string;
+  out?: string;
+  proto?: 'tcp' | 'udp';
+  port?: number;
+  to?: string;
+  local?: boolean;
+}
+
+export interface FirewallRuleSpec {
+  in?: string;
+  out?: string;
+  source?: string;
+  destination?: string;
+  proto?: 'tcp' | 'udp' | 'icmp' | 'icmpv6';
+  port?: number;
+  state?: Array<'established' | 'related' | 'new' | 'invalid'>;
+  action: 'accept' | 'drop' | 'reject';
+}
+
+export interface FirewallChainSpec {
+  policy?: 'accept' | 'drop';
+  rules?: FirewallRuleSpec[];
+}
+
+export interface FirewallSpec {
+  input?: FirewallChainSpec;
+  forward?: FirewallChainSpec;
+  output?: FirewallChainSpec;
+}
+
+/** Short form `[a:eth0, b:eth0]` or long form with link options. */
+export type LinkSpec = [string, string] | { endpoints: [string, string]; mtu?: number };
+
+export interface TestSpec {
+  from: string;
+  ping?: string;
+  connect?: string;
+  serve?: string;
+  proto?: 'tcp' | 'udp';
+  expect?: 'success' | 'fail';
+  /** ping: payload bytes (ping -s). */
+  size?: number;
+  /** ping: don't fragment (ping -M do). */
+  df?: boolean;
+  /** ping: this many echoes, measured together. */
+  count?: number;
+  /** ping: bounds on the share of echoes lost, "5%". */
+  loss?: BoundsSpec;
+  /** ping: bounds on the average round trip, "150ms". */
+  rtt?: BoundsSpec;
+  /** Any test: tried again until it passes or this much time has passed, "10s". */
+  within?: string;
+  /** What `ip route get` chooses for this address (or node) in the from node. */
+  route?: string;
+  via?: string;
+  dev?: string;
+  source?: string;
+  mark?: number;
+}
+
+export interface BoundsSpec {
+  min?: string;
+  max?: string;
+}
