@@ -2,9 +2,9 @@
 // the name that port gets), and every address parsed, each with the path to where the file
 // writes it. The semantic checks report from it; resolveLab builds the desired state from it.
 // Tolerant: a file not yet valid is laid out as far as it goes, what cannot be resolved is said.
-import { parseCidr, type CidrResult } from './ip.js';
+import { parseCidr, parseIp, type CidrResult, type Ip } from './ip.js';
 import { bridgePortName, parseEndpoint } from './names.js';
-import type { LabSpec, LinkSpec, Path } from './spec.js';
+import type { LabSpec, LinkSpec, Path, RouteSpec } from './spec.js';
 
 /** A link end that names a node of the lab. */
 export interface LinkEnd {
@@ -41,11 +41,22 @@ export interface PlacedAddress {
   parsed: CidrResult;
 }
 
+/** A route of a node, its destination and gateway parsed. */
+export interface PlacedRoute {
+  route: RouteSpec;
+  path: Path;
+  to: 'default' | CidrResult;
+  /** undefined when the route has no via, or its via is no IP address. */
+  via?: Ip;
+}
+
 export interface Layout {
   /** Every link, in file order. */
   links: LaidLink[];
   /** Node → its addresses: its interfaces', then its bridges', in file order. */
   addresses: Map<string, PlacedAddress[]>;
+  /** Node → its routes, in file order. */
+  routes: Map<string, PlacedRoute[]>;
 }
 
 export function isResolved(end: End): end is LinkEnd {
@@ -100,6 +111,23 @@ function layOutAddresses(spec: LabSpec): Map<string, PlacedAddress[]> {
   return byNode;
 }
 
+function layOutRoutes(spec: LabSpec): Map<string, PlacedRoute[]> {
+  const byNode = new Map<string, PlacedRoute[]>();
+  for (const [node, nodeSpec] of Object.entries(spec.nodes)) {
+    const placed = (nodeSpec.routes ?? []).map((route, i): PlacedRoute => {
+      const to = route.to === 'default' ? 'default' : parseCidr(route.to);
+      const via = route.via === undefined ? undefined : parseIp(route.via);
+      return { route, path: ['nodes', node, 'routes', i], to, ...(via ? { via } : {}) };
+    });
+    byNode.set(node, placed);
+  }
+  return byNode;
+}
+
 export function layOut(spec: LabSpec): Layout {
-  return { links: (spec.links ?? []).map((link, index) => layOutLink(spec, link, index)), addresses: layOutAddresses(spec) };
+  return {
+    links: (spec.links ?? []).map((link, index) => layOutLink(spec, link, index)),
+    addresses: layOutAddresses(spec),
+    routes: layOutRoutes(spec),
+  };
 }

@@ -1,13 +1,13 @@
 // The lab file, already validated, becomes the desired state: names derived, defaults filled.
 // Links and addresses come from its layout (layout.ts), the one place that resolves them.
 import { createHash } from 'node:crypto';
-import { canonicalDestination, canonicalIp, cidrText, familyOf, isIpv6Text } from './ip.js';
-import { deviceOf, isResolved, layOut, type Layout, type LinkEnd } from './layout.js';
+import { canonicalIp, cidrText, isIpv6Text } from './ip.js';
+import { deviceOf, isResolved, layOut, type Layout, type LinkEnd, type PlacedRoute } from './layout.js';
 import { desiredNftTable } from './nft.js';
 import { wantedNeighbors } from '../resources/neighbor.js';
 import { namespaceName } from './names.js';
 import { kindOf, type LabSpec, type NodeSpec } from './spec.js';
-import { defaultMetric, emptyNode, routeKey, type LabState, type LinkState, type NodeState, type RunEntry } from './types.js';
+import { defaultMetric, emptyNode, routeKey, type LabState, type LinkState, type NodeState, type RouteState, type RunEntry } from './types.js';
 
 /** One veth pair as the kernel will see it: both ends with their real names. */
 export interface VethEnd {
@@ -51,6 +51,20 @@ function addressesByDevice(layout: Layout): AddressesOf {
   return (node, section, device) => [...(byDevice.get(`${node}\0${section}\0${device}`) ?? [])].sort();
 }
 
+/** 0.0.0.0/0 and ::/0 are "default", as the kernel says; a route with no family of its own is IPv4. */
+function resolveRoute({ route, to, via }: PlacedRoute): RouteState | undefined {
+  if (to !== 'default' && !('cidr' in to)) return undefined; // validation reports it
+  const destination = to === 'default' ? undefined : to.cidr;
+  const family = via?.family ?? destination?.ip.family ?? 4;
+  return {
+    family,
+    to: destination === undefined || destination.length === 0 ? 'default' : cidrText(destination),
+    via: via?.text,
+    dev: route.dev,
+    metric: route.metric ?? defaultMetric(family),
+  };
+}
+
 function sysctlValue(value: string | number | boolean): string {
   if (typeof value === 'boolean') return value ? '1' : '0';
   return String(value).trim().replace(/\s+/g, '\t');
@@ -76,7 +90,7 @@ function addVethEnd(node: NodeState, end: VethEnd, peer: VethEnd, mtu: number | 
   });
 }
 
-function applyNodeSpec(state: NodeState, spec: NodeSpec, addressesOf: AddressesOf): void {
+function applyNodeSpec(state: NodeState, spec: NodeSpec, addressesOf: AddressesOf, routes: readonly PlacedRoute[]): void {
   for (const [name, bridge] of Object.entries(spec.bridges ?? {})) {
     state.links.set(name, {
       name,
@@ -107,16 +121,9 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec, addressesOf: AddressesO
     };
     state.links.set(name, merged);
   }
-  for (const route of spec.routes ?? []) {
-    const family = familyOf(route.via ?? (route.to === 'default' ? '0.0.0.0' : route.to));
-    const resolved = {
-      family,
-      to: canonicalDestination(route.to),
-      via: route.via ? canonicalIp(route.via) : undefined,
-      dev: route.dev,
-      metric: route.metric ?? defaultMetric(family),
-    };
-    state.routes.set(routeKey(resolved), resolved);
+  for (const placed of routes) {
+    const resolved = resolveRoute(placed);
+    if (resolved) state.routes.set(routeKey(resolved), resolved);
   }
   state.neighbors = wantedNeighbors(spec.neighbors);
   for (const [key, value] of Object.entries(spec.sysctls ?? {})) state.sysctls.set(key, sysctlValue(value));
@@ -180,7 +187,7 @@ export function resolveLab(spec: LabSpec, layout: Layout = layOut(spec)): LabSta
     addVethEnd(nodes.get(b.node)!, b, a, mtu);
   }
   const addressesOf = addressesByDevice(layout);
-  for (const [name, nodeSpec] of Object.entries(spec.nodes)) applyNodeSpec(nodes.get(name)!, nodeSpec, addressesOf);
+  for (const [name, nodeSpec] of Object.entries(spec.nodes)) applyNodeSpec(nodes.get(name)!, nodeSpec, addressesOf, layout.routes.get(name) ?? []);
   // Without link-local addresses a new port is silent: no DAD, router or MLD solicitations that a
   // bridge floods to every other port, which makes a big L2 segment quadratic in the kernel.
   const linkLocal = spec.ipv6 ?? declaresIpv6(spec);

@@ -193,30 +193,25 @@ function checkNatHooks(ctx: Ctx, rule: NonNullable<NodeSpec['nat']>[number], pat
   }
 }
 
+/** The chain whose packets have no interface on that side. */
+const NO_INTERFACE = {
+  out: { chain: 'input', why: 'packets to this node have no output interface' },
+  in: { chain: 'output', why: 'packets from this node have no input interface' },
+} as const;
+
 export function checkFirewall(ctx: Ctx): void {
   for (const [name, node] of nodeEntries(ctx.spec)) {
     for (const chain of ['input', 'forward', 'output'] as const) {
       (node.firewall?.[chain]?.rules ?? []).forEach((rule, i) => {
         const path = ['nodes', name, 'firewall', chain, 'rules', i];
         checkPortProto(ctx, rule, path);
-        if (chain === 'input' && rule.out !== undefined) {
-          report(
-            ctx,
-            [...path, 'out'],
-            'a rule of the input chain cannot match out',
-            'packets to this node have no output interface: remove out',
-            'key',
-          );
-        } else if (rule.out !== undefined) checkIfnameMatch(ctx, name, node, 'out', rule.out, [...path, 'out']);
-        if (chain === 'output' && rule.in !== undefined) {
-          report(
-            ctx,
-            [...path, 'in'],
-            'a rule of the output chain cannot match in',
-            'packets from this node have no input interface: remove in',
-            'key',
-          );
-        } else if (rule.in !== undefined) checkIfnameMatch(ctx, name, node, 'in', rule.in, [...path, 'in']);
+        for (const key of ['out', 'in'] as const) {
+          const value = rule[key];
+          if (value === undefined) continue;
+          if (chain === NO_INTERFACE[key].chain) {
+            report(ctx, [...path, key], `a rule of the ${chain} chain cannot match ${key}`, `${NO_INTERFACE[key].why}: remove ${key}`, 'key');
+          } else checkIfnameMatch(ctx, name, node, key, value, [...path, key]);
+        }
         const family = checkFamilies(ctx, matchFamilies(ctx, rule, path));
         checkIcmpFamily(ctx, rule.proto, family, path);
       });

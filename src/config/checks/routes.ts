@@ -1,22 +1,22 @@
 // Routes: destination and gateway well formed and of one family, the gateway reachable, the
 // device one the node has, no route declared twice.
+import { contains, familyName, hasHostBits, isLinkLocal6, maxLength, parseIp, subnetText, type Cidr, type CidrResult, type Ip } from '../../model/ip.js';
+import { kindOf } from '../../model/spec.js';
 import { defaultMetric } from '../../model/types.js';
 import type { Path } from '../problem.js';
 import { didYouMean } from '../text.js';
 import { addressesOf, type NodeAddresses } from './addresses.js';
 import { deviceList, devicesOf, lineOf, nodeEntries, report, type Ctx } from './context.js';
-import { contains, familyName, hasHostBits, isLinkLocal6, maxLength, parseCidr, parseIp, subnetText, type Cidr, type Ip } from '../../model/ip.js';
-import { kindOf } from '../../model/spec.js';
 
 export function checkRoutes(ctx: Ctx): void {
   for (const [name, node] of nodeEntries(ctx.spec)) {
     const addresses = addressesOf(ctx, name);
     const devices = devicesOf(ctx, name, node);
     const declared = new Map<string, Path>();
-    (node.routes ?? []).forEach((route, i) => {
-      const path = ['nodes', name, 'routes', i];
-      const to = checkRouteDestination(ctx, route.to, [...path, 'to']);
-      const via = route.via === undefined ? undefined : checkGatewayText(ctx, route.via, [...path, 'via']);
+    for (const placed of ctx.layout.routes.get(name) ?? []) {
+      const { route, path } = placed;
+      const to = checkRouteDestination(ctx, route.to, placed.to, [...path, 'to']);
+      const via = route.via === undefined ? undefined : checkGatewayText(ctx, route.via, placed.via, [...path, 'via']);
       if (route.via === undefined && route.dev === undefined) {
         report(ctx, path, `route to ${route.to} has neither via nor dev`, 'add via: GATEWAY or dev: IFNAME');
       }
@@ -36,7 +36,7 @@ export function checkRoutes(ctx: Ctx): void {
           'name the interface toward the gateway, or leave dev out and the kernel finds it from via',
         );
       }
-      if (to === null || via === null) return;
+      if (to === null || via === null) continue;
       const family = to?.ip.family ?? via?.family ?? 4;
       if (via && to && via.family !== to.ip.family) {
         report(
@@ -45,7 +45,7 @@ export function checkRoutes(ctx: Ctx): void {
           `route to ${route.to} is ${familyName(to.ip.family)} but its gateway ${route.via} is ${familyName(via.family)}`,
           'use a gateway of the same family',
         );
-        return;
+        continue;
       }
       if (via && kindOf(node) === 'netns') checkGatewayReach(ctx, name, addresses, via, route.dev !== undefined, [...path, 'via']);
       // 0.0.0.0/0 and ::/0 are the default route to the kernel.
@@ -59,14 +59,13 @@ export function checkRoutes(ctx: Ctx): void {
           'remove one, or give them different metrics',
         );
       } else declared.set(key, [...path, 'to']);
-    });
+    }
   }
 }
 
 /** undefined for default, the destination when valid, null after reporting a problem. */
-function checkRouteDestination(ctx: Ctx, to: string, path: Path): Cidr | undefined | null {
-  if (to === 'default') return undefined;
-  const parsed = parseCidr(to);
+function checkRouteDestination(ctx: Ctx, to: string, parsed: 'default' | CidrResult, path: Path): Cidr | undefined | null {
+  if (parsed === 'default') return undefined;
   if ('cidr' in parsed) {
     if (!hasHostBits(parsed.cidr)) return parsed.cidr;
     report(ctx, path, `${to} has host bits set`, `did you mean ${subnetText(parsed.cidr)}?`);
@@ -92,8 +91,7 @@ function checkRouteDestination(ctx: Ctx, to: string, path: Path): Cidr | undefin
   return null;
 }
 
-function checkGatewayText(ctx: Ctx, via: string, path: Path): Ip | null {
-  const ip = parseIp(via);
+function checkGatewayText(ctx: Ctx, via: string, ip: Ip | undefined, path: Path): Ip | null {
   if (ip) return ip;
   const slash = via.indexOf('/');
   if (slash >= 0 && parseIp(via.slice(0, slash))) {
