@@ -1,5 +1,5 @@
 // The lab file, already validated, becomes the desired state: names derived, defaults filled.
-// Links and addresses come from its layout (layout.ts), the one place that resolves them.
+// Links, addresses and routes come from its layout (layout.ts), the one place that resolves them.
 import { createHash } from 'node:crypto';
 import { canonicalIp, cidrText, isIpv6Text } from './ip.js';
 import { deviceOf, isResolved, layOut, type Layout, type LinkEnd, type PlacedRoute } from './layout.js';
