@@ -219,21 +219,11 @@ export function checkFirewall(ctx: Ctx): void {
   }
 }
 
+/** Each ICMP's family, and the proto that would match the other. */
+const ICMP = { icmp: { family: 4, other: 'icmpv6' }, icmpv6: { family: 6, other: 'icmp' } } as const;
+
 function checkIcmpFamily(ctx: Ctx, proto: string | undefined, family: Family | undefined, path: Path): void {
-  if (proto === 'icmp' && family === 6) {
-    report(
-      ctx,
-      [...path, 'proto'],
-      'proto icmp is IPv4 but the rule matches IPv6 addresses',
-      'use proto: icmpv6',
-    );
-  }
-  if (proto === 'icmpv6' && family === 4) {
-    report(
-      ctx,
-      [...path, 'proto'],
-      'proto icmpv6 is IPv6 but the rule matches IPv4 addresses',
-      'use proto: icmp',
-    );
-  }
+  const icmp = proto === 'icmp' || proto === 'icmpv6' ? ICMP[proto] : undefined;
+  if (icmp === undefined || family === undefined || family === icmp.family) return;
+  report(ctx, [...path, 'proto'], `proto ${proto} is ${familyName(icmp.family)} but the rule matches ${familyName(family)} addresses`, `use proto: ${icmp.other}`);
 }
