@@ -5,8 +5,8 @@
 import type { Locate } from '../config/validate.js';
 import { canonicalIp, familyOf, ipOfCidr, isPort, parseIp, type Family } from '../model/ip.js';
 import { namespaceName } from '../model/names.js';
-import { kindOf, type BoundsSpec, type LabSpec, type NodeSpec, type TestSpec } from '../model/spec.js';
 import { parseDuration, parseMilliseconds, parsePercent } from '../model/quantities.js';
+import { kindOf, type BoundsSpec, type LabSpec, type NodeSpec, type TestSpec } from '../model/spec.js';
 
 export type Expectation = 'success' | 'fail';
 export type Proto = 'tcp' | 'udp';

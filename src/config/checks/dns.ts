@@ -1,6 +1,6 @@
 // A node's resolver settings: nameservers, search domains, options.
-import { nodeEntries, report, type Ctx } from './context.js';
 import { parseIp } from '../../model/ip.js';
+import { nodeEntries, report, type Ctx } from './context.js';
 
 const HOSTNAME = /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 

@@ -1,13 +1,13 @@
 // NAT and firewall rules: address and interface matches, one family per rule, ports with a
 // protocol that has them, and what each NAT type and firewall chain can match.
+import { contains, familyName, hasHostBits, parseCidr, parseHostPort, parseIp, subnetText, type Family, type Ip } from '../../model/ip.js';
+import { kindOf } from '../../model/spec.js';
 import type { Path } from '../problem.js';
 import type { NodeSpec } from '../spec.js';
 import { didYouMean } from '../text.js';
 import { addressesOf } from './addresses.js';
 import { deviceList, devicesOf, nodeEntries, report, warn, type Ctx } from './context.js';
 import { ifnameMessage } from './ifnames.js';
-import { contains, familyName, hasHostBits, parseCidr, parseHostPort, parseIp, subnetText, type Family, type Ip } from '../../model/ip.js';
-import { kindOf } from '../../model/spec.js';
 
 /** An IP or CIDR to match; its family, or null after reporting a problem. */
 function checkAddressMatch(ctx: Ctx, text: string, path: Path, key: string): Family | null {

@@ -1,14 +1,14 @@
 // The options of ping tests (size, df, count, loss, rtt), route tests (via, dev, source, mark),
 // and `within`, which any test may have: each value parsed as the test runner will, each key
 // only where its kind of test reads it.
+import { familyName, parseIp, type Family } from '../../model/ip.js';
 import { parseDuration, parseMilliseconds, parsePercent } from '../../model/quantities.js';
+import { kindOf } from '../../model/spec.js';
 import type { Path } from '../problem.js';
 import type { BoundsSpec, TestSpec } from '../spec.js';
 import { didYouMean } from '../text.js';
 import { addressesOf } from './addresses.js';
 import { deviceList, devicesOf, nodeList, own, report, type Ctx } from './context.js';
-import { familyName, parseIp, type Family } from '../../model/ip.js';
-import { kindOf } from '../../model/spec.js';
 
 const PING_KEYS = ['size', 'df', 'count', 'loss', 'rtt'] as const;
 const ROUTE_KEYS = ['via', 'dev', 'source', 'mark'] as const;

@@ -1,9 +1,9 @@
 // The lab's tests: from a node, ping a node or address, connect to ADDR:PORT (optionally
 // served by a listener netlab starts), or look up the route the kernel chooses.
+import { isPort, parseHostPort } from '../../model/ip.js';
 import type { Path } from '../problem.js';
 import { didYouMean } from '../text.js';
 import { nodeList, own, report, type Ctx } from './context.js';
-import { isPort, parseHostPort } from '../../model/ip.js';
 import { checkKeysOfKind, checkPingOptions, checkRouteTest, checkWithin, targetFamily } from './test-kinds.js';
 
 const TEST_KINDS = ['ping', 'connect', 'route'] as const;
