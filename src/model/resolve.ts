@@ -4,10 +4,9 @@ import { createHash } from 'node:crypto';
 import { canonicalIp, cidrText, isIpv6Text } from './ip.js';
 import { deviceOf, isResolved, layOut, type Layout, type LinkEnd, type PlacedRoute } from './layout.js';
 import { desiredNftTable } from './nft.js';
-import { wantedNeighbors } from '../resources/neighbor.js';
 import { namespaceName } from './names.js';
 import { kindOf, type LabSpec, type NodeSpec } from './spec.js';
-import { defaultMetric, emptyNode, routeKey, type LabState, type LinkState, type NodeState, type RouteState, type RunEntry } from './types.js';
+import { defaultMetric, emptyNode, neighborKey, routeKey, type LabState, type LinkState, type NeighborState, type NodeState, type RouteState, type RunEntry } from './types.js';
 
 /** One veth pair as the kernel will see it: both ends with their real names. */
 export interface VethEnd {
@@ -195,4 +194,14 @@ export function resolveLab(spec: LabSpec, layout: Layout = layOut(spec)): LabSta
     for (const link of node.links.values()) if (link.type === 'veth' || link.type === 'bridge') link.linkLocal = linkLocal;
   }
   return { lab: spec.name, nodes };
+}
+
+/** The file's `neighbors:` of one node, as the desired state holds them. */
+export function wantedNeighbors(entries: NodeSpec['neighbors']): Map<string, NeighborState> {
+  const wanted = new Map<string, NeighborState>();
+  for (const e of entries ?? []) {
+    const entry = { dev: e.dev, address: canonicalIp(e.address), mac: e.mac.toLowerCase() };
+    wanted.set(neighborKey(entry), entry);
+  }
+  return wanted;
 }

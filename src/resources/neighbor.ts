@@ -7,16 +7,6 @@ import type { ChangeBase, NodeDiff, NodeResource } from './resource.js';
 
 export type NeighborChange = ChangeBase & { kind: 'neighbor'; entry: NeighborState };
 
-/** The file's `neighbors:` of one node, as the desired state holds them. */
-export function wantedNeighbors(entries: ReadonlyArray<{ dev: string; address: string; mac: string }> | undefined): Map<string, NeighborState> {
-  const wanted = new Map<string, NeighborState>();
-  for (const e of entries ?? []) {
-    const entry = { dev: e.dev, address: canonicalIp(e.address), mac: e.mac.toLowerCase() };
-    wanted.set(neighborKey(entry), entry);
-  }
-  return wanted;
-}
-
 /** The fields of `ip -j neigh show` that netlab reads. */
 interface IpNeighJson {
   dst?: string;
