@@ -48,6 +48,22 @@ export interface PlacedRoute {
   to: 'default' | CidrResult;
   /** undefined when the route has no via, or its via is no IP address. */
   via?: Ip;
+  /** Each nexthop's gateway, in file order; undefined where it is no IP address. */
+  nexthops?: Array<Ip | undefined>;
+  /** undefined when the route has no src, or its src is no IP address. */
+  src?: Ip;
+  /** The table by number, a name looked up in the node's tables; undefined for main, or a name it lacks. */
+  table?: number;
+}
+
+/** The kernel's main table, which a route's key names no table for. */
+export const MAIN_TABLE = 254;
+
+/** A table as the file writes it → its number; main is undefined, an unknown name null. */
+export function tableNumber(table: number | string | undefined, names: Readonly<Record<string, number>> | undefined): number | undefined | null {
+  if (table === undefined || table === 'main') return undefined;
+  const number = typeof table === 'number' ? table : Object.hasOwn(names ?? {}, table) ? names![table]! : null;
+  return number === MAIN_TABLE ? undefined : number;
 }
 
 export interface Layout {
@@ -117,7 +133,17 @@ function layOutRoutes(spec: LabSpec): Map<string, PlacedRoute[]> {
     const placed = (nodeSpec.routes ?? []).map((route, i): PlacedRoute => {
       const to = route.to === 'default' ? 'default' : parseCidr(route.to);
       const via = route.via === undefined ? undefined : parseIp(route.via);
-      return { route, path: ['nodes', node, 'routes', i], to, ...(via ? { via } : {}) };
+      const src = route.src === undefined ? undefined : parseIp(route.src);
+      const table = tableNumber(route.table, nodeSpec.tables);
+      return {
+        route,
+        path: ['nodes', node, 'routes', i],
+        to,
+        ...(via ? { via } : {}),
+        ...(route.nexthops ? { nexthops: route.nexthops.map((h) => parseIp(h.via)) } : {}),
+        ...(src ? { src } : {}),
+        ...(typeof table === 'number' ? { table } : {}),
+      };
     });
     byNode.set(node, placed);
   }

@@ -51,17 +51,23 @@ function addressesByDevice(layout: Layout): AddressesOf {
 }
 
 /** 0.0.0.0/0 and ::/0 are "default", as the kernel says; a route with no family of its own is IPv4. */
-function resolveRoute({ route, to, via }: PlacedRoute): RouteState | undefined {
+function resolveRoute({ route, to, via, nexthops, src, table }: PlacedRoute): RouteState | undefined {
   if (to !== 'default' && !('cidr' in to)) return undefined; // validation reports it
   const destination = to === 'default' ? undefined : to.cidr;
-  const family = via?.family ?? destination?.ip.family ?? 4;
-  return {
+  const family = via?.family ?? nexthops?.[0]?.family ?? destination?.ip.family ?? 4;
+  const resolved: RouteState = {
     family,
     to: destination === undefined || destination.length === 0 ? 'default' : cidrText(destination),
     via: via?.text,
     dev: route.dev,
     metric: route.metric ?? defaultMetric(family),
   };
+  if (table !== undefined) resolved.table = table;
+  if (route.type !== undefined && route.type !== 'unicast') resolved.type = route.type;
+  if (route.nexthops) resolved.nexthops = route.nexthops.map((h, i) => ({ via: nexthops?.[i]?.text ?? h.via, ...(h.dev ? { dev: h.dev } : {}), weight: h.weight ?? 1 }));
+  if (route.onlink) resolved.onlink = true;
+  if (src) resolved.src = src.text;
+  return resolved;
 }
 
 function sysctlValue(value: string | number | boolean): string {
@@ -166,7 +172,7 @@ export function declaresIpv6(spec: LabSpec): boolean {
   for (const node of Object.values(spec.nodes)) {
     for (const b of Object.values(node.bridges ?? {})) texts.push(...(b.addresses ?? []));
     for (const i of Object.values(node.interfaces ?? {})) texts.push(...(i.addresses ?? []));
-    for (const r of node.routes ?? []) texts.push(r.to, r.via);
+    for (const r of node.routes ?? []) texts.push(r.to, r.via, r.src, ...(r.nexthops ?? []).map((h) => h.via));
     for (const n of node.neighbors ?? []) texts.push(n.address);
     for (const n of node.nat ?? []) texts.push(n.source, n.destination, n.to);
     for (const chain of [node.firewall?.input, node.firewall?.forward, node.firewall?.output]) {

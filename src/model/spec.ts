@@ -35,6 +35,8 @@ export interface NodeSpec {
   bridges?: Record<string, BridgeSpec>;
   interfaces?: Record<string, InterfaceSpec>;
   routes?: RouteSpec[];
+  /** Names for routing tables: name → number. */
+  tables?: Record<string, number>;
   neighbors?: NeighborSpec[];
   dns?: DnsSpec;
   nat?: NatRuleSpec[];
@@ -68,6 +70,18 @@ export interface RouteSpec {
   via?: string;
   dev?: string;
   metric?: number;
+  /** A number, or a name from the node's tables. */
+  table?: number | string;
+  type?: 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw';
+  nexthops?: NexthopSpec[];
+  onlink?: boolean;
+  src?: string;
+}
+
+export interface NexthopSpec {
+  via: string;
+  dev?: string;
+  weight?: number;
 }
 
 export interface DnsSpec {

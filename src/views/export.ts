@@ -170,6 +170,10 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
     if (route.via) entries.push(['via', route.via]);
     if (route.dev && needsDev(route, keptAddresses)) entries.push(['dev', route.dev]);
     if (route.metric !== defaultMetric(route.family)) entries.push(['metric', route.metric]);
+    if (route.table !== undefined) entries.push(['table', route.table]);
+    if (route.type) entries.push(['type', route.type]);
+    if (route.onlink) entries.push(['onlink', true]);
+    if (route.src) entries.push(['src', route.src]);
     routes.push(`${indent}  - ${flowMap(entries)}`);
   }
   if (routes.length > 0) lines.push(`${indent}routes:`, ...routes);
@@ -194,8 +198,11 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
 
 function routeProblem(route: RouteState, addresses: Array<{ dev: string; cidr: string }>, has: (name: string) => boolean): string | undefined {
   if (route.dev && !has(route.dev)) return `it goes out of ${route.dev}, which is left out`;
-  if (!route.via && !route.dev) return 'it has neither a gateway nor an interface (a multipath route?)';
+  if (route.nexthops) return 'a multipath route is not exported yet';
+  if (route.type) return undefined;
+  if (!route.via && !route.dev) return 'it has neither a gateway nor an interface';
   if (!route.via) return undefined;
+  if (route.onlink) return route.dev ? undefined : 'an onlink gateway needs an interface';
   if (isLinkLocal6(route.via)) return route.dev ? undefined : 'a link-local gateway needs an interface';
   if (addresses.some((a) => a.cidr.split('/')[0] === route.via)) return 'its gateway is an address of this namespace';
   if (!addresses.some((a) => subnetContains(a.cidr, route.via!))) return `its gateway ${route.via} is on no exported subnet of this namespace`;

@@ -1,5 +1,5 @@
 // Routes: destination and gateway well formed and of one family, the gateway reachable, the
-// device one the node has, no route declared twice.
+// device one the node has, no route declared twice (in one table); its other keys: route-kinds.ts.
 import { contains, familyName, hasHostBits, isLinkLocal6, maxLength, parseIp, subnetText, type Cidr, type CidrResult, type Ip } from '../../model/ip.js';
 import { kindOf } from '../../model/spec.js';
 import { defaultMetric } from '../../model/types.js';
@@ -7,9 +7,11 @@ import type { Path } from '../problem.js';
 import { didYouMean } from '../text.js';
 import { addressesOf, type NodeAddresses } from './addresses.js';
 import { deviceList, devicesOf, lineOf, nodeEntries, report, type Ctx } from './context.js';
+import { checkRouteKinds, checkTables, needsNextHop } from './route-kinds.js';
 
 export function checkRoutes(ctx: Ctx): void {
   for (const [name, node] of nodeEntries(ctx.spec)) {
+    checkTables(ctx, name, node);
     const addresses = addressesOf(ctx, name);
     const devices = devicesOf(ctx, name, node);
     const declared = new Map<string, Path>();
@@ -17,7 +19,7 @@ export function checkRoutes(ctx: Ctx): void {
       const { route, path } = placed;
       const to = checkRouteDestination(ctx, route.to, placed.to, [...path, 'to']);
       const via = route.via === undefined ? undefined : checkGatewayText(ctx, route.via, placed.via, [...path, 'via']);
-      if (route.via === undefined && route.dev === undefined) {
+      if (route.via === undefined && route.dev === undefined && needsNextHop(placed)) {
         report(ctx, path, `route to ${route.to} has neither via nor dev`, 'add via: GATEWAY or dev: IFNAME');
       }
       if (route.dev !== undefined && kindOf(node) === 'netns' && !devices.has(route.dev)) {
@@ -37,7 +39,8 @@ export function checkRoutes(ctx: Ctx): void {
         );
       }
       if (to === null || via === null) continue;
-      const family = to?.ip.family ?? via?.family ?? 4;
+      const family = to?.ip.family ?? via?.family ?? placed.nexthops?.find((h) => h)?.family ?? 4;
+      checkRouteKinds(ctx, name, node, placed, family, addresses, devices, (ip, hasDev, at) => checkGatewayReach(ctx, name, addresses, ip, hasDev, at));
       if (via && to && via.family !== to.ip.family) {
         report(
           ctx,
@@ -47,15 +50,16 @@ export function checkRoutes(ctx: Ctx): void {
         );
         continue;
       }
-      if (via && kindOf(node) === 'netns') checkGatewayReach(ctx, name, addresses, via, route.dev !== undefined, [...path, 'via']);
+      // onlink: the gateway is on the link because the file says so, whatever the addresses say.
+      if (via && kindOf(node) === 'netns' && !route.onlink) checkGatewayReach(ctx, name, addresses, via, route.dev !== undefined, [...path, 'via']);
       // 0.0.0.0/0 and ::/0 are the default route to the kernel.
-      const key = `${family} ${to && to.length > 0 ? subnetText(to) : 'default'} ${route.metric ?? defaultMetric(family)}`;
+      const key = `${family} ${placed.table ?? 'main'} ${to && to.length > 0 ? subnetText(to) : 'default'} ${route.metric ?? defaultMetric(family)}`;
       const first = declared.get(key);
       if (first) {
         report(
           ctx,
           [...path, 'to'],
-          `route to ${route.to} (${familyName(family)}, metric ${route.metric ?? defaultMetric(family)}) is declared twice in node ${name} (first at line ${lineOf(ctx, first)})`,
+          `route to ${route.to} (${familyName(family)}, ${placed.table === undefined ? '' : `table ${placed.table}, `}metric ${route.metric ?? defaultMetric(family)}) is declared twice in node ${name} (first at line ${lineOf(ctx, first)})`,
           'remove one, or give them different metrics',
         );
       } else declared.set(key, [...path, 'to']);
