@@ -18,6 +18,7 @@ import { checkNames } from './checks/names.js';
 import { checkNeighbors } from './checks/neighbors.js';
 import { checkFirewall, checkNat } from './checks/nat-firewall.js';
 import { checkRoutes } from './checks/routes.js';
+import { checkRules } from './checks/rules.js';
 import { checkSysctls } from './checks/sysctls.js';
 import { checkTests } from './checks/tests.js';
 import { toDiagnostic, type Locate, type Problem } from './problem.js';
@@ -59,6 +60,7 @@ function semanticProblems(spec: LabSpec, locate: Locate, rejected: Set<string>):
   checkInterfaces(ctx);
   checkAddresses(ctx);
   checkRoutes(ctx);
+  checkRules(ctx);
   checkNeighbors(ctx);
   checkSysctls(ctx);
   checkIpv6(ctx);

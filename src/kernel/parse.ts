@@ -93,6 +93,7 @@ export function parseNode(node: string, netns: string | null, out: NodeReadOutpu
     loUp: false,
     links: new Map(),
     routes: new Map(),
+    rules: new Map(),
     neighbors: new Map(),
     sysctls: parseSysctl(out.sysctlText ?? ''),
     runs: new Map(),

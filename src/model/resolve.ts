@@ -1,12 +1,12 @@
 // The lab file, already validated, becomes the desired state: names derived, defaults filled.
 // Links, addresses and routes come from its layout (layout.ts), the one place that resolves them.
 import { createHash } from 'node:crypto';
-import { canonicalIp, cidrText, isIpv6Text } from './ip.js';
-import { deviceOf, isResolved, layOut, type Layout, type LinkEnd, type PlacedRoute } from './layout.js';
+import { canonicalCidr, canonicalIp, cidrText, isIpv6Text } from './ip.js';
+import { deviceOf, isResolved, layOut, MAIN_TABLE, tableNumber, type Layout, type LinkEnd, type PlacedRoute } from './layout.js';
 import { desiredNftTable } from './nft.js';
 import { namespaceName } from './names.js';
 import { kindOf, type LabSpec, type NodeSpec } from './spec.js';
-import { defaultMetric, emptyNode, neighborKey, routeKey, type LabState, type LinkState, type NeighborState, type NodeState, type RouteState, type RunEntry } from './types.js';
+import { defaultMetric, emptyNode, neighborKey, routeKey, ruleKey, type LabState, type LinkState, type NeighborState, type NodeState, type RouteState, type RuleState, type RunEntry } from './types.js';
 
 /** One veth pair as the kernel will see it: both ends with their real names. */
 export interface VethEnd {
@@ -131,6 +131,7 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec, addressesOf: AddressesO
     if (resolved) state.routes.set(routeKey(resolved), resolved);
   }
   state.neighbors = wantedNeighbors(spec.neighbors);
+  state.rules = wantedRules(spec);
   for (const [key, value] of Object.entries(spec.sysctls ?? {})) state.sysctls.set(key, sysctlValue(value));
   if (spec.dns) state.resolvConf = renderResolvConf(spec.dns);
   state.nft = desiredNftTable(spec);
@@ -208,6 +209,34 @@ export function wantedNeighbors(entries: NodeSpec['neighbors']): Map<string, Nei
   for (const e of entries ?? []) {
     const entry = { dev: e.dev, address: canonicalIp(e.address), mac: e.mac.toLowerCase() };
     wanted.set(neighborKey(entry), entry);
+  }
+  return wanted;
+}
+
+/** "0x10/0xf0" → [16, 240]; a bare number is the whole mark. */
+export function parseFwmark(mark: number | string): [number, number | undefined] {
+  if (typeof mark === 'number') return [mark, undefined];
+  const [value, mask] = mark.split('/');
+  return [Number(value), mask === undefined || Number(mask) === 0xffffffff ? undefined : Number(mask)];
+}
+
+/** The file's `rules:` of one node; `table` by number, main as 254. */
+function wantedRules(spec: NodeSpec): Map<string, RuleState> {
+  const wanted = new Map<string, RuleState>();
+  for (const r of spec.rules ?? []) {
+    const rule: RuleState = { priority: r.priority };
+    if (r.from) rule.from = canonicalCidr(r.from.includes('/') ? r.from : `${r.from}/32`);
+    if (r.to) rule.to = canonicalCidr(r.to.includes('/') ? r.to : `${r.to}/32`);
+    if (r.iif) rule.iif = r.iif;
+    if (r.oif) rule.oif = r.oif;
+    if (r.fwmark !== undefined) {
+      const [mark, mask] = parseFwmark(r.fwmark);
+      rule.fwmark = mark;
+      if (mask !== undefined) rule.fwmask = mask;
+    }
+    if (r.action && r.action !== 'lookup') rule.action = r.action;
+    else rule.table = tableNumber(r.table, spec.tables) ?? MAIN_TABLE;
+    wanted.set(ruleKey(rule), rule);
   }
   return wanted;
 }

@@ -37,6 +37,7 @@ export interface NodeSpec {
   routes?: RouteSpec[];
   /** Names for routing tables: name → number. */
   tables?: Record<string, number>;
+  rules?: RuleSpec[];
   neighbors?: NeighborSpec[];
   dns?: DnsSpec;
   nat?: NatRuleSpec[];
@@ -76,6 +77,20 @@ export interface RouteSpec {
   nexthops?: NexthopSpec[];
   onlink?: boolean;
   src?: string;
+}
+
+/** An `ip rule`: its priority is its identity. */
+export interface RuleSpec {
+  priority: number;
+  from?: string;
+  to?: string;
+  iif?: string;
+  oif?: string;
+  /** A number, or "MARK/MASK" (each decimal or 0x hex). */
+  fwmark?: number | string;
+  /** A number, main, or a name from the node's tables. */
+  table?: number | string;
+  action?: 'lookup' | 'blackhole' | 'unreachable' | 'prohibit';
 }
 
 export interface NexthopSpec {

@@ -43,6 +43,8 @@ export interface NodeState {
   links: Map<string, LinkState>;
   /** Keyed by routeKey(). */
   routes: Map<string, RouteState>;
+  /** Policy routing rules (IPv4), keyed by ruleKey(). */
+  rules: Map<string, RuleState>;
   /** Permanent ARP / NDP entries, keyed by neighborKey(). Actual: only permanent ones (what the kernel learns is not the lab's). */
   neighbors: Map<string, NeighborState>;
   /** Keyed by sysctl name; desired holds what the file sets, actual what the kernel says for those keys. */
@@ -191,6 +193,28 @@ export interface RouteState {
   src?: string;
 }
 
+/** A policy routing rule: which packets (by source, destination, interfaces, mark) look up which table, or are refused. */
+export interface RuleState {
+  priority: number;
+  /** Canonical CIDRs; undefined: any. */
+  from?: string;
+  to?: string;
+  iif?: string;
+  oif?: string;
+  fwmark?: number;
+  /** undefined: the whole mark (0xffffffff). */
+  fwmask?: number;
+  /** The table looked up; undefined when the rule refuses the packet (action). */
+  table?: number;
+  action?: 'blackhole' | 'unreachable' | 'prohibit';
+  /** Actual: the rule's protocol as ip prints it; the lab's rules carry ROUTE_PROTOCOL. */
+  protocol?: string;
+}
+
+export function ruleKey(rule: Pick<RuleState, 'priority'>): string {
+  return `inet priority ${rule.priority}`;
+}
+
 /** A static neighbour entry: this address is reached at this MAC on this interface, without asking. */
 export interface NeighborState {
   dev: string;
@@ -218,7 +242,7 @@ export function defaultMetric(family: Family): number {
 }
 
 export function emptyNode(node: string, netns: string | null, exists: boolean, kind: NodeKind = DEFAULT_NODE_KIND): NodeState {
-  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), neighbors: new Map(), sysctls: new Map(), runs: new Map() };
+  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), rules: new Map(), neighbors: new Map(), sysctls: new Map(), runs: new Map() };
 }
 
 export function sortedKeys<K extends string, V>(map: Map<K, V>): K[] {

@@ -12,6 +12,7 @@ import type { NftablesChange } from './nftables.js';
 import type { ProcessesChange } from './processes.js';
 import type { PublishChange } from './publish.js';
 import type { RouteChange } from './route.js';
+import type { RuleChange } from './rule.js';
 import type { RunChange } from './run.js';
 import type { SysctlChange } from './sysctl.js';
 import type { VethChange } from './veth.js';
@@ -27,6 +28,7 @@ export type Change =
   | SettingsChange
   | AddressChange
   | RouteChange
+  | RuleChange
   | NeighborChange
   | SysctlChange
   | NftablesChange

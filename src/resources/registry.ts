@@ -14,6 +14,7 @@ import { processesResource } from './processes.js';
 import { publishResource } from './publish.js';
 import type { Command, IpRead, NodeResource, Resource, Scope, Unnamed } from './resource.js';
 import { routeResource } from './route.js';
+import { ruleResource } from './rule.js';
 import { runResource } from './run.js';
 import { sysctlResource } from './sysctl.js';
 import { vethResource } from './veth.js';
@@ -31,6 +32,7 @@ const BY_KIND: Registry = {
   settings: settingsResource,
   address: addressResource,
   route: routeResource,
+  rule: ruleResource,
   neighbor: neighborResource,
   sysctl: sysctlResource,
   nftables: nftablesResource,
@@ -52,6 +54,7 @@ export const NODE_RESOURCES: ReadonlyArray<NodeResource<Change>> = [
   settingsResource,
   addressResource,
   routeResource,
+  ruleResource,
   neighborResource,
   sysctlResource,
   nftablesResource,

@@ -9,7 +9,7 @@ import { resolveLab } from '../../src/model/resolve.js';
 import { emptyNode, type LabState, type NeighborState, type NodeState } from '../../src/model/types.js';
 import { diff } from '../../src/plan/diff.js';
 import { schedule } from '../../src/plan/graph.js';
-import { commandsOf } from '../../src/resources/registry.js';
+import { commandsOf, IP_READS } from '../../src/resources/registry.js';
 import { partialOwnership, recordAfterRun, recordBeforeRun } from '../../src/state/bookkeeping.js';
 import { exportLab } from '../../src/views/export.js';
 import { parse as parseYaml } from 'yaml';
@@ -70,15 +70,11 @@ describe('neighbors', () => {
     expect(ids(plan)).toEqual(['update neighbor/a:eth0/192.0.2.2: goes with eth0, made again; set again']);
   });
 
-  it('reads permanent entries from the first answer of the read batch, before the four that are always last', () => {
-    expect(READ_LINES[0]).toBe('neigh show nud permanent');
-    const answers = [
-      [{ dst: '192.0.2.2', dev: 'eth0', lladdr: '02:00:00:00:00:0B', state: ['PERMANENT'], protocol: '77' }, { dst: '192.0.2.7', dev: 'eth0', lladdr: '02:00:00:00:00:07', state: ['REACHABLE'] }, { dst: '2001:DB8::2', dev: 'eth0', lladdr: '02:00:00:00:00:0c', state: ['PERMANENT'] }],
-      [],
-      [],
-      [],
-      [],
-    ];
+  it('reads permanent entries from their answer in the read batch, before the four that are always last', () => {
+    const line = READ_LINES.indexOf('neigh show nud permanent');
+    expect(line).toBeLessThan(READ_LINES.length - 4);
+    const answers: unknown[][] = READ_LINES.map(() => []);
+    answers[line] = [{ dst: '192.0.2.2', dev: 'eth0', lladdr: '02:00:00:00:00:0B', state: ['PERMANENT'], protocol: '77' }, { dst: '192.0.2.7', dev: 'eth0', lladdr: '02:00:00:00:00:07', state: ['REACHABLE'] }, { dst: '2001:DB8::2', dev: 'eth0', lladdr: '02:00:00:00:00:0c', state: ['PERMANENT'] }];
     const node = parseNode('a', 'a', parseReadOutput(answers.map((a) => JSON.stringify(a)).join('\n')), 'netns');
     expect([...node.neighbors.values()]).toEqual([entry('192.0.2.2', '02:00:00:00:00:0b', '77'), entry('2001:db8::2', '02:00:00:00:00:0c')]);
   });
@@ -120,7 +116,7 @@ describe('neighbors', () => {
       links: [{ ifindex: 2, ifname: 'eth0', flags: ['UP'], linkinfo: { info_kind: 'bridge' }, addr_info: [{ family: 'inet', local: '192.0.2.1', prefixlen: 24, scope: 'global' }] }],
       routes4: [],
       routes6: [],
-      resourceAnswers: [[{ dst: '192.0.2.2', dev: 'eth0', lladdr: '02:00:00:00:00:0b', state: ['PERMANENT'] }, { dst: '192.0.2.3', dev: 'gone0', lladdr: '02:00:00:00:00:0c', state: ['PERMANENT'] }]],
+      resourceAnswers: IP_READS.map((r) => (r.line.startsWith('neigh') ? [{ dst: '192.0.2.2', dev: 'eth0', lladdr: '02:00:00:00:00:0b', state: ['PERMANENT'] }, { dst: '192.0.2.3', dev: 'gone0', lladdr: '02:00:00:00:00:0c', state: ['PERMANENT'] }] : [])),
     });
     const text = exportLab([{ netns: 'a', state, nsids: new Map() }], { exportedAt: new Date(0) });
     expect((parseYaml(text) as LabSpec).nodes.a!.neighbors).toEqual([{ dev: 'eth0', address: '192.0.2.2', mac: '02:00:00:00:00:0b' }]);
