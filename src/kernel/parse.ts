@@ -23,7 +23,7 @@ export interface IpLinkJson {
   /** The peer's ifindex in the namespace link_netnsid names. */
   link_index?: number;
   link_netnsid?: number;
-  linkinfo?: { info_kind?: string; info_data?: { stp_state?: number } };
+  linkinfo?: { info_kind?: string; info_data?: { stp_state?: number }; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean; isolated?: boolean; learning?: boolean; flood?: boolean } };
   /** eui64, none, stable_secret or random; absent when the link has no IPv6. */
   inet6_addr_gen_mode?: string;
   addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean }>;
@@ -55,6 +55,8 @@ function parseLink(json: IpLinkJson): LinkState {
   };
   if (type === 'bridge') link.stp = (json.linkinfo?.info_data?.stp_state ?? 0) !== 0;
   if (type === 'veth') link.kernelPeer = kernelPeer(json);
+  const port = json.linkinfo?.info_slave_kind === 'bridge' ? json.linkinfo.info_slave_data : undefined;
+  if (port) link.port = { hairpin: port.hairpin ?? false, isolated: port.isolated ?? false, learning: port.learning ?? true, flood: port.flood ?? true };
   const owner = labFromMark(json.ifalias);
   if (owner) link.owner = owner;
   link.carrier = json.operstate === 'UP';

@@ -5,8 +5,8 @@ import { canonicalCidr, canonicalIp, cidrText, isIpv6Text } from './ip.js';
 import { deviceOf, isResolved, layOut, MAIN_TABLE, tableNumber, type Layout, type LinkEnd, type PlacedRoute } from './layout.js';
 import { desiredNftTable } from './nft.js';
 import { namespaceName } from './names.js';
-import { kindOf, type LabSpec, type NodeSpec } from './spec.js';
-import { defaultMetric, emptyNode, neighborKey, routeKey, ruleKey, type LabState, type LinkState, type NeighborState, type NodeState, type RouteState, type RuleState, type RunEntry } from './types.js';
+import { kindOf, type LabSpec, type NodeSpec, type PortSpec } from './spec.js';
+import { DEFAULT_PORT_FLAGS, defaultMetric, emptyNode, neighborKey, routeKey, ruleKey, type LabState, type LinkState, type NeighborState, type NodeState, type RouteState, type RuleState, type RunEntry } from './types.js';
 
 /** One veth pair as the kernel will see it: both ends with their real names. */
 export interface VethEnd {
@@ -19,6 +19,8 @@ export interface VethEnd {
 export interface ResolvedLink {
   ends: [VethEnd, VethEnd];
   mtu?: number;
+  /** The flags of the port its bridge end makes. */
+  port?: PortSpec;
 }
 
 function vethEnd(end: LinkEnd): VethEnd | undefined {
@@ -30,9 +32,11 @@ function vethEnd(end: LinkEnd): VethEnd | undefined {
 /** The veth pairs of the links whose ends both resolve: every link, in a valid file. */
 export function resolveLinks(spec: LabSpec, layout: Layout = layOut(spec)): ResolvedLink[] {
   const links: ResolvedLink[] = [];
-  for (const { ends, mtu } of layout.links) {
+  for (const { ends, mtu, index } of layout.links) {
     const [a, b] = ends.map((end) => (isResolved(end) ? vethEnd(end) : undefined));
-    if (a && b) links.push({ ends: [a, b], mtu });
+    const written = spec.links?.[index];
+    const port = written && !Array.isArray(written) ? written.port : undefined;
+    if (a && b) links.push({ ends: [a, b], mtu, ...(port ? { port } : {}) });
   }
   return links;
 }
@@ -187,13 +191,16 @@ export function declaresIpv6(spec: LabSpec): boolean {
 export function resolveLab(spec: LabSpec, layout: Layout = layOut(spec)): LabState {
   const nodes = new Map<string, NodeState>();
   for (const [name, node] of Object.entries(spec.nodes)) nodes.set(name, nodeState(spec.prefix, name, node));
-  for (const { ends, mtu } of resolveLinks(spec, layout)) {
+  const linkPorts = new Map<string, PortSpec>(); // node\0port → the link's port: flags
+  for (const { ends, mtu, port } of resolveLinks(spec, layout)) {
     const [a, b] = ends;
     addVethEnd(nodes.get(a.node)!, a, b, mtu);
     addVethEnd(nodes.get(b.node)!, b, a, mtu);
+    for (const end of ends) if (end.bridge && port) linkPorts.set(`${end.node}\0${end.name}`, port);
   }
   const addressesOf = addressesByDevice(layout);
   for (const [name, nodeSpec] of Object.entries(spec.nodes)) applyNodeSpec(nodes.get(name)!, nodeSpec, addressesOf, layout.routes.get(name) ?? []);
+  for (const node of nodes.values()) setPortFlags(node, spec.nodes[node.node]!, linkPorts);
   // Without link-local addresses a new port is silent: no DAD, router or MLD solicitations that a
   // bridge floods to every other port, which makes a big L2 segment quadratic in the kernel.
   const linkLocal = spec.ipv6 ?? declaresIpv6(spec);
@@ -239,4 +246,15 @@ function wantedRules(spec: NodeSpec): Map<string, RuleState> {
     wanted.set(ruleKey(rule), rule);
   }
   return wanted;
+}
+
+/** Every port of a bridge the lab makes gets all four flags: the file's, else the kernel's defaults, so that a flag the file drops goes back. */
+function setPortFlags(node: NodeState, spec: NodeSpec, linkPorts: ReadonlyMap<string, PortSpec>): void {
+  for (const link of node.links.values()) {
+    if (link.master === null || link.type === 'existing' || node.links.get(link.master)?.type !== 'bridge') continue;
+    const fromFile = { ...linkPorts.get(`${node.node}\0${link.name}`), ...spec.interfaces?.[link.name] };
+    const flags = { ...DEFAULT_PORT_FLAGS };
+    for (const key of ['hairpin', 'isolated', 'learning', 'flood'] as const) if (fromFile[key] !== undefined) flags[key] = fromFile[key]!;
+    link.port = flags;
+  }
 }

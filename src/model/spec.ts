@@ -58,12 +58,20 @@ export interface BridgeSpec {
   mtu?: number;
 }
 
-export interface InterfaceSpec {
+export interface InterfaceSpec extends PortSpec {
   addresses?: string[];
   mtu?: number;
   mac?: string;
   master?: string;
   up?: boolean;
+}
+
+/** A bridge port's flags, on an interface whose master is a bridge or in a link's `port:`. */
+export interface PortSpec {
+  hairpin?: boolean;
+  isolated?: boolean;
+  learning?: boolean;
+  flood?: boolean;
 }
 
 export interface RouteSpec {
@@ -140,7 +148,8 @@ export interface FirewallSpec {
 }
 
 /** Short form `[a:eth0, b:eth0]` or long form with link options. */
-export type LinkSpec = [string, string] | { endpoints: [string, string]; mtu?: number };
+/** port: the flags of the port the link makes on a bridge (its bridge end's). */
+export type LinkSpec = [string, string] | { endpoints: [string, string]; mtu?: number; port?: PortSpec };
 
 export interface TestSpec {
   from: string;

@@ -130,6 +130,8 @@ export interface LinkState {
   up: boolean;
   /** bridge only. */
   stp?: boolean;
+  /** A port of a bridge: its flags. Desired: all four for a port the lab makes; actual: as read. */
+  port?: PortFlags;
   /** Canonical CIDRs ("172.18.0.10/16", "2001:db8::1/64"), sorted. */
   addresses: string[];
   /** Actual veth only: how the kernel says this end points at its peer. */
@@ -149,6 +151,20 @@ export interface LinkState {
    */
   linkLocal?: boolean;
 }
+
+/** A bridge port's flags (`ip link set dev X type bridge_slave ...`). */
+export interface PortFlags {
+  /** Frames may go back out of the port they came in on (a host reaching itself through NAT). */
+  hairpin: boolean;
+  /** Isolated ports reach only ports that are not isolated. */
+  isolated: boolean;
+  learning: boolean;
+  /** Unknown unicast is flooded to the port. */
+  flood: boolean;
+}
+
+/** What the kernel gives a new bridge port. */
+export const DEFAULT_PORT_FLAGS: Readonly<PortFlags> = { hairpin: false, isolated: false, learning: true, flood: true };
 
 /**
  * A veth shows its own ifindex, its peer's ifindex and, across namespaces, a netns id that only

@@ -1,6 +1,7 @@
 // Every kind of change, one per resource module: a Change is one thing apply will do, with the
 // reason a person reads in the plan.
 import type { AddressChange } from './address.js';
+import type { PortChange } from './bridge-port.js';
 import type { BridgeChange } from './bridge.js';
 import type { DnsChange } from './dns.js';
 import type { LinkChange } from './link.js';
@@ -26,6 +27,7 @@ export type Change =
   | BridgeChange
   | VethChange
   | SettingsChange
+  | PortChange
   | AddressChange
   | RouteChange
   | RuleChange

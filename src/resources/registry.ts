@@ -2,6 +2,7 @@
 // changes in this order, and everything that handles changes finds a change's module here.
 import { addressResource } from './address.js';
 import { bridgeResource } from './bridge.js';
+import { portResource } from './bridge-port.js';
 import type { Change, ChangeKind, ChangeOf } from './change.js';
 import { dnsResource } from './dns.js';
 import { linkResource } from './link.js';
@@ -30,6 +31,7 @@ const BY_KIND: Registry = {
   bridge: bridgeResource,
   veth: vethResource,
   settings: settingsResource,
+  port: portResource,
   address: addressResource,
   route: routeResource,
   rule: ruleResource,
@@ -52,6 +54,7 @@ export const NODE_RESOURCES: ReadonlyArray<NodeResource<Change>> = [
   bridgeResource,
   vethResource,
   settingsResource,
+  portResource,
   addressResource,
   routeResource,
   ruleResource,

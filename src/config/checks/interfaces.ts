@@ -1,4 +1,5 @@
-// The interfaces section of a node: each names something the node will have; master and mac.
+// The interfaces section of a node: each names something the node will have; master, mac, port flags.
+import { isResolved } from '../../model/layout.js';
 import { ifnameProblem } from '../../model/names.js';
 import { kindOf } from '../../model/spec.js';
 import type { Path } from '../problem.js';
@@ -15,7 +16,32 @@ export function checkInterfaces(ctx: Ctx): void {
       checkInterfaceName(ctx, name, node, ifname, made, path);
       if (iface.master !== undefined) checkMaster(ctx, name, node, ifname, iface.master, made, [...path, 'master']);
       if (iface.mac !== undefined) checkMac(ctx, iface.mac, [...path, 'mac']);
+      if (kindOf(node) === 'netns' || made) checkPortFlags(ctx, name, node, ifname, made, path);
     }
+  }
+  checkLinkPorts(ctx);
+}
+
+const PORT_FLAGS = ['hairpin', 'isolated', 'learning', 'flood'] as const;
+
+/** Port flags belong to a bridge port: an interface with a bridge as master, or a port a link makes. */
+function checkPortFlags(ctx: Ctx, name: string, node: NodeSpec, ifname: string, made: Claim | undefined, path: Path): void {
+  const iface = node.interfaces![ifname]!;
+  const isPort = made?.kind === 'port' || (iface.master !== undefined && own(node.bridges, iface.master));
+  for (const flag of PORT_FLAGS) {
+    if (iface[flag] === undefined || isPort) continue;
+    report(ctx, [...path, flag], `${flag} of ${ifname}: ${ifname} is no bridge port (it has no bridge as master)`, 'add master: BRIDGE, or set the flag in the port: of the link that makes the port', 'key');
+  }
+}
+
+/** A link's port: needs a bridge end, which is the port it sets. */
+function checkLinkPorts(ctx: Ctx): void {
+  for (const link of ctx.layout.links) {
+    const written = ctx.spec.links?.[link.index];
+    if (!written || Array.isArray(written) || written.port === undefined) continue;
+    if (link.ends.some((end) => isResolved(end) && end.bridge !== undefined)) continue;
+    if (!link.ends.every(isResolved)) continue; // the ends are reported
+    report(ctx, ['links', link.index, 'port'], `link ${written.endpoints.join(' - ')} makes no bridge port: neither end is a bridge`, 'remove port:, or end the link on a bridge (NODE:BRIDGE)', 'key');
   }
 }
 
@@ -50,7 +76,7 @@ function checkInterfaceName(ctx: Ctx, name: string, node: NodeSpec, ifname: stri
 /** In a host or attach node an interface no link creates is the machine's: the lab may add addresses to it, nothing more. */
 function checkExistingInterface(ctx: Ctx, name: string, node: NodeSpec, ifname: string, path: Path): void {
   const spec = node.interfaces && Object.hasOwn(node.interfaces, ifname) ? node.interfaces[ifname]! : {};
-  for (const key of ['mtu', 'mac', 'master', 'up'] as const) {
+  for (const key of ['mtu', 'mac', 'master', 'up', ...PORT_FLAGS] as const) {
     if (spec[key] === undefined) continue;
     report(
       ctx,
