@@ -1,6 +1,6 @@
 // netlab test's newer kinds against a real kernel, each where it passes and where it must fail:
 // ping size with don't-fragment through a router to a link of MTU 1400, counts with loss and rtt
-// bounds, what `ip route get` chooses (with source and mark, through rules made by hand), and
+// bounds, what `ip route get` chooses (with source and mark, through the lab's rules and tables), and
 // `within`, which waits for state that settles.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +19,8 @@ nodes:
   a:
     interfaces:
       eth0: {addresses: [198.51.100.10/24, 198.51.100.11/24]}
-    routes:
-      - {to: default, via: 198.51.100.1}
+    routes: [{to: default, via: 198.51.100.1}, {to: default, via: 198.51.100.254, dev: eth0, table: 100}, {to: default, via: 198.51.100.253, dev: eth0, table: 101}]
+    rules: [{priority: 100, fwmark: 7, table: 100}, {priority: 101, from: 198.51.100.11, table: 101}]
   r:
     sysctls:
       net.ipv4.ip_forward: 1
@@ -81,15 +81,6 @@ describe('ping size, df, count, loss and rtt; route; within', () => {
       '{from: b, route: 198.51.100.10, dev: eth0, expect: fail}', // 31: it is eth0
     ]);
     expect((await sb.netlab('apply', passing)).exitCode).toBe(0);
-    // Policy routing by hand (no drift: netlab owns only the main table's routes and no rules).
-    for (const argv of [
-      ['ip', 'rule', 'add', 'priority', '100', 'fwmark', '7', 'lookup', '100'],
-      ['ip', 'route', 'add', 'default', 'via', '198.51.100.254', 'dev', 'eth0', 'table', '100'],
-      ['ip', 'rule', 'add', 'priority', '101', 'from', '198.51.100.11', 'lookup', '101'],
-      ['ip', 'route', 'add', 'default', 'via', '198.51.100.253', 'dev', 'eth0', 'table', '101'],
-    ]) {
-      expect((await sb.inNs('a', argv)).exitCode).toBe(0);
-    }
 
     const passed = await testJson(passing);
     expect(passed.results.filter((r) => !r.passed)).toEqual([]);
