@@ -116,6 +116,19 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .option('--json', 'as JSON')
     .addOption(outputOption())
     .action((name: string | undefined, opts) => run(async () => (await import('./commands/status.js')).statusCommand(name, opts, out))());
+  common(program.command('trace'))
+    .argument('<file|name>', 'lab file, or the name of an applied lab')
+    .argument('<from>', 'the node the packet starts at')
+    .argument('<dest>', 'an address, or a node (its first address)')
+    .description("follow one packet hop by hop through the applied lab, from the kernel's answers, then check it with the real probe; exit 1 when they disagree")
+    .addOption(new Option('--proto <proto>', 'the packet\'s protocol').choices(['icmp', 'tcp', 'udp']).default('icmp'))
+    .option('--port <n>', 'the destination port (tcp, udp)')
+    .option('--source <address>', 'the source address (default: the one the kernel picks); skips the probe')
+    .option('--no-check', 'explain only: send no probe')
+    .option('--timeout <seconds>', 'the probe\'s deadline (default 3)')
+    .option('--json', 'the hops and the verdict as JSON')
+    .addOption(outputOption())
+    .action((target: string, from: string, dest: string, opts) => run(async () => (await import('./commands/trace.js')).traceCommand(target, from, dest, opts, out))());
   program
     .command('exec')
     .argument('<node>', 'a node of an applied lab')

@@ -1,0 +1,51 @@
+// The self-check of a trace: the real probe `netlab test` would send (one ping, or a TCP/UDP
+// connect that must read back what it sent), and whether its result agrees with the explanation.
+import type { Runner } from '../kernel/runner.js';
+import type { LabState } from '../model/types.js';
+import type { ConnectCheck, LabTest, PingCheck } from '../labtest/resolve.js';
+import { processStarter, runTests } from '../labtest/run.js';
+import type { ProbeCheck } from './render.js';
+import type { Trace } from './walk.js';
+
+export interface CheckDeps {
+  runner: Runner;
+  timeoutSeconds: number;
+  signal?: AbortSignal;
+  log?: (netns: string | null, argv: readonly string[]) => void;
+}
+
+/**
+ * The probe as a lab test. Where the request arrives and nothing listens on its port, a listener
+ * is served there for the probe (as a test's `serve:` does): the check is of the path, and a
+ * refused connection would say nothing about it.
+ */
+export function probeTest(lab: LabState, trace: Trace): { test: LabTest; served?: string } {
+  const r = trace.request;
+  const fromNetns = lab.nodes.get(r.from)?.netns ?? null;
+  const base = { number: 1, line: 0, col: 0, from: r.from, fromNetns, expect: 'success' as const };
+  if (r.proto === 'icmp' || r.port === undefined) {
+    const check: PingCheck = { kind: 'ping', address: r.dst, family: r.family };
+    return { test: { ...base, label: `ping ${r.dst} from ${r.from}`, check } };
+  }
+  const arrival = trace.hops.filter((h) => h.direction === 'request').at(-1);
+  const delivered = trace.end.direction === 'reply' || trace.end.kind === 'delivered';
+  const serveAt = delivered && arrival && arrival.end?.listening === false ? arrival : undefined;
+  const check: ConnectCheck = {
+    kind: 'connect',
+    proto: r.proto,
+    address: r.dst,
+    family: r.family,
+    port: r.port,
+    ...(serveAt ? { serve: { node: serveAt.node, netns: lab.nodes.get(serveAt.node)?.netns ?? null, port: serveAt.dport ?? r.port } } : {}),
+  };
+  const label = `${r.proto} connect to ${r.family === 6 ? `[${r.dst}]` : r.dst}:${r.port} from ${r.from}`;
+  return { test: { ...base, label, check }, ...(serveAt ? { served: `${serveAt.node}:${serveAt.dport ?? r.port}/${r.proto}` } : {}) };
+}
+
+export async function checkTrace(lab: LabState, trace: Trace, deps: CheckDeps): Promise<ProbeCheck> {
+  const { test, served } = probeTest(lab, trace);
+  const { results } = await runTests([test], { runner: deps.runner, starter: processStarter(), concurrency: 1, timeoutSeconds: deps.timeoutSeconds, signal: deps.signal, log: deps.log });
+  const outcome = results[0]?.outcome ?? { got: 'error' as const, why: 'interrupted' };
+  const reached = outcome.got === 'success';
+  return { probe: test.label, reached, why: outcome.why, agrees: outcome.got !== 'error' && reached === trace.reaches, ...(served ? { served } : {}) };
+}
