@@ -129,6 +129,14 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .option('--json', 'the hops and the verdict as JSON')
     .addOption(outputOption())
     .action((target: string, from: string, dest: string, opts) => run(async () => (await import('./commands/trace.js')).traceCommand(target, from, dest, opts, out))());
+  withVars(program.command('capture'))
+    .argument('<file|name>', 'lab file, or the name of an applied lab')
+    .argument('<node:interface>', 'where to capture, for example host:eth0')
+    .description("tcpdump inside a node of the applied lab: decoded packets as they pass, or a pcap; Ctrl-C stops it")
+    .option('--filter <bpf>', "a tcpdump filter, for example 'icmp or tcp port 80'")
+    .option('--count <n>', 'stop after this many packets')
+    .option('--write <file.pcap>', 'write the packets to a pcap file (Wireshark opens it) instead of printing them')
+    .action((target: string, where: string, opts) => run(async () => (await import('./commands/capture.js')).captureCommand(target, where, opts, out))());
   program
     .command('exec')
     .argument('<node>', 'a node of an applied lab')
