@@ -116,8 +116,9 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .option('--json', 'as JSON')
     .addOption(outputOption())
     .action((name: string | undefined, opts) => run(async () => (await import('./commands/status.js')).statusCommand(name, opts, out))());
-  common(program.command('trace'))
+  withVars(program.command('trace'))
     .argument('<file|name>', 'lab file, or the name of an applied lab')
+    .option('-v, --verbose', 'print each kernel command as it runs')
     .argument('<from>', 'the node the packet starts at')
     .argument('<dest>', 'an address, or a node (its first address)')
     .description("follow one packet hop by hop through the applied lab, from the kernel's answers, then check it with the real probe; exit 1 when they disagree")
