@@ -47,5 +47,9 @@ export async function checkTrace(lab: LabState, trace: Trace, deps: CheckDeps): 
   const { results } = await runTests([test], { runner: deps.runner, starter: processStarter(), concurrency: 1, timeoutSeconds: deps.timeoutSeconds, signal: deps.signal, log: deps.log });
   const outcome = results[0]?.outcome ?? { got: 'error' as const, why: 'interrupted' };
   const reached = outcome.got === 'success';
-  return { probe: test.label, reached, why: outcome.why, agrees: outcome.got !== 'error' && reached === trace.reaches, ...(served ? { served } : {}) };
+  // A probe that could not even be sent (ping: connect: Invalid argument) agrees with a trace that
+  // ends where it starts; any other error says nothing either way.
+  const refusedAtStart = outcome.got === 'error' && trace.end.direction === 'request' && trace.end.node === trace.request.from && trace.end.kind === 'dropped';
+  const agrees = (outcome.got !== 'error' || refusedAtStart) && reached === trace.reaches;
+  return { probe: test.label, reached, why: outcome.why, agrees, ...(served ? { served } : {}) };
 }

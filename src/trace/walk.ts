@@ -126,6 +126,18 @@ function forwardingKey(family: Family): string {
   return family === 6 ? 'net.ipv6.conf.all.forwarding' : 'net.ipv4.ip_forward';
 }
 
+/**
+ * Why `ip route get` found no way. The kernel answers a route of type blackhole with EINVAL,
+ * unreachable with EHOSTUNREACH and prohibit with EACCES, where no route at all is ENETUNREACH.
+ */
+export function noRouteWhy(dst: string, message: string): string {
+  const said = message.toLowerCase();
+  if (/invalid argument/.test(said)) return `a blackhole route swallows ${dst} (the kernel answers: ${said})`;
+  if (/no route to host/.test(said)) return `an unreachable route for ${dst} (the kernel answers: ${said})`;
+  if (/permission denied/.test(said)) return `a prohibit route for ${dst} (the kernel answers: ${said})`;
+  return `no route to ${dst} (${said})`;
+}
+
 const DROPPING_ROUTES = new Set(['unreachable', 'blackhole', 'prohibit', 'throw']);
 
 interface Walking {
@@ -229,7 +241,7 @@ async function walkOne(w: Walking, start: string, first: Packet, direction: 'req
     if (iif === undefined) {
       // Made here: routed first (which picks the source), then OUTPUT, whose DNAT routes it again.
       route = await routeOf(w, node, packet);
-      if (typeof route === 'string') return end('dropped', `no route to ${packet.dst} (${route.toLowerCase()})`);
+      if (typeof route === 'string') return end('dropped', noRouteWhy(packet.dst, route));
       packet.src ??= route.prefsrc;
       hop.src = packet.src ?? '';
       const stopped = await chainsAt(w, hop, 'output', packet, ct, undefined, route.dev);
@@ -238,7 +250,7 @@ async function walkOne(w: Walking, start: string, first: Packet, direction: 'req
       applyRewrites(w, hop, packet, 'output');
       if (packet.dst !== before) {
         route = await routeOf(w, node, packet);
-        if (typeof route === 'string') return end('dropped', `no route to ${packet.dst} (${route.toLowerCase()})`);
+        if (typeof route === 'string') return end('dropped', noRouteWhy(packet.dst, route));
       }
       hop.route = route;
       if (route.type === 'local') {
@@ -267,7 +279,7 @@ async function walkOne(w: Walking, start: string, first: Packet, direction: 'req
         if (!passes) return end('dropped', `rp_filter (${rpMode === 1 ? 'strict' : 'loose'}) drops it: the route back to ${packet.src} leaves by ${reverseDev ?? 'nothing'}, not ${iif}`);
       }
       if (hop.forwarding && !hop.forwarding.on) return end('dropped', `${node} does not forward: ${forwardKey} is ${sysctls.get(forwardKey) ?? 'unset'}`);
-      if (typeof route === 'string') return end('dropped', `no route to ${packet.dst} (${route.toLowerCase()})`);
+      if (typeof route === 'string') return end('dropped', noRouteWhy(packet.dst, route));
       hop.route = route;
       if (local) {
         const d = await delivered(w, hop, packet, ct, iif);

@@ -113,4 +113,55 @@ describe('netlab trace', () => {
     expect(t.verdict).toContain('cannot tell');
     expect(t).toMatchObject({ reaches: false, exitCode: 1, check: { reached: true, agrees: false } });
   });
+
+  it('asymmetric routing: strict rp_filter on the router drops a source whose way back is another interface', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-trace-'));
+    const file = join(dir, 'rp-asym.yaml');
+    writeFileSync(
+      file,
+      [
+        'name: rp-asym',
+        'nodes:',
+        '  a:',
+        '    interfaces:',
+        '      eth0: {addresses: [198.51.100.10/24]}',
+        '      eth1: {addresses: [192.0.2.10/24]}',
+        '    routes: [{to: 203.0.113.0/24, via: 198.51.100.1, src: 192.0.2.10}]   # out by eth0, from the address of eth1',
+        '  r:',
+        '    sysctls: {net.ipv4.ip_forward: 1, net.ipv4.conf.all.rp_filter: 1}',
+        '    interfaces:',
+        '      left: {addresses: [198.51.100.1/24]}',
+        '      right: {addresses: [203.0.113.1/24]}',
+        '    routes: [{to: 192.0.2.0/24, via: 203.0.113.10}]   # the way back to 192.0.2.10 is by right',
+        '  b:',
+        '    interfaces:',
+        '      eth0: {addresses: [203.0.113.10/24]}',
+        '      eth1: {addresses: [192.0.2.20/24]}',
+        'links:',
+        '  - [a:eth0, r:left]',
+        '  - [r:right, b:eth0]',
+        '  - [a:eth1, b:eth1]',
+        '',
+      ].join('\n'),
+    );
+    await sb.netlabOk('apply', file);
+    const t = await traced(file, 'a', '203.0.113.10');
+    expect(t.hops[1]).toMatchObject({ node: 'r', iif: 'left', src: '192.0.2.10', rpFilter: { mode: 1, reverseDev: 'right', passes: false } });
+    expect(t.end).toEqual({ kind: 'dropped', node: 'r', direction: 'request', why: 'rp_filter (strict) drops it: the route back to 192.0.2.10 leaves by right, not left' });
+    expect(t).toMatchObject({ reaches: false, exitCode: 0, check: { reached: false, agrees: true } });
+  });
+
+  it('blackhole and unreachable routes on a router, and the multipath route through one of two servers', async () => {
+    await sb.netlabOk('apply', join(TOPOLOGIES, 'null-routes-ecmp.yaml'));
+    const blackhole = await traced('null-routes-ecmp', 'a', '10.66.1.1');
+    expect(blackhole.end).toMatchObject({ kind: 'dropped', node: 'r', why: 'a blackhole route swallows 10.66.1.1 (the kernel answers: invalid argument)' });
+    expect(blackhole).toMatchObject({ exitCode: 0, check: { agrees: true } });
+    const unreachable = await traced('null-routes-ecmp', 'a', '10.67.1.1');
+    expect(unreachable.end.why).toBe('an unreachable route for 10.67.1.1 (the kernel answers: no route to host)');
+    // From the router itself, ping cannot even send: the probe agrees with a drop where it starts.
+    expect(await traced('null-routes-ecmp', 'r', '10.66.1.1')).toMatchObject({ exitCode: 0, check: { reached: false, agrees: true } });
+    const ecmp = await traced('null-routes-ecmp', 'a', '10.70.0.1');
+    expect(['s1', 's2']).toContain(ecmp.hops.filter((h) => h.direction === 'request').at(-1)!.node);
+    expect(ecmp).toMatchObject({ reaches: true, exitCode: 0, check: { agrees: true } });
+  });
 });

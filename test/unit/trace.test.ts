@@ -7,7 +7,7 @@ import { emptyNode, type LabState, type LinkState } from '../../src/model/types.
 import { listensOn } from '../../src/trace/kernel.js';
 import { judgeHook, parseTableJson, ruleText, type PacketView } from '../../src/trace/nft-eval.js';
 import { renderTrace } from '../../src/trace/render.js';
-import { trace, type TraceKernel } from '../../src/trace/walk.js';
+import { noRouteWhy, trace, type TraceKernel } from '../../src/trace/walk.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/trace/${name}`, import.meta.url), 'utf8');
 const natTable = parseTableJson(fixture('nat-host-nft.json'));
@@ -222,5 +222,14 @@ describe('a trace through the two veths of seed 001', () => {
     expect(t.reaches).toBe(false);
     expect(t.hops[0]!.egress).toEqual({ dev: 'veth0', nextHop: '172.18.0.20', neighbour: 'none yet', leadsTo: 'netns0:ceth0' });
     expect(t.end.why).toBe('no node behind veth0 has 172.18.0.20: veth0 leads to netns0 (172.18.0.10), so ARP for 172.18.0.20 gets no answer');
+  });
+});
+
+describe('why the kernel found no route', () => {
+  it('names the route type from the error the kernel gives for it', () => {
+    expect(noRouteWhy('10.66.1.1', 'Invalid argument')).toBe('a blackhole route swallows 10.66.1.1 (the kernel answers: invalid argument)');
+    expect(noRouteWhy('10.67.1.1', 'No route to host')).toBe('an unreachable route for 10.67.1.1 (the kernel answers: no route to host)');
+    expect(noRouteWhy('10.68.1.1', 'Permission denied')).toBe('a prohibit route for 10.68.1.1 (the kernel answers: permission denied)');
+    expect(noRouteWhy('10.69.1.1', 'Network is unreachable')).toBe('no route to 10.69.1.1 (network is unreachable)');
   });
 });
