@@ -4,7 +4,8 @@ import type { Runner } from '../kernel/runner.js';
 import type { LabState } from '../model/types.js';
 import type { ConnectCheck, LabTest, PingCheck } from '../labtest/resolve.js';
 import { processStarter, runTests } from '../labtest/run.js';
-import type { ProbeCheck } from './render.js';
+import { parseMonitorTrace, verdictsFor, withNftTrace } from './nftrace.js';
+import type { NftTraced, ProbeCheck } from './render.js';
 import type { Trace } from './walk.js';
 
 export interface CheckDeps {
@@ -42,14 +43,36 @@ export function probeTest(lab: LabState, trace: Trace): { test: LabTest; served?
   return { test: { ...base, label, check }, ...(serveAt ? { served: `${serveAt.node}:${serveAt.dport ?? r.port}/${r.proto}` } : {}) };
 }
 
+/** The request's hops at nodes whose lab chains were judged: where nft tracing can say what matched. */
+function tracedNodes(trace: Trace): string[] {
+  return [...new Set(trace.hops.filter((h) => h.direction === 'request' && h.chains.length > 0).map((h) => h.node))];
+}
+
+/** nft's own verdicts, per request hop and chain, against the explained ones. */
+export function compareNftTrace(trace: Trace, output: ReadonlyMap<string, string>): NftTraced[] {
+  const found: NftTraced[] = [];
+  for (const hop of trace.hops.filter((h) => h.direction === 'request' && output.has(h.node))) {
+    const lines = parseMonitorTrace(output.get(hop.node)!);
+    for (const v of verdictsFor(lines, hop.src, hop.dst)) {
+      const explained = hop.chains.find((c) => c.chain === v.chain);
+      if (!explained) continue;
+      const said = explained.decision === 'reject' ? 'drop' : explained.decision;
+      found.push({ node: hop.node, chain: v.chain, ...(v.rule ? { rule: v.rule } : {}), verdict: v.verdict, explained: explained.decision, agrees: said === 'unknown' || said === v.verdict });
+    }
+  }
+  return found;
+}
+
 export async function checkTrace(lab: LabState, trace: Trace, deps: CheckDeps): Promise<ProbeCheck> {
   const { test, served } = probeTest(lab, trace);
-  const { results } = await runTests([test], { runner: deps.runner, starter: processStarter(), concurrency: 1, timeoutSeconds: deps.timeoutSeconds, signal: deps.signal, log: deps.log });
+  const send = () => runTests([test], { runner: deps.runner, starter: processStarter(), concurrency: 1, timeoutSeconds: deps.timeoutSeconds, signal: deps.signal, log: deps.log });
+  const { result: { results }, output } = await withNftTrace(lab, tracedNodes(trace), deps.runner, send);
+  const nft = compareNftTrace(trace, output);
   const outcome = results[0]?.outcome ?? { got: 'error' as const, why: 'interrupted' };
   const reached = outcome.got === 'success';
   // A probe that could not even be sent (ping: connect: Invalid argument) agrees with a trace that
   // ends where it starts; any other error says nothing either way.
   const refusedAtStart = outcome.got === 'error' && trace.end.direction === 'request' && trace.end.node === trace.request.from && trace.end.kind === 'dropped';
-  const agrees = (outcome.got !== 'error' || refusedAtStart) && reached === trace.reaches;
-  return { probe: test.label, reached, why: outcome.why, agrees, ...(served ? { served } : {}) };
+  const agrees = (outcome.got !== 'error' || refusedAtStart) && reached === trace.reaches && nft.every((n) => n.agrees);
+  return { probe: test.label, reached, why: outcome.why, agrees, ...(served ? { served } : {}), ...(nft.length ? { nft } : {}) };
 }

@@ -2,6 +2,17 @@
 import type { ChainVerdict } from './nft-eval.js';
 import type { Hop, RouteAnswer, Trace } from './walk.js';
 
+/** A chain's verdict as `nft monitor trace` reported it for the probe's first packet. */
+export interface NftTraced {
+  node: string;
+  chain: string;
+  rule?: string;
+  verdict: string;
+  /** The decision the explanation gave the chain. */
+  explained: string;
+  agrees: boolean;
+}
+
 /** What the real probe did, and whether it agrees with the explanation. */
 export interface ProbeCheck {
   /** "ping 198.51.100.1 from netns0", "tcp connect to 198.51.100.100:1234 from internet". */
@@ -11,6 +22,8 @@ export interface ProbeCheck {
   agrees: boolean;
   /** The port the check served a listener on, where nothing listened. */
   served?: string;
+  /** What nft tracing saw, where the lab has chains on the way. */
+  nft?: NftTraced[];
 }
 
 function routeText(route: RouteAnswer): string {
@@ -56,6 +69,10 @@ export function renderTrace(lab: string, trace: Trace, check?: ProbeCheck): stri
   lines.push(`verdict: ${trace.verdict}`);
   if (check) {
     const served = check.served ? ` (netlab served ${check.served} for it)` : '';
+    for (const n of check.nft ?? []) {
+      const by = n.rule ? `rule "${n.rule}"` : 'policy';
+      lines.push(`nft trace at ${n.node}: ${n.chain}: ${by} → ${n.verdict} (${n.explained === 'unknown' ? 'what the explanation could not tell' : n.agrees ? 'as explained' : `explained: ${n.explained}`})`);
+    }
     lines.push(`check: ${check.probe}${served}: ${check.reached ? 'got through' : 'did not get through'} (${check.why}) — ${check.agrees ? 'the kernel agrees' : 'the kernel DISAGREES with this explanation'}`);
   }
   return lines.join('\n');

@@ -14,7 +14,7 @@ interface TraceJson {
   verdict: string;
   end: { kind: string; node: string; why: string; direction: string };
   hops: Array<{ node: string; direction: string; iif?: string; src: string; dst: string; dport?: number; rewrites: string[]; chains: Array<{ chain: string; decision: string; rule?: string }>; egress?: { dev: string; nextHop: string; owner?: string; leadsTo?: string }; forwarding?: { on: boolean } }>;
-  check?: { probe: string; reached: boolean; agrees: boolean; served?: string };
+  check?: { probe: string; reached: boolean; agrees: boolean; served?: string; nft?: Array<{ node: string; chain: string; rule?: string; verdict: string; agrees: boolean }> };
 }
 
 async function traced(...args: string[]): Promise<TraceJson & { exitCode: number }> {
@@ -98,6 +98,10 @@ describe('netlab trace', () => {
     const t = await traced('firewall-router', 'b', 'a');
     expect(t.end).toEqual({ kind: 'dropped', node: 'router', direction: 'request', why: "dropped in chain forward (forward) by the chain's policy drop" });
     expect(t).toMatchObject({ reaches: false, exitCode: 0, check: { reached: false, agrees: true } });
+    // nftables' own trace of the probe says the same, and its temporary chains are gone again.
+    expect(t.check!.nft).toEqual([{ node: 'router', chain: 'forward', verdict: 'drop', explained: 'drop', agrees: true }]);
+    const chains = await sb.ok(['nsenter', '--net=/run/netns/router', 'nft', 'list', 'table', 'inet', 'netlab-firewall-router']);
+    expect(chains).not.toContain('netlab_trace');
     const allowed = await traced('firewall-router', 'a', 'b');
     expect(allowed.hops.find((h) => h.node === 'router' && h.direction === 'request')!.chains).toEqual([
       { chain: 'forward', hook: 'forward', type: 'filter', priority: 0, decision: 'accept', rule: 'iifname left oifname right meta l4proto icmp accept', handle: expect.any(Number) },
@@ -112,6 +116,8 @@ describe('netlab trace', () => {
     expect(t.end).toMatchObject({ kind: 'unknown', node: 'router' });
     expect(t.verdict).toContain('cannot tell');
     expect(t).toMatchObject({ reaches: false, exitCode: 1, check: { reached: true, agrees: false } });
+    // What it could not tell, nftables' trace of the probe shows: the mark rule did not match.
+    expect(t.check!.nft).toEqual([{ node: 'router', chain: 'forward', rule: 'iifname "left" oifname "right" meta l4proto icmp accept', verdict: 'accept', explained: 'unknown', agrees: true }]);
   });
 
   it('asymmetric routing: strict rp_filter on the router drops a source whose way back is another interface', async () => {

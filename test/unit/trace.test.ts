@@ -6,6 +6,7 @@ import type { RunResult } from '../../src/kernel/runner.js';
 import { emptyNode, type LabState, type LinkState } from '../../src/model/types.js';
 import { listensOn } from '../../src/trace/kernel.js';
 import { judgeHook, parseTableJson, ruleText, type PacketView } from '../../src/trace/nft-eval.js';
+import { parseMonitorTrace, verdictsFor } from '../../src/trace/nftrace.js';
 import { renderTrace } from '../../src/trace/render.js';
 import { noRouteWhy, trace, type TraceKernel } from '../../src/trace/walk.js';
 
@@ -231,5 +232,23 @@ describe('why the kernel found no route', () => {
     expect(noRouteWhy('10.67.1.1', 'No route to host')).toBe('an unreachable route for 10.67.1.1 (the kernel answers: no route to host)');
     expect(noRouteWhy('10.68.1.1', 'Permission denied')).toBe('a prohibit route for 10.68.1.1 (the kernel answers: permission denied)');
     expect(noRouteWhy('10.69.1.1', 'Network is unreachable')).toBe('no route to 10.69.1.1 (network is unreachable)');
+  });
+});
+
+describe('what nft monitor trace says matched', () => {
+  const router = parseMonitorTrace(fixture('monitor-router.txt'));
+  const host = parseMonitorTrace(fixture('monitor-host.txt'));
+
+  it('per chain, the verdict for the first packet of the flow: b → a meets the policy drop, a → b the icmp rule', () => {
+    expect(verdictsFor(router, '203.0.113.10', '198.51.100.10')).toEqual([{ chain: 'forward', verdict: 'drop' }]);
+    expect(verdictsFor(router, '198.51.100.10', '203.0.113.10')).toEqual([{ chain: 'forward', rule: 'iifname "left" oifname "right" meta l4proto icmp accept', verdict: 'accept' }]);
+    expect(verdictsFor(router, '192.0.2.1', '198.51.100.10')).toEqual([]);
+  });
+
+  it('the DNAT rule and the postrouting policy, the temporary chain left out', () => {
+    expect(verdictsFor(host, '198.51.100.1', '198.51.100.100')).toEqual([
+      { chain: 'nat_prerouting', rule: 'iifname "eth0" tcp dport 1234 dnat ip to 172.18.0.10:11211', verdict: 'accept' },
+      { chain: 'nat_postrouting', verdict: 'accept' },
+    ]);
   });
 });
