@@ -108,18 +108,35 @@ function ownsAddress(lab: LabState, node: string, address: string): boolean {
   return addressesOf(lab, node).includes(address) || /^127\./.test(address) || address === '::1';
 }
 
-/** The node's interface that faces a port: the bridge it is enslaved to, or itself. */
-function facing(lab: LabState, node: string, name: string): string {
-  return lab.nodes.get(node)?.links.get(name)?.master ?? name;
+/** The other ends of a veth, as the kernel pairs them. */
+function vethEnds(lab: LabState, node: string, name: string): Array<{ node: string; name: string }> {
+  return actualPeerEnds(lab.nodes, node, name).filter((end) => end.node !== node);
 }
 
-/** Where an egress interface leads: the other ends of its veth, or of its bridge's ports, as the kernel pairs them. */
+/**
+ * Where an egress interface leads, as far as one L2 segment goes: the other ends of its veth, or
+ * of its bridge's ports; an end that is itself a bridge port reaches that bridge (its own
+ * addresses) and, through it, the far ends of the bridge's other ports.
+ */
 export function leadsTo(lab: LabState, node: string, dev: string): Array<{ node: string; iface: string }> {
   const links = lab.nodes.get(node)?.links;
   const link = links?.get(dev);
   if (!link) return [];
   const ports = link.type === 'bridge' ? [...links!.values()].filter((l) => l.master === dev) : [link];
-  return ports.flatMap((p) => actualPeerEnds(lab.nodes, node, p.name).flatMap((end) => (end.node !== node ? [{ node: end.node, iface: facing(lab, end.node, end.name) }] : [])));
+  const found: Array<{ node: string; iface: string }> = [];
+  for (const port of ports) {
+    for (const end of vethEnds(lab, node, port.name)) {
+      const bridge = lab.nodes.get(end.node)?.links.get(end.name)?.master;
+      if (!bridge) {
+        found.push({ node: end.node, iface: end.name });
+        continue;
+      }
+      found.push({ node: end.node, iface: bridge });
+      const others = [...(lab.nodes.get(end.node)?.links.values() ?? [])].filter((l) => l.master === bridge && l.name !== end.name);
+      for (const other of others) for (const far of vethEnds(lab, end.node, other.name)) if (far.node !== node) found.push({ node: far.node, iface: lab.nodes.get(far.node)?.links.get(far.name)?.master ?? far.name });
+    }
+  }
+  return found;
 }
 
 function forwardingKey(family: Family): string {

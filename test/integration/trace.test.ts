@@ -45,6 +45,14 @@ describe('netlab trace', () => {
     expect(first).toMatchObject({ reaches: true, exitCode: 0, check: { reached: true, agrees: true } });
   });
 
+  it('seed 001 step 3, the bridge: netns0 reaches netns1 through br0 in one L2 hop', async () => {
+    await sb.netlabOk('apply', join(TOPOLOGIES, 'seed-001-step3-bridge.yaml'));
+    const t = await traced('seed-001-step3', 'netns0', 'netns1');
+    expect(t.hops.map((h) => `${h.direction} ${h.node}`)).toEqual(['request netns0', 'request netns1', 'reply netns1', 'reply netns0']);
+    expect(t.hops[0]!.egress).toMatchObject({ dev: 'ceth0', nextHop: '172.18.0.20', owner: 'netns1' });
+    expect(t).toMatchObject({ reaches: true, exitCode: 0, check: { reached: true, agrees: true } });
+  });
+
   it('a node without a default route: no route, said at the first hop', async () => {
     await sb.netlabOk('apply', join(TOPOLOGIES, 'seed-001-step5-masquerade.yaml'));
     await sb.ok(['nsenter', '--net=/run/netns/netns1', 'ip', 'route', 'del', 'default']);

@@ -252,3 +252,20 @@ describe('what nft monitor trace says matched', () => {
     ]);
   });
 });
+
+describe('across a bridge', () => {
+  it('a packet from netns0 to netns1 goes straight to netns1 through host\'s br0, without an IP hop at host', async () => {
+    const kernel = fakeKernel({
+      routes: {
+        'netns0 172.18.0.20': ok({ dst: '172.18.0.20', dev: 'ceth0', prefsrc: '172.18.0.10' }),
+        'netns1 172.18.0.20 iif ceth1': ok({ type: 'local', dst: '172.18.0.20', dev: 'lo' }),
+        'netns1 172.18.0.10': ok({ dst: '172.18.0.10', dev: 'ceth1', prefsrc: '172.18.0.20' }),
+        'netns0 172.18.0.10 iif ceth0': ok({ type: 'local', dst: '172.18.0.10', dev: 'lo' }),
+      },
+    });
+    const t = await trace(seedNat, kernel, { from: 'netns0', dst: '172.18.0.20', proto: 'icmp' });
+    expect(t.hops.map((h) => `${h.direction} ${h.node}`)).toEqual(['request netns0', 'request netns1', 'reply netns1', 'reply netns0']);
+    expect(t.hops[0]!.egress).toMatchObject({ leadsTo: 'host:br0, netns1:ceth1', owner: 'netns1' });
+    expect(t.reaches).toBe(true);
+  });
+});
