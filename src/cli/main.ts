@@ -126,6 +126,7 @@ export function buildProgram(out: Output, setExit: (code: number) => void): Comm
     .option('--port <n>', 'the destination port (tcp, udp)')
     .option('--source <address>', 'the source address (default: the one the kernel picks); skips the probe')
     .option('--no-check', 'explain only: send no probe')
+    .option('--capture', 'tcpdump on every interface the packet crosses while the probe runs, each line labelled by hop')
     .option('--timeout <seconds>', 'the probe\'s deadline (default 3)')
     .option('--json', 'the hops and the verdict as JSON')
     .addOption(outputOption())

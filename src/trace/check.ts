@@ -4,6 +4,7 @@ import type { Runner } from '../kernel/runner.js';
 import type { LabState } from '../model/types.js';
 import type { ConnectCheck, LabTest, PingCheck } from '../labtest/resolve.js';
 import { processStarter, runTests } from '../labtest/run.js';
+import { capturePoints, probeFilter, withCaptures } from '../capture/on-trace.js';
 import { parseMonitorTrace, verdictsFor, withNftTrace } from './nftrace.js';
 import type { NftTraced, ProbeCheck } from './render.js';
 import type { Trace } from './walk.js';
@@ -13,6 +14,8 @@ export interface CheckDeps {
   timeoutSeconds: number;
   signal?: AbortSignal;
   log?: (netns: string | null, argv: readonly string[]) => void;
+  /** tcpdump on every interface the request crosses, for the time of the probe. */
+  capture?: boolean;
 }
 
 /**
@@ -66,7 +69,14 @@ export function compareNftTrace(trace: Trace, output: ReadonlyMap<string, string
 export async function checkTrace(lab: LabState, trace: Trace, deps: CheckDeps): Promise<ProbeCheck> {
   const { test, served } = probeTest(lab, trace);
   const send = () => runTests([test], { runner: deps.runner, starter: processStarter(), concurrency: 1, timeoutSeconds: deps.timeoutSeconds, signal: deps.signal, log: deps.log });
-  const { result: { results }, output } = await withNftTrace(lab, tracedNodes(trace), deps.runner, send);
+  let packets: string[] | undefined;
+  const sendCaptured = async () => {
+    if (!deps.capture) return send();
+    const captured = await withCaptures(lab, capturePoints(trace), probeFilter(trace), send);
+    packets = captured.lines;
+    return captured.result;
+  };
+  const { result: { results }, output } = await withNftTrace(lab, tracedNodes(trace), deps.runner, sendCaptured);
   const nft = compareNftTrace(trace, output);
   const outcome = results[0]?.outcome ?? { got: 'error' as const, why: 'interrupted' };
   const reached = outcome.got === 'success';
@@ -74,5 +84,5 @@ export async function checkTrace(lab: LabState, trace: Trace, deps: CheckDeps): 
   // ends where it starts; any other error says nothing either way.
   const refusedAtStart = outcome.got === 'error' && trace.end.direction === 'request' && trace.end.node === trace.request.from && trace.end.kind === 'dropped';
   const agrees = (outcome.got !== 'error' || refusedAtStart) && reached === trace.reaches && nft.every((n) => n.agrees);
-  return { probe: test.label, reached, why: outcome.why, agrees, ...(served ? { served } : {}), ...(nft.length ? { nft } : {}) };
+  return { probe: test.label, reached, why: outcome.why, agrees, ...(served ? { served } : {}), ...(nft.length ? { nft } : {}), ...(packets ? { packets } : {}) };
 }

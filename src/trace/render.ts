@@ -24,6 +24,8 @@ export interface ProbeCheck {
   served?: string;
   /** What nft tracing saw, where the lab has chains on the way. */
   nft?: NftTraced[];
+  /** --capture: the probe's packets on each interface it crossed, labelled by hop, in time order. */
+  packets?: string[];
 }
 
 function routeText(route: RouteAnswer): string {
@@ -69,6 +71,10 @@ export function renderTrace(lab: string, trace: Trace, check?: ProbeCheck): stri
   lines.push(`verdict: ${trace.verdict}`);
   if (check) {
     const served = check.served ? ` (netlab served ${check.served} for it)` : '';
+    if (check.packets) {
+      lines.push(`packets on the way (${check.packets.length}):`);
+      for (const p of check.packets) lines.push(`  ${p}`);
+    }
     for (const n of check.nft ?? []) {
       const by = n.rule ? `rule "${n.rule}"` : 'policy';
       lines.push(`nft trace at ${n.node}: ${n.chain}: ${by} → ${n.verdict} (${n.explained === 'unknown' ? 'what the explanation could not tell' : n.agrees ? 'as explained' : `explained: ${n.explained}`})`);

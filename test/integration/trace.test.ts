@@ -14,7 +14,7 @@ interface TraceJson {
   verdict: string;
   end: { kind: string; node: string; why: string; direction: string };
   hops: Array<{ node: string; direction: string; iif?: string; src: string; dst: string; dport?: number; rewrites: string[]; chains: Array<{ chain: string; decision: string; rule?: string }>; egress?: { dev: string; nextHop: string; owner?: string; leadsTo?: string }; forwarding?: { on: boolean } }>;
-  check?: { probe: string; reached: boolean; agrees: boolean; served?: string; nft?: Array<{ node: string; chain: string; rule?: string; verdict: string; agrees: boolean }> };
+  check?: { probe: string; reached: boolean; agrees: boolean; served?: string; packets?: string[]; nft?: Array<{ node: string; chain: string; rule?: string; verdict: string; agrees: boolean }> };
 }
 
 async function traced(...args: string[]): Promise<TraceJson & { exitCode: number }> {
@@ -86,6 +86,17 @@ describe('netlab trace', () => {
     const host = t.hops.find((h) => h.node === 'host' && h.direction === 'request')!;
     expect(host.rewrites).toEqual(['source 172.18.0.10 → 198.51.100.100 (masquerade in nat_postrouting)']);
     expect(t).toMatchObject({ reaches: true, exitCode: 0, check: { reached: true, agrees: true } });
+  });
+
+  it('--capture shows the probe on each interface it crosses, the masquerade as it happens, and leaves no tcpdump', async () => {
+    await sb.netlabOk('apply', join(TOPOLOGIES, 'seed-001-step5-masquerade.yaml'));
+    const t = await traced('seed-001-step5', 'netns0', '198.51.100.1', '--capture');
+    const packets = t.check!.packets!;
+    expect(packets.some((p) => /^\[hop 1 netns0:ceth0 out\] \S+ IP 172\.18\.0\.10 > 198\.51\.100\.1: ICMP echo request/.test(p))).toBe(true);
+    expect(packets.some((p) => /^\[hop 2 host:eth0 out\] \S+ IP 198\.51\.100\.100 > 198\.51\.100\.1: ICMP echo request/.test(p))).toBe(true);
+    expect(packets.some((p) => /^\[hop 3 internet:eth0 in\] \S+ IP 198\.51\.100\.1 > 198\.51\.100\.100: ICMP echo reply/.test(p))).toBe(true);
+    expect(packets.every((p) => /^\[hop \d \S+ (in|out)\] \S+ IP /.test(p))).toBe(true);
+    expect((await sb.run(['pgrep', '-r', 'RSD', 'tcpdump'])).stdout).toBe('');
   });
 
   it('the DNAT port mapping of seed-001-nat: 198.51.100.100:1234 reaches netns0:11211', async () => {

@@ -23,6 +23,7 @@ export interface TraceOptions extends CommonOptions {
   output?: string;
   check?: boolean;
   timeout?: string;
+  capture?: boolean;
 }
 
 /** The explanation and the probe disagree, or the probe could not say. */
@@ -75,10 +76,11 @@ export async function traceCommand(target: string, from: string, dest: string, o
   const explained = await trace(lab, kernelOf(lab, deps.runner, log), { from, dst, proto, ...(port !== undefined ? { port } : {}), ...(options.source ? { source: options.source } : {}) });
   let check: ProbeCheck | undefined;
   // A probe from a chosen --source could not be sent as the trace assumes: the probe would pick its own.
+  if (options.capture && (options.check === false || options.source)) throw new UserError('--capture captures the probe: it cannot go with --no-check or --source');
   if (options.check !== false && !options.source) {
     const timeoutSeconds = options.timeout === undefined ? DEFAULT_TEST_TIMEOUT : Number(options.timeout);
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 60) throw new UserError(`--timeout takes whole seconds from 1 to 60, got ${JSON.stringify(options.timeout)}`);
-    check = await checkTrace(lab, explained, { runner: deps.runner, timeoutSeconds, log });
+    check = await checkTrace(lab, explained, { runner: deps.runner, timeoutSeconds, log, capture: options.capture === true });
   }
   if (format !== 'text') printDocument(out, format, traceToJson(name, explained, check));
   else out.out(renderTrace(name, explained, check));
