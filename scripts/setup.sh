@@ -10,8 +10,9 @@ fi
 
 # iproute2: ip, the tool the labs teach; util-linux: nsenter, unshare, flock; procps: sysctl;
 # iputils-ping: the labs' tests; nftables, socat: NAT labs and test listeners; docker.io and
-# busybox-static: the kernel test of container: NAME, which starts its own dockerd in its sandbox.
-packages=(iproute2 util-linux procps iputils-ping nftables socat docker.io busybox-static)
+# busybox-static: the kernel test of container: NAME, which starts its own dockerd in its sandbox;
+# tcpdump: netlab capture, which runs it inside a node's namespace.
+packages=(iproute2 util-linux procps iputils-ping nftables socat docker.io busybox-static tcpdump)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

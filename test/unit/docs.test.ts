@@ -37,7 +37,7 @@ describe('docs/format.md', () => {
 
 describe('docs/', () => {
   it('has a page for every command', () => {
-    const pages = ['validate', 'plan', 'apply', 'destroy', 'ls', 'graph', 'script', 'export', 'cli', 'about'].map((c) => `${c}.md`);
+    const pages = ['validate', 'plan', 'apply', 'destroy', 'ls', 'graph', 'script', 'export', 'trace', 'capture', 'cli', 'about'].map((c) => `${c}.md`);
     expect(pages.filter((p) => !existsSync(`${DOCS}${p}`))).toEqual([]);
   });
 

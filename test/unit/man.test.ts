@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const COMMANDS = ['validate', 'plan', 'apply', 'destroy', 'test', 'status', 'exec', 'ls', 'graph', 'script', 'export'];
+const COMMANDS = ['validate', 'plan', 'apply', 'destroy', 'test', 'status', 'exec', 'ls', 'graph', 'script', 'export', 'trace', 'capture'];
 
 function build(): string {
   const out = mkdtempSync(join(tmpdir(), 'netlab-man-'));
