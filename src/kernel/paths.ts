@@ -1,10 +1,8 @@
 // Where namespaces, their per-namespace files and netlab's records live.
 
-/** `ip netns` keeps its namespaces here. */
-export const RUN_NETNS = '/run/netns';
+import { RUN_NETNS } from '../model/paths.js';
 
-/** `ip netns exec` bind-mounts files from here over /etc. */
-export const ETC_NETNS = '/etc/netns';
+export { ETC_NETNS, RUN_NETNS } from '../model/paths.js';
 
 /** The labs' records. Under /run, so like the namespaces they do not outlive a reboot. */
 export function stateDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,6 +1,6 @@
 // A node's resolv.conf, at /etc/netns/<netns>/resolv.conf where `ip netns exec` binds it.
 import type { NodeState } from '../model/types.js';
-import { ETC_NETNS } from '../kernel/paths.js';
+import { ETC_NETNS } from '../model/paths.js';
 import type { ChangeBase, NodeDiff, NodeResource } from './resource.js';
 
 export type DnsChange = ChangeBase & { kind: 'dns'; content?: string };
