@@ -46,8 +46,25 @@ export function renderLabsDoc(labs: readonly DocumentedLab[]): string {
     out.push('```mermaid', renderMermaid(spec).trimEnd(), '```', '');
     const set = variables.map((v) => `${v}=... `).join('');
     out.push('```sh', `sudo ${set}netlab apply topologies/${file}`, `sudo netlab destroy ${spec.name}`, '```');
+    const tries = whatToTry(spec);
+    if (tries.length > 0) {
+      out.push('', 'What to try once it is applied:', '');
+      for (const t of tries) out.push(`- \`sudo ${t.run}\`: ${t.shows}.`);
+    }
   }
   return `${out.join('\n')}\n`;
+}
+
+/** A lab's `x-try:` (ignored by netlab itself): commands that show the point of the lesson. */
+export interface TryEntry {
+  run: string;
+  shows: string;
+}
+
+export function whatToTry(spec: LabSpec): TryEntry[] {
+  const entries = (spec as unknown as Record<string, unknown>)['x-try'];
+  if (!Array.isArray(entries)) return [];
+  return entries.filter((e): e is TryEntry => typeof e?.run === 'string' && typeof e?.shows === 'string');
 }
 
 /** GitHub's heading anchor for a lab name (lowercase letters, digits and '-'). */
