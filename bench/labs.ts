@@ -16,6 +16,8 @@ export interface LabNode {
   ifaces: Iface[]; // veth ends made by the links, with their address
   routes: Route[];
   sysctls: Record<string, number>;
+  /** netlab-only keys of the node (the policy variant's tables, rules, other routes). */
+  netlabOnly?: { tables: Record<string, number>; rules: unknown[]; routes: unknown[] };
 }
 /** One veth pair. `b` either names an interface or a bridge of its node (the star's hub). */
 export interface Link {
@@ -32,6 +34,10 @@ export interface Lab {
   links: Link[];
   /** The proof that a build works: one ping between far-apart namespaces. */
   ping: { from: string; to: string };
+  /** Only netlab builds it: the scripts know no rules or multipath. */
+  netlabOnly?: boolean;
+  /** The lab this one is a variant of, by id: the report gives the ratio of their applies. */
+  variantOf?: string;
 }
 
 /** The name of a bridge port: the scripts must name it, netlab derives its own. */
@@ -107,6 +113,30 @@ export function chain(n: number): Lab {
   };
 }
 
+/**
+ * The chain again, with what policy routing adds: each router has a table of its own holding its
+ * routes again, a rule that sends what it sends from its first address to that table, a multipath
+ * route over both neighbours (a blackhole at the ends), so that the cost of rules, tables and
+ * multipath is the difference between the two.
+ */
+export function chainWithPolicy(n: number): Lab {
+  const base = chain(n);
+  const nodes = base.nodes.map((r, i) => {
+    const gateways = r.routes.map((route) => route.via);
+    const spread = gateways.length === 2 ? { to: '10.250.0.0/16', nexthops: gateways.map((via, k) => ({ via, weight: k + 1 })) } : { to: '10.250.0.0/16', type: 'blackhole' };
+    const own = (r.ifaces[0]?.address ?? '').split('/')[0]!;
+    return {
+      ...r,
+      netlabOnly: {
+        tables: { alt: 100 },
+        rules: [{ priority: 100, from: own, table: 'alt' }, { priority: 200 + (i % 7), fwmark: i + 1, action: 'prohibit' }],
+        routes: [...r.routes.map((route) => ({ ...route, table: 'alt' })), spread],
+      },
+    };
+  });
+  return { ...base, id: `${base.id}-policy`, name: `bench-chainp-${n}`, description: `${base.description}, with a table, rules and a multipath route per router`, nodes, netlabOnly: true, variantOf: base.id };
+}
+
 /** The lab as netlab reads it (FORMAT.md). */
 export function toYaml(lab: Lab): string {
   const nodes: Record<string, unknown> = {};
@@ -115,7 +145,8 @@ export function toYaml(lab: Lab): string {
     if (Object.keys(n.sysctls).length) spec.sysctls = n.sysctls;
     if (n.bridges.length) spec.bridges = Object.fromEntries(n.bridges.map((b) => [b.name, { addresses: [b.address] }]));
     if (n.ifaces.length) spec.interfaces = Object.fromEntries(n.ifaces.map((i) => [i.name, { addresses: [i.address] }]));
-    if (n.routes.length) spec.routes = n.routes;
+    if (n.routes.length || n.netlabOnly) spec.routes = [...n.routes, ...(n.netlabOnly?.routes ?? [])];
+    if (n.netlabOnly) Object.assign(spec, { tables: n.netlabOnly.tables, rules: n.netlabOnly.rules });
     nodes[n.name] = spec;
   }
   // One flow-style line per node and per link keeps a 1000-namespace file readable.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
-import { chain, star, type Lab } from './labs.js';
+import { chain, chainWithPolicy, star, type Lab } from './labs.js';
 import { LabResult, toJson, toText, writeJson } from './report.js';
 import { Sandbox } from './sandbox.js';
 import { writeLabFiles } from './scripts.js';
@@ -93,7 +93,7 @@ async function main(): Promise<number> {
   if (opts.tools.includes('floor-quiet')) contenders.push(floorQuiet);
   if (opts.tools.includes('mininet') && opts.sizes.includes(100) && (await ensureMininet(!opts.quick, log))) contenders.push(mininet);
 
-  const labs: Lab[] = [...opts.sizes.map(star), ...(opts.chain ? [chain(opts.chain)] : [])];
+  const labs: Lab[] = [...opts.sizes.map(star), ...(opts.chain ? [chain(opts.chain), chainWithPolicy(opts.chain)] : [])];
   const work = mkdtempSync(join(tmpdir(), 'netlab-bench-'));
   if (work.startsWith('/run/') || work.startsWith('/etc/netns')) throw new Error(`${work}: the sandbox mounts over /run and /etc/netns; set TMPDIR elsewhere`);
 

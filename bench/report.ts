@@ -72,12 +72,21 @@ export function toJson(results: LabResult[], meta: Record<string, unknown>) {
       failures: r.failures,
     })),
     perNamespaceApplyCost: scaling(results),
+    variants: Object.fromEntries(variantRatios(results).map((v) => [v.label, round(v.value, 3)])),
   };
 }
 
 export function writeJson(path: string, json: unknown): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(json, null, 2) + '\n');
+}
+
+/** Each variant's netlab apply against its base lab's: what the variant's extra kinds of object cost. */
+function variantRatios(results: LabResult[]): Array<{ label: string; value: number | null }> {
+  return results.flatMap((r) => {
+    const base = results.find((b) => b.lab.id === r.lab.variantOf);
+    return base ? [{ label: `netlab apply: ${r.lab.id} / ${base.lab.id}`, value: ratio(r.median('netlab apply'), base.median('netlab apply')) }] : [];
+  });
 }
 
 export function toText(results: LabResult[], runs: number): string {
@@ -93,6 +102,7 @@ export function toText(results: LabResult[], runs: number): string {
     for (const [op, v] of r.rssKb) line(`netlab ${op} peak RSS (max of runs)`, `${(Math.max(...v) / 1024).toFixed(0)} MB`);
     for (const f of r.failures) out.push(`  FAILED: ${f.split('\n')[0]}`);
   }
+  for (const v of variantRatios(results)) if (v.value !== null) out.push('', `  ${v.label.padEnd(38)} ${`${v.value.toFixed(2)}×`.padStart(9)}`);
   const scale = scaling(results);
   if (scale.length) {
     const { small, large } = scale[0]!;

@@ -79,7 +79,7 @@ export function netlab(cli: string): Contender {
 function script(name: 'seed' | 'floor' | 'floor-quiet', up: Row, down: Row, pick: (f: LabFiles) => [string, string]): Contender {
   return {
     name,
-    appliesTo: () => true,
+    appliesTo: (lab) => !lab.netlabOnly,
     measure: (lab, files) =>
       withSandbox(false, async (sb) => {
         const [upFile, downFile] = pick(files);
