@@ -1,6 +1,7 @@
 // What `netlab status` shows of an applied lab: its nodes, their interfaces with addresses, state
 // and peer, their routes. Pure: fed the state the engine reads.
 import { describeRoute } from '../resources/route.js';
+import { ruleArgs } from '../resources/rule.js';
 import { formatEndpoint } from '../model/names.js';
 import type { LabState, LinkState, NodeState } from '../model/types.js';
 import { isVethPairedWith } from '../resources/veth-pairing.js';
@@ -31,6 +32,10 @@ export interface NodeStatus {
   exists: boolean;
   interfaces: InterfaceStatus[];
   routes: string[];
+  /** Policy routing rules, as ip rule writes them. */
+  rules: string[];
+  /** Permanent neighbour entries: "192.0.2.2 at 02:00:00:00:00:02 dev eth0". */
+  neighbors: string[];
   runs: RunStatus[];
 }
 
@@ -69,6 +74,8 @@ export function labStatus(state: LabState): NodeStatus[] {
           ...(link.type === 'veth' ? { peer: peerOf(state, node, link.name, link) } : {}),
         })),
       routes: [...node.routes.values()].map(describeRoute),
+      rules: [...node.rules.values()].sort((a, b) => a.priority - b.priority).map(ruleArgs),
+      neighbors: [...node.neighbors.values()].map((n) => `${n.address} at ${n.mac} dev ${n.dev}`).sort(),
       runs: [...node.runs.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, run]) => ({ key, command: run.command, running: run.alive === true, ...(run.pid ? { pid: run.pid } : {}), ...(run.log ? { log: run.log } : {}) })),
@@ -85,6 +92,8 @@ export function renderStatus(lab: string, nodes: NodeStatus[]): string {
       lines.push(`    ${i.name.padEnd(15)} ${i.type.padEnd(8)} ${(i.up ? 'up' : 'down').padEnd(4)} ${i.addresses.join(' ') || '-'}${extra ? `  (${extra})` : ''}`);
     }
     for (const r of n.routes) lines.push(`    route ${r}`);
+    for (const r of n.rules) lines.push(`    rule ${r}`);
+    for (const e of n.neighbors) lines.push(`    neighbour ${e}`);
     for (const r of n.runs) {
       const state = r.running ? `running${r.pid ? ` (pid ${r.pid})` : ''}` : 'exited';
       lines.push(`    run ${state}: ${r.command}${r.log ? `  (output: ${r.log})` : ''}`);

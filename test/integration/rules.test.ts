@@ -56,6 +56,8 @@ describe('rules', () => {
     const rules = (await sb.ipJson<Rule[]>('a', ['rule', 'show'])).filter((r) => r.protocol === '77');
     expect(rules).toEqual([expect.objectContaining({ priority: 100, src: '198.51.100.10', table: '200' })]);
     expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+    const status = JSON.parse((await sb.netlabOk('status', '--json', 'policy')).stdout) as { labs: Array<{ nodes: Array<{ node: string; rules: string[] }> }> };
+    expect(status.labs[0]!.nodes.find((n) => n.node === 'a')!.rules).toEqual(['priority 100 from 198.51.100.10/32 lookup 200']);
 
     // Without the rule the reply leaves by r1, which has no way to x.
     await sb.ok(['ip', '-n', 'a', 'rule', 'del', 'priority', '100']);

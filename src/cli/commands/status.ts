@@ -1,4 +1,4 @@
-// netlab status [NAME] [--node NODE...]: per applied lab, its nodes, interfaces, peers, routes and run: commands,
+// netlab status [NAME] [--node NODE...]: per applied lab, its nodes, interfaces, peers, routes, rules, neighbours and run: commands,
 // and what differs from the file it was applied from (when that file is still there and valid).
 import { loadLab } from '../../config/load.js';
 import { planLab, readAppliedLab, type EngineDeps } from '../../engine.js';
