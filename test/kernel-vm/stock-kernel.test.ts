@@ -1,0 +1,97 @@
+// The lane's first proof: a lab applies, passes its tests and destroys cleanly under Debian's stock
+// kernel, and that kernel has what a minimal one lacks (netem, 802.1Q, VRF, dummy), each shown by
+// its effect: a 50 ms netem delay adds 50 ms to the ping RTT, the new links exist with their kind.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TOPOLOGIES, runInVm, vmUnavailable, type VmRun } from './vm.js';
+
+const why = vmUnavailable();
+
+/** The numbers of `ping -q`'s summary: transmitted, received and the RTTs in ms. */
+function pingSummary(output: string): { sent: number; received: number; min: number; avg: number; max: number } {
+  const counts = /(\d+) packets transmitted, (\d+) received/.exec(output);
+  const rtt = /rtt min\/avg\/max\/mdev = ([\d.]+)\/([\d.]+)\/([\d.]+)\//.exec(output);
+  if (!counts || !rtt) throw new Error(`not a ping summary:\n${output}`);
+  return { sent: Number(counts[1]), received: Number(counts[2]), min: Number(rtt[1]), avg: Number(rtt[2]), max: Number(rtt[3]) };
+}
+
+/** A step that must have succeeded, with its output for the assertions that follow. */
+function ok(run: VmRun, name: string): string {
+  const step = run.step(name);
+  expect(step.exitCode, `${name} failed in the VM:\n${step.output}`).toBe(0);
+  return step.output;
+}
+
+/** The namespaces `ip -j netns list` shows (it prints nothing at all when there are none). */
+function namespaces(output: string): string[] {
+  return output.trim() === '' ? [] : (JSON.parse(output) as { name: string }[]).map((n) => n.name).sort();
+}
+
+describe.skipIf(why !== undefined)('Debian stock kernel under qemu', () => {
+  it('applies seed-001-nat, passes its tests and destroys it to nothing', async () => {
+    const lab = join(TOPOLOGIES, 'seed-001-nat.yaml');
+    const run = await runInVm(
+      `
+step apply netlab apply ${lab}
+step netns-applied ip -j netns list
+step test netlab test ${lab} --json
+step destroy netlab destroy ${lab}
+step netns-destroyed ip -j netns list
+`,
+      280_000,
+    );
+    ok(run, 'apply');
+    expect(namespaces(ok(run, 'netns-applied'))).toEqual(['host', 'internet', 'netns0', 'netns1']);
+    const report = JSON.parse(ok(run, 'test')) as { ok: boolean; passed: number; failed: number };
+    expect(report).toMatchObject({ ok: true, passed: 6, failed: 0 });
+    ok(run, 'destroy');
+    expect(namespaces(ok(run, 'netns-destroyed'))).toEqual([]);
+    console.log(run.log.split('\n').filter((l) => l.startsWith('step ') || l.startsWith('kernel-vm:')).join('\n'));
+  });
+
+  it('has netem (a 50 ms delay adds 50 ms RTT), 802.1Q VLANs, VRF and dummy links', async () => {
+    const run = await runInVm(
+      `
+set -e
+ip netns add a
+ip netns add b
+ip link add va netns a type veth peer name vb netns b
+ip -n a addr add 192.0.2.1/24 dev va
+ip -n b addr add 192.0.2.2/24 dev vb
+ip -n a link set va up
+ip -n b link set vb up
+set +e
+step ping-before ip netns exec a ping -c 10 -i 0.2 -q 192.0.2.2
+step netem tc -n a qdisc add dev va root netem delay 50ms
+step qdisc tc -n a -j qdisc show dev va
+step ping-after ip netns exec a ping -c 10 -i 0.2 -q 192.0.2.2
+step vlan ip -n a link add va.10 link va type vlan id 10
+step vlan-show ip -n a -j -d link show va.10
+step vrf ip -n a link add blue type vrf table 10
+step vrf-show ip -n a -j -d link show blue
+step dummy ip -n a link add d0 type dummy
+step dummy-show ip -n a -j -d link show d0
+`,
+      120_000,
+    );
+    const before = pingSummary(ok(run, 'ping-before'));
+    ok(run, 'netem');
+    const qdiscs = JSON.parse(ok(run, 'qdisc')) as { kind: string; root?: boolean; options?: { delay?: { delay: number } } }[];
+    expect(qdiscs.find((q) => q.root)?.kind).toBe('netem');
+    const after = pingSummary(ok(run, 'ping-after'));
+    expect([before.received, after.received]).toEqual([10, 10]);
+    expect(after.min).toBeGreaterThanOrEqual(50);
+    expect(after.avg - before.avg).toBeGreaterThan(45);
+    expect(after.avg - before.avg).toBeLessThan(65);
+
+    type Link = { ifname: string; linkinfo?: { info_kind: string; info_data?: Record<string, unknown> } };
+    const link = (name: string): Link => {
+      ok(run, name);
+      return (JSON.parse(ok(run, `${name}-show`)) as Link[])[0]!;
+    };
+    expect(link('vlan').linkinfo).toMatchObject({ info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 10 } });
+    expect(link('vrf').linkinfo).toMatchObject({ info_kind: 'vrf', info_data: { table: 10 } });
+    expect(link('dummy').linkinfo?.info_kind).toBe('dummy');
+    console.log(`ping RTT avg ${before.avg} ms, with netem delay 50ms ${after.avg} ms`);
+  });
+});
