@@ -46,7 +46,7 @@ else
   share=$(mktemp -d /tmp/kernel-vm.XXXXXX)
   trap 'rm -rf "$share"' EXIT
 fi
-rm -f "$share/exit-code" "$share/output.log" "$share/boot-seconds"
+rm -f "$share/exit-code" "$share/output.log" "$share/boot-seconds" "$share/end-seconds"
 [ "$(realpath "$script")" = "$share/script.sh" ] || cp "$script" "$share/script.sh"
 PATH=$PATH:/sbin:/usr/sbin "$here/make-initramfs.sh" "$version" "$share/initramfs.gz"
 
@@ -55,7 +55,8 @@ PATH=$PATH:/sbin:/usr/sbin "$here/make-initramfs.sh" "$version" "$share/initramf
 # sysfs mounted in the VM shows up on /proc too ("Cannot open init namespace" from ip netns).
 start=$(date +%s)
 status=0
-timeout "${KERNEL_VM_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg,thread=multi -m 2048 -smp 2 \
+# pdeathsig on both: when this script is killed (a test run stopped), timeout and qemu go with it.
+setpriv --pdeathsig KILL timeout "${KERNEL_VM_TIMEOUT:-900}" setpriv --pdeathsig KILL qemu-system-x86_64 -accel tcg,thread=multi -m 2048 -smp 2 \
   -kernel "$kernel" -initrd "$share/initramfs.gz" -nographic -no-reboot -nodefaults -serial stdio \
   -append "console=ttyS0 panic=-1 quiet" \
   -virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
@@ -70,5 +71,5 @@ if [ ! -s "$share/exit-code" ]; then
   tail -n 40 "$share/console.log" >&2
   exit 1
 fi
-echo "kernel-vm: kernel $version, booted in $(cat "$share/boot-seconds" 2>/dev/null || echo '?') s, ${elapsed} s in all" >&2
+echo "kernel-vm: kernel $version, booted in $(cat "$share/boot-seconds" 2>/dev/null || echo '?') s, script done $(cat "$share/end-seconds" 2>/dev/null || echo '?') s after boot, ${elapsed} s in all" >&2
 exit "$(cat "$share/exit-code")"

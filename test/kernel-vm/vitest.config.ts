@@ -8,7 +8,7 @@ export default defineConfig({
     include: ['test/kernel-vm/**/*.test.ts'],
     globalSetup: ['test/kernel-vm/global-setup.ts'],
     fileParallelism: false,
-    testTimeout: 300_000,
+    testTimeout: 420_000,
     hookTimeout: 60_000,
   },
 });
