@@ -2,6 +2,7 @@
 // kernel, and that kernel has what a minimal one lacks (netem, 802.1Q, VRF, dummy, and the bond,
 // tunnel and VLAN-filtering kinds), each shown by its effect: a 50 ms netem delay adds 50 ms to the
 // ping RTT, the new links exist with their kind and settings in `ip -j -d link`.
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TOPOLOGIES, runInVm, vmUnavailable, type VmRun } from './vm.js';
@@ -73,6 +74,7 @@ ip -n b addr add 192.0.2.2/24 dev vb
 ip -n a link set va up
 ip -n b link set vb up
 set +e
+step kernel uname -r
 step ping-before ip netns exec a ping -c 10 -i 0.2 -q 192.0.2.2
 step netem tc -n a qdisc add dev va root netem delay 50ms
 step qdisc tc -n a -j qdisc show dev va
@@ -97,15 +99,19 @@ step wireguard-show ip -n a -j -d link show wg0
 `,
       120_000,
     );
+    // Not this machine's kernel: Debian's, whose modules the VM loads from /lib/modules.
+    expect(ok(run, 'kernel').trim()).not.toBe(release());
+    expect(ok(run, 'kernel').trim()).toMatch(/-amd64$/);
     const before = pingSummary(ok(run, 'ping-before'));
     ok(run, 'netem');
     const qdiscs = JSON.parse(ok(run, 'qdisc')) as { kind: string; root?: boolean; options?: { delay?: { delay: number } } }[];
     expect(qdiscs.find((q) => q.root)?.kind).toBe('netem');
     const after = pingSummary(ok(run, 'ping-after'));
     expect([before.received, after.received]).toEqual([10, 10]);
+    // The fastest of each ten: emulation on a busy machine adds milliseconds of noise to the rest.
     expect(after.min).toBeGreaterThanOrEqual(50);
-    expect(after.avg - before.avg).toBeGreaterThan(45);
-    expect(after.avg - before.avg).toBeLessThan(65);
+    expect(after.min - before.min).toBeGreaterThan(45);
+    expect(after.min - before.min).toBeLessThan(60);
 
     type Link = { ifname: string; linkinfo?: { info_kind: string; info_data?: Record<string, unknown> } };
     const link = (name: string): Link => {
@@ -121,6 +127,6 @@ step wireguard-show ip -n a -j -d link show wg0
     expect(link('gre').linkinfo).toMatchObject({ info_kind: 'gre', info_data: { local: '192.0.2.1', remote: '192.0.2.2' } });
     expect(link('ipip').linkinfo).toMatchObject({ info_kind: 'ipip', info_data: { local: '192.0.2.1', remote: '192.0.2.2' } });
     expect(link('wireguard').linkinfo?.info_kind).toBe('wireguard');
-    console.log(`ping RTT avg ${before.avg} ms, with netem delay 50ms ${after.avg} ms\n${timings(run)}`);
+    console.log(`ping RTT min/avg ${before.min}/${before.avg} ms, with netem delay 50ms ${after.min}/${after.avg} ms\n${timings(run)}`);
   });
 });
