@@ -1,9 +1,10 @@
 // In a namespace the lab did not create (kind host or attach) it owns only what it made there.
 // This module cuts the actual state of such a namespace down to the lab's own objects, so that
 // diff can treat it like any other, and names what stands in the lab's way. Pure.
-import { routeKey, type LinkState, type NftTable, type NodeState, type RouteState } from '../model/types.js';
-import { ownerMark, ROUTE_PROTOCOL } from '../model/names.js';
+import type { LinkState, NftTable, NodeState } from '../model/types.js';
+import { ownerMark } from '../model/names.js';
 import { nftTableName } from '../model/nft.js';
+import { markedObjects } from '../resources/marked.js';
 import { OWNING_RESOURCES } from '../resources/registry.js';
 
 /** What the lab's record says it made in one such namespace. */
@@ -38,11 +39,6 @@ function isLabTable(lab: string, table: NftTable, owned: PartialOwnership): bool
   return rules.length > 0 && rules.every((r) => owned.nftRules?.[r.id] !== undefined && owned.nftRules[r.id] === r.fingerprint);
 }
 
-/** netlab's protocol, and either recorded as the lab's or exactly a route the file asks for. */
-function isLabRoute(route: RouteState, owned: PartialOwnership, want: NodeState): boolean {
-  return route.protocol === ROUTE_PROTOCOL && (owned.routes.has(routeKey(route)) || want.routes.has(routeKey(route)));
-}
-
 export function labView(lab: string, want: NodeState, have: NodeState, owned: PartialOwnership): LabView {
   const conflicts: string[] = [];
   const links = new Map<string, LinkState>();
@@ -70,13 +66,8 @@ export function labView(lab: string, want: NodeState, have: NodeState, owned: Pa
       conflicts.push(`interface ${name} does not exist in node ${have.node} — create it with a link, or correct the name`);
     }
   }
-  const routes = new Map<string, RouteState>();
-  for (const [key, route] of have.routes) {
-    if (isLabRoute(route, owned, want)) routes.set(key, route);
-    else if (want.routes.has(key)) {
-      conflicts.push(`route ${route.to} (metric ${route.metric}) already exists in node ${have.node} and is not the lab's — remove it, or change the file's metric`);
-    }
-  }
+  const { mine: routes, conflicts: theirRoutes } = markedObjects(have.routes, want.routes, owned.routes, (route) => `route ${route.to} (metric ${route.metric}) already exists in node ${have.node} and is not the lab's — remove it, or change the file's metric`);
+  conflicts.push(...theirRoutes);
   let nft = have.nft;
   if (nft && !isLabTable(lab, nft, owned)) {
     const table = nftTableName(lab);

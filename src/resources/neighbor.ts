@@ -3,6 +3,7 @@
 import { canonicalIp } from '../model/ip.js';
 import { formatEndpoint, ROUTE_PROTOCOL } from '../model/names.js';
 import { neighborKey, type NeighborState, type NodeState } from '../model/types.js';
+import { markedObjects } from './marked.js';
 import type { ChangeBase, NodeDiff, NodeResource } from './resource.js';
 
 export type NeighborChange = ChangeBase & { kind: 'neighbor'; entry: NeighborState };
@@ -46,14 +47,8 @@ export const neighborResource: NodeResource<NeighborChange> = {
   ipRead: { line: 'neigh show nud permanent', parse: parseNeighbors },
 
   labsOwn(want, have, recorded) {
-    const view = new Map<string, NeighborState>();
-    const conflicts: string[] = [];
-    for (const [key, entry] of have.neighbors) {
-      const lab = entry.protocol === ROUTE_PROTOCOL && (recorded.has(key) || want.neighbors.has(key));
-      if (lab) view.set(key, entry);
-      else if (want.neighbors.has(key)) conflicts.push(`neighbour ${entry.address} on ${have.node}:${entry.dev} already exists and is not the lab's — remove it (ip neigh del ${entry.address} dev ${entry.dev}) or from the file`);
-    }
-    return { view: { neighbors: view }, conflicts };
+    const { mine, conflicts } = markedObjects(have.neighbors, want.neighbors, recorded, (e) => `neighbour ${e.address} on ${have.node}:${e.dev} already exists and is not the lab's — remove it (ip neigh del ${e.address} dev ${e.dev}) or from the file`);
+    return { view: { neighbors: mine }, conflicts };
   },
   recordKey: (c) => (c.action === 'delete' ? undefined : neighborKey(c.entry)),
   recordKeys: (want) => [...want.neighbors.keys()].sort(),

@@ -4,6 +4,7 @@
 import { canonicalCidr } from '../model/ip.js';
 import { ROUTE_PROTOCOL } from '../model/names.js';
 import { ruleKey, type NodeState, type RuleState } from '../model/types.js';
+import { markedObjects } from './marked.js';
 import type { ChangeBase, NodeDiff, NodeResource } from './resource.js';
 
 export type RuleChange = ChangeBase & { kind: 'rule'; rule: RuleState };
@@ -96,13 +97,8 @@ export const ruleResource: NodeResource<RuleChange> = {
   ipRead: { line: 'rule show', parse: parseRules },
 
   labsOwn(want, have, recorded) {
-    const view = new Map<string, RuleState>();
-    const conflicts: string[] = [];
-    for (const [key, rule] of have.rules) {
-      if (rule.protocol === ROUTE_PROTOCOL && (recorded.has(key) || want.rules.has(key))) view.set(key, rule);
-      else if (want.rules.has(key)) conflicts.push(`a rule with priority ${rule.priority} already exists in node ${have.node} and is not the lab's — give the file's rule another priority, or remove it (ip rule del priority ${rule.priority})`);
-    }
-    return { view: { rules: view }, conflicts };
+    const { mine, conflicts } = markedObjects(have.rules, want.rules, recorded, (r) => `a rule with priority ${r.priority} already exists in node ${have.node} and is not the lab's — give the file's rule another priority, or remove it (ip rule del priority ${r.priority})`);
+    return { view: { rules: mine }, conflicts };
   },
   recordKey: (c) => (c.action === 'delete' ? undefined : ruleKey(c.rule)),
   recordKeys: (want) => [...want.rules.keys()].sort(),
