@@ -34,7 +34,7 @@ export async function requireIproute2(runner: Runner): Promise<void> {
 
 /**
  * The programs a read of these nodes and a run on them use. `linkLocal`: the lab makes links with
- * link-local IPv6, whose duplicate address detection is turned off by sysctl (plan/dad.ts).
+ * link-local IPv6, whose duplicate address detection is turned off by sysctl (resources/dad.ts).
  */
 export function toolsFor(targets: readonly NodeToRead[], options: { linkLocal: boolean }): Tool[] {
   // xargs starts the per-namespace runs (kernel/fanout.ts).

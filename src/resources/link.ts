@@ -1,5 +1,5 @@
 // A link the lab deletes: one made again, or one the file no longer has. Deleting a veth end
-// deletes its peer too, so a pair is deleted once (diff.ts keeps the first of its ends).
+// deletes its peer too, so a pair is deleted once (plan/diff.ts keeps the first of its ends).
 import { formatEndpoint } from '../model/names.js';
 import { whyMismatch } from './link-fate.js';
 import type { ChangeBase, LinkEnd, NodeDiff, NodeResource } from './resource.js';

@@ -96,7 +96,7 @@ export interface Resource<C extends ChangeBase & { kind: string }> {
   opensNamespace?(change: C): boolean;
   /** It reaches into another namespace too (a veth's far end, a namespace's veths). */
   reachesAcross?: boolean;
-  /** A node's ip batch does it after the sysctls that must come before links go up (plan/dad.ts). */
+  /** A node's ip batch does it after the sysctls that must come before links go up (dad.ts). */
   waitsForBeforeUp?: boolean;
   /** What it reads with each node's `ip -d -j -batch`, and how it takes the answer in. */
   ipRead?: IpRead;

@@ -26,7 +26,7 @@ export const vethResource: NodeResource<VethChange> = {
   reachesAcross: true,
   dependsOn: (c, index) => [index.namespaceMade(c.peer.node), index.linkDeleted(c.node, c.name), index.linkDeleted(c.peer.node, c.peer.name)],
 
-  /** Each end of a pair made again asks for it; the plan keeps the first (diff.ts). */
+  /** Each end of a pair made again asks for it; the plan keeps the first (plan/diff.ts). */
   diff(n: NodeDiff) {
     for (const name of [...n.links.recreated].sort()) {
       const link = n.want.links.get(name)!;
