@@ -50,6 +50,10 @@ rm -f "$share/exit-code" "$share/output.log" "$share/boot-seconds" "$share/end-s
 [ "$(realpath "$script")" = "$share/script.sh" ] || cp "$script" "$share/script.sh"
 PATH=$PATH:/sbin:/usr/sbin "$here/make-initramfs.sh" "$version" "$share/initramfs.gz"
 
+# The project, shared on its own: a checkout under /tmp or /run would be hidden by the VM's tmpfs there.
+project=$(cd "$here/../.." && pwd)
+case "$project" in *[[:space:]]*) echo "kernel-vm: cannot run: the project's path has a space: $project" >&2; exit 2 ;; esac
+
 # tcg: /dev/kvm may exist in a container and still not work; emulation always does.
 # multidevs=remap: without it /proc and /sys of this machine share inode numbers over 9p and a
 # sysfs mounted in the VM shows up on /proc too ("Cannot open init namespace" from ip netns).
@@ -58,8 +62,9 @@ boot() {
   # pdeathsig on both: when this script is killed (a test run stopped), timeout and qemu go with it.
   setpriv --pdeathsig KILL timeout "${KERNEL_VM_TIMEOUT:-900}" setpriv --pdeathsig KILL qemu-system-x86_64 -accel tcg,thread=multi -m 2048 -smp 2 \
     -kernel "$kernel" -initrd "$share/initramfs.gz" -nographic -no-reboot -nodefaults -serial stdio \
-    -append "console=ttyS0 panic=-1 quiet" \
+    -append "console=ttyS0 panic=-1 quiet netlab.project=$project" \
     -virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
+    -virtfs "local,path=$project,mount_tag=project,security_model=none,readonly=on,multidevs=remap" \
     -virtfs "local,path=$share,mount_tag=share,security_model=none,multidevs=remap" \
     </dev/null >"$share/console.log" 2>&1 || status=$?
 }
