@@ -1,10 +1,12 @@
 // One plan: read what the file and the record name, then diff it against the file. Used by plan,
 // by apply before and after its run (verify), and by destroy with an empty file.
+import { requireFeatures } from '../kernel/features.js';
 import { namespacesWithTheirIds } from '../kernel/marks.js';
 import { readLab } from '../kernel/read.js';
 import type { Runner } from '../kernel/runner.js';
 import { kernelHasIpv6, requireTools, toolsFor } from '../kernel/tools.js';
 import type { LabState } from '../model/types.js';
+import { featureNeeds } from '../resources/registry.js';
 import type { Change } from '../plan/change.js';
 import { diff } from '../plan/diff.js';
 import { narrowState, selectNodes } from '../plan/target.js';
@@ -79,6 +81,8 @@ export async function planFor(file: LabState, recordAsIs: LabRecord | undefined,
     if (inode && !desired.nodes.has(t.node)) t.recordedInode = { inode, lab: desired.lab, ...(nsid !== undefined ? { nsid } : {}) };
   }
   await requireTools(toolsFor(targets, { linkLocal: hasLinkLocal(desired) }));
+  // Verify asks again of nothing: the plan before the run did.
+  if (!run) await requireFeatures(deps.runner, featureNeeds(desired));
   const answers = { ipAnswers: run?.readBack, sysctlAnswers: run?.sysctlReadBack, pairsProven: run !== undefined };
   const read = await readLab(desired.lab, targets, readDeps(deps, desired.lab, answers));
   const actual = selection ? narrowState(read, selection) : read;

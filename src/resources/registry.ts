@@ -13,6 +13,8 @@ import { neighborResource } from './neighbor.js';
 import { nftablesResource } from './nftables.js';
 import { processesResource } from './processes.js';
 import { publishResource } from './publish.js';
+import type { FeatureNeed } from '../model/features.js';
+import type { LabState } from '../model/types.js';
 import type { Command, IpRead, NodeResource, Resource, Scope, Unnamed } from './resource.js';
 import { routeResource } from './route.js';
 import { ruleResource } from './rule.js';
@@ -97,3 +99,9 @@ export const OWNING_RESOURCES: ReadonlyArray<Resource<Change>> = (Object.values(
 
 /** The resources whose objects the record lists where the lab does not own the namespace (state/bookkeeping.ts). */
 export const KEEPING_RESOURCES: ReadonlyArray<Resource<Change>> = (Object.values(BY_KIND) as Array<Resource<Change>>).filter((r) => r.recordKeys !== undefined);
+
+/** What the wanted state's objects need of the kernel, node by node in the file's order. */
+export function featureNeeds(state: LabState): FeatureNeed[] {
+  const resources = Object.values(BY_KIND) as Array<Resource<Change>>;
+  return [...state.nodes.values()].flatMap((node) => resources.flatMap((r) => r.needs?.(node) ?? []));
+}

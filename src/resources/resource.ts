@@ -2,6 +2,7 @@
 // changes are named, where they run, the commands they become, how a person reads them, what they
 // wait for, and (for objects inside a node) how wanted and actual compare. Pure: no IO here or in
 // any resource module, so the planner can depend on them.
+import type { FeatureNeed } from '../model/features.js';
 import type { LabState, NodeState } from '../model/types.js';
 import type { Change } from './change.js';
 
@@ -111,6 +112,8 @@ export interface Resource<C extends ChangeBase & { kind: string }> {
   recordKeys?(want: NodeState): string[];
   /** Lines shown under it in the plan (an nftables table's rules). */
   details?(change: C): Array<{ action: Action; text: string; reason: string }>;
+  /** The kernel features the node's wanted objects of this kind need (netem, 802.1Q, ...). */
+  needs?(want: NodeState): FeatureNeed[];
 }
 
 /** One line of the read batch every node's state comes from, and the parse of its JSON answer. */
