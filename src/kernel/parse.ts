@@ -26,7 +26,7 @@ export interface IpLinkJson {
   linkinfo?: { info_kind?: string; info_data?: { stp_state?: number }; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean; isolated?: boolean; learning?: boolean; flood?: boolean } };
   /** eui64, none, stable_secret or random; absent when the link has no IPv6. */
   inet6_addr_gen_mode?: string;
-  addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean }>;
+  addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean; dynamic?: boolean }>;
 }
 
 function linkType(kind: string | undefined): LinkType {
@@ -38,10 +38,15 @@ function isKernelMadeAddress(family: string, local: string, scope: string | unde
   return family === 'inet6' && scope === 'link' && local.toLowerCase().startsWith('fe80:');
 }
 
+/** An address with a lifetime was learned (SLAAC from a router advertisement, DHCP): netlab sets none. */
+function isLearnedAddress(address: { dynamic?: boolean }): boolean {
+  return address.dynamic === true;
+}
+
 function parseLink(json: IpLinkJson): LinkState {
   const type = linkType(json.linkinfo?.info_kind);
   const addresses = (json.addr_info ?? [])
-    .filter((a) => !isKernelMadeAddress(a.family, a.local, a.scope))
+    .filter((a) => !isKernelMadeAddress(a.family, a.local, a.scope) && !isLearnedAddress(a))
     .map((a) => canonicalCidr(`${a.local}/${a.prefixlen}`))
     .sort();
   const link: LinkState = {

@@ -60,13 +60,16 @@ export interface IpRouteJson {
 
 const LAB_TYPES: ReadonlySet<string> = new Set(['unicast', 'blackhole', 'unreachable', 'prohibit', 'throw']);
 
+/** Protocols of the routes the kernel makes itself: from addresses and links, router advertisements, ICMP redirects. */
+const KERNEL_PROTOCOLS: ReadonlySet<string> = new Set(['kernel', 'ra', 'redirect']);
+
 /**
- * Routes the lab may own: the main table and numbered ones, minus what the kernel derives from
- * addresses and links (protocol kernel) and its local, broadcast and multicast housekeeping.
+ * Routes the lab may own: the main table and numbered ones, minus what the kernel makes itself
+ * (KERNEL_PROTOCOLS: learned, not drift) and its local, broadcast and multicast housekeeping.
  */
 export function isLabRoute(route: IpRouteJson): boolean {
   if (route.table !== undefined && route.table !== 'main' && !/^\d+$/.test(route.table)) return false;
-  if (route.protocol === 'kernel') return false;
+  if (route.protocol !== undefined && KERNEL_PROTOCOLS.has(route.protocol)) return false;
   return route.type === undefined || LAB_TYPES.has(route.type);
 }
 

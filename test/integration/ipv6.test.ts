@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Sandbox, useSandbox } from '../helpers/sandbox.js';
+import { TOPOLOGIES, type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 useSandbox((s) => (sb = s));
@@ -186,6 +186,34 @@ describe('routed IPv6 right after apply', () => {
     expect(await sb.ping('a', '2001:db8:a::1')).toBe(true);
     // The limit the warning names: r1 has no link-local address to solicit b's side from.
     expect(await sb.ping('a', '2001:db8:b::10', 2)).toBe(false);
+    await sb.netlabOk('destroy', file);
+  });
+});
+
+describe('what the kernel learns from router advertisements', () => {
+  it('is not drift: the SLAAC address and the RA default route are kept by plan and by a second apply', async () => {
+    const file = join(TOPOLOGIES, 'ipv6-slaac.yaml');
+    await sb.netlabOk('apply', file);
+    type Route = { dst: string; protocol: string };
+    type Addr = { addr_info: Array<{ local: string; dynamic?: boolean }> };
+    const learned = async () => ({
+      routes: (await sb.ipJson<Route[]>('h', ['-6', 'route', 'show'])).filter((r) => r.protocol === 'ra').map((r) => r.dst),
+      addresses: (await sb.ipJson<Addr[]>('h', ['addr', 'show', 'dev', 'eth0']))[0]!.addr_info.filter((a) => a.dynamic).map((a) => a.local),
+    });
+    // radvd advertises every 3-4 s; the host's address waits for its duplicate detection.
+    let seen = await learned();
+    for (let i = 0; i < 100 && (seen.routes.length === 0 || seen.addresses.length === 0); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      seen = await learned();
+    }
+    expect(seen.routes).toContain('default');
+    expect(seen.addresses.every((a) => a.startsWith('2001:db8:1:'))).toBe(true);
+    expect(seen.addresses).toHaveLength(1);
+    expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+    const again = await sb.netlabOk('apply', file);
+    expect(again.stdout).toMatch(/no changes/i);
+    expect(await learned()).toEqual(seen);
+    expect(await sb.ping('h', '2001:db8:2::2')).toBe(true);
     await sb.netlabOk('destroy', file);
   });
 });
