@@ -3,11 +3,13 @@
 // interface that is neither a veth nor a bridge, a veth whose peer is not exported, a route
 // through something left out) is left out and named in a YAML comment.
 import { describeRoute } from '../resources/route.js';
+import { ruleArgs } from '../resources/rule.js';
 import { comment, flowList, flowMap, yamlString, type FlowMap } from './yaml-text.js';
 import { EXPORTED_SYSCTLS, type NamespaceSnapshot } from '../kernel/export-read.js';
 import { familyOf, isLinkLocal6, subnetContains } from '../model/ip.js';
+import { MAIN_TABLE } from '../model/layout.js';
 import { bridgePortName, IFNAME_PATTERN, LAB_NAME_PATTERN, MAX_IFNAME_BYTES, NODE_NAME_PATTERN } from '../model/names.js';
-import { defaultMetric, neighborKey, routeKey, sortedKeys, type LinkState, type NodeState, type RouteState } from '../model/types.js';
+import { defaultMetric, neighborKey, routeKey, sortedKeys, type LinkState, type Nexthop, type NodeState, type RouteState } from '../model/types.js';
 
 /** The MTU the kernel gives a veth or a bridge: not written out. */
 const DEFAULT_MTU = 1500;
@@ -174,9 +176,29 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
     if (route.type) entries.push(['type', route.type]);
     if (route.onlink) entries.push(['onlink', true]);
     if (route.src) entries.push(['src', route.src]);
-    routes.push(`${indent}  - ${flowMap(entries)}`);
+    routes.push(`${indent}  - ${route.nexthops ? withNexthops(entries, route.nexthops) : flowMap(entries)}`);
   }
   if (routes.length > 0) lines.push(`${indent}routes:`, ...routes);
+
+  // Policy rules, but those naming an interface that is left out.
+  const rules: string[] = [];
+  for (const rule of [...state.rules.values()].sort((a, b) => a.priority - b.priority)) {
+    const dev = [rule.iif, rule.oif].find((d) => d !== undefined && d !== 'lo' && !has(d));
+    if (dev) {
+      notes.push(`rule ${ruleArgs(rule)}: it names ${dev}, which is left out`);
+      continue;
+    }
+    const entries: FlowMap = [['priority', rule.priority]];
+    if (rule.from) entries.push(['from', rule.from]);
+    if (rule.to) entries.push(['to', rule.to]);
+    if (rule.iif) entries.push(['iif', rule.iif]);
+    if (rule.oif) entries.push(['oif', rule.oif]);
+    if (rule.fwmark !== undefined) entries.push(['fwmark', rule.fwmask !== undefined ? `${rule.fwmark}/${rule.fwmask}` : rule.fwmark]);
+    if (rule.action) entries.push(['action', rule.action]);
+    else entries.push(['table', rule.table === MAIN_TABLE ? 'main' : rule.table!]);
+    rules.push(`${indent}  - ${flowMap(entries)}`);
+  }
+  if (rules.length > 0) lines.push(`${indent}rules:`, ...rules);
 
   // Permanent neighbour entries on what is exported.
   const neighbors = [...state.neighbors.values()].filter((n) => has(n.dev)).sort((a, b) => neighborKey(a).localeCompare(neighborKey(b)));
@@ -196,9 +218,17 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
   return { lines: [...notes.map((n) => comment(indent, `left out: ${n}`)), ...lines] };
 }
 
+/** A multipath route's map: its nexthops are maps in a list, which a FlowMap value cannot hold. */
+function withNexthops(entries: FlowMap, hops: readonly Nexthop[]): string {
+  const list = hops.map((h) => flowMap([['via', h.via], ...(h.dev ? ([['dev', h.dev]] as FlowMap) : []), ['weight', h.weight]]));
+  return `${flowMap(entries).slice(0, -1)}, nexthops: [${list.join(', ')}]}`;
+}
+
 function routeProblem(route: RouteState, addresses: Array<{ dev: string; cidr: string }>, has: (name: string) => boolean): string | undefined {
   if (route.dev && !has(route.dev)) return `it goes out of ${route.dev}, which is left out`;
-  if (route.nexthops) return 'a multipath route is not exported yet';
+  const hopOut = route.nexthops?.find((h) => h.dev !== undefined && !has(h.dev));
+  if (hopOut) return `a path goes out of ${hopOut.dev}, which is left out`;
+  if (route.nexthops) return route.nexthops.every((h) => h.dev || addresses.some((a) => subnetContains(a.cidr, h.via))) ? undefined : 'a gateway is on no exported subnet of this namespace';
   if (route.type) return undefined;
   if (!route.via && !route.dev) return 'it has neither a gateway nor an interface';
   if (!route.via) return undefined;
