@@ -11,21 +11,24 @@ export interface KernelFeature {
   probe: string;
 }
 
-/** A veth end to stack a child interface on. */
-const PARENT = 'ip link add p type veth peer name q';
+/**
+ * A veth end to stack a child interface on. Every name follows `name`: ip takes a bare word that
+ * begins a keyword for it (`b` is `broadcast`).
+ */
+const PARENT = 'ip link add name p type veth peer name q';
 
 export const FEATURES: Readonly<Record<FeatureId, KernelFeature>> = {
   netem: { needs: 'the netem queueing discipline (module sch_netem, CONFIG_NET_SCH_NETEM)', probe: 'tc qdisc add dev lo root netem delay 1ms' },
   vlan: { needs: '802.1Q VLAN support (module 8021q, CONFIG_VLAN_8021Q)', probe: `${PARENT} && ip link add link p name p.1 type vlan id 1` },
-  'vlan-filtering': { needs: 'VLAN filtering on bridges (CONFIG_BRIDGE_VLAN_FILTERING)', probe: 'ip link add b type bridge vlan_filtering 1' },
-  vrf: { needs: 'VRF devices (module vrf, CONFIG_NET_VRF)', probe: 'ip link add v type vrf table 10' },
-  dummy: { needs: 'dummy interfaces (module dummy, CONFIG_DUMMY)', probe: 'ip link add d type dummy' },
-  bond: { needs: 'bonding (module bonding, CONFIG_BONDING)', probe: 'ip link add b type bond' },
-  gre: { needs: 'GRE tunnels (module ip_gre, CONFIG_NET_IPGRE)', probe: 'ip link add g type gre local 192.0.2.1 remote 192.0.2.2' },
-  ipip: { needs: 'IPIP tunnels (module ipip, CONFIG_NET_IPIP)', probe: 'ip link add t type ipip local 192.0.2.1 remote 192.0.2.2' },
-  wireguard: { needs: 'WireGuard (module wireguard, CONFIG_WIREGUARD)', probe: 'ip link add w type wireguard' },
+  'vlan-filtering': { needs: 'VLAN filtering on bridges (CONFIG_BRIDGE_VLAN_FILTERING)', probe: 'ip link add name b type bridge vlan_filtering 1' },
+  vrf: { needs: 'VRF devices (module vrf, CONFIG_NET_VRF)', probe: 'ip link add name v type vrf table 10' },
+  dummy: { needs: 'dummy interfaces (module dummy, CONFIG_DUMMY)', probe: 'ip link add name d type dummy' },
+  bond: { needs: 'bonding (module bonding, CONFIG_BONDING)', probe: 'ip link add name b type bond' },
+  gre: { needs: 'GRE tunnels (module ip_gre, CONFIG_NET_IPGRE)', probe: 'ip link add name g type gre local 192.0.2.1 remote 192.0.2.2' },
+  ipip: { needs: 'IPIP tunnels (module ipip, CONFIG_NET_IPIP)', probe: 'ip link add name t type ipip local 192.0.2.1 remote 192.0.2.2' },
+  wireguard: { needs: 'WireGuard (module wireguard, CONFIG_WIREGUARD)', probe: 'ip link add name w type wireguard' },
   macvlan: { needs: 'macvlan interfaces (module macvlan, CONFIG_MACVLAN)', probe: `${PARENT} && ip link add link p name m type macvlan mode bridge` },
-  vxlan: { needs: 'VXLAN (module vxlan, CONFIG_VXLAN)', probe: 'ip link add x type vxlan id 1 dstport 4789' },
+  vxlan: { needs: 'VXLAN (module vxlan, CONFIG_VXLAN)', probe: 'ip link add name x type vxlan id 1 dstport 4789' },
 };
 
 /** One object of the file that needs a feature: `r1:eth0.10`, by its key `kind vlan`. */
