@@ -10,7 +10,7 @@ export const bridgeResource: NodeResource<BridgeChange> = {
   plural: 'bridges',
   id: (c) => `bridge/${c.node}:${c.name}`,
   scope: (c) => ({ tool: 'ip', netns: c.netns }),
-  commands: (c) => [{ tool: 'ip', line: `link add ${c.name} type bridge` }],
+  commands: (c) => [{ tool: 'ip', line: `link add name ${c.name} type bridge` }],
   summary: (c) => `bridge ${formatEndpoint({ node: c.node, ifname: c.name })}`,
   makes: (c) => [{ node: c.node, name: c.name }],
   waitsForBeforeUp: true,

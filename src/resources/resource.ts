@@ -38,7 +38,7 @@ export type Command =
   | { tool: 'nft'; script: string }
   | { tool: 'mount'; op: 'publish'; source: string; netns: string; node: string }
   | { tool: 'mount'; op: 'unpublish'; netns: string }
-  | { tool: 'proc'; op: 'start'; node: string; key: string; argv: string[] }
+  | { tool: 'proc'; op: 'start'; node: string; key: string; argv: string[]; command: string }
   | { tool: 'proc'; op: 'stop'; node: string; key: string }
   | { tool: 'proc'; op: 'evict'; netns: string }
   | { tool: 'file'; op: 'write'; path: string; content: string }

@@ -14,7 +14,7 @@ export const runResource: NodeResource<RunChange> = {
   plural: 'run: commands, in the background',
   id: (c) => `run/${c.node}/${c.key}`,
   scope: () => ({ tool: 'proc', netns: null }),
-  commands: (c) => [c.action === 'delete' ? { tool: 'proc', op: 'stop', node: c.node, key: c.key } : { tool: 'proc', op: 'start', node: c.node, key: c.key, argv: runArgv(c.netns, c.command) }],
+  commands: (c) => [c.action === 'delete' ? { tool: 'proc', op: 'stop', node: c.node, key: c.key } : { tool: 'proc', op: 'start', node: c.node, key: c.key, argv: runArgv(c.netns, c.command), command: c.command }],
   summary: (c) => `run on ${c.node}: ${c.command}`,
   dependsOn(c, index) {
     // Started once the node's network is in place (a veth made from the other end's node too).

@@ -20,7 +20,7 @@ export const vethResource: NodeResource<VethChange> = {
   plural: 'veth pairs',
   id: (c) => `veth/${pairId({ node: c.node, name: c.name }, c.peer)}`,
   scope: () => ({ tool: 'ip', netns: null }),
-  commands: (c) => [{ tool: 'ip', line: `link add ${c.name}${placeIn(c.netns)} type veth peer name ${c.peer.name}${placeIn(c.peer.netns)}` }],
+  commands: (c) => [{ tool: 'ip', line: `link add name ${c.name}${placeIn(c.netns)} type veth peer name ${c.peer.name}${placeIn(c.peer.netns)}` }],
   summary: (c) => `veth ${formatEndpoint({ node: c.node, ifname: c.name })} <-> ${formatEndpoint({ node: c.peer.node, ifname: c.peer.name })}`,
   makes: (c) => [{ node: c.node, name: c.name }, { node: c.peer.node, name: c.peer.name }],
   reachesAcross: true,

@@ -10,6 +10,7 @@ import { commandsOf, resourceOf } from '../resources/registry.js';
 import type { Command, Scope } from '../resources/resource.js';
 import { CONTAINER_TOOLS, inspectArgv } from '../kernel/container.js';
 import { netnsPath, RUN_NETNS } from '../kernel/paths.js';
+import { RUN_MARKER } from '../kernel/processes.js';
 import { resolveLab } from '../model/resolve.js';
 import { emptyNode, ownsWholeNamespace, type LabState } from '../model/types.js';
 import { KIND_ORDER, type Change } from '../plan/change.js';
@@ -79,6 +80,17 @@ function publicationLines(lab: string, cmd: Extract<Command, { tool: 'mount'; op
   return [`mkdir -p ${dir}`, `printf ${note} > ${dir}/${shellWord(cmd.node)}.json`];
 }
 
+/**
+ * A run: command started as apply starts it (kernel/processes.ts): its run file first, with no pid
+ * yet, then the process with the file named in its environment, by which plan finds it running.
+ */
+function runLines(lab: string, cmd: Extract<Command, { tool: 'proc'; op: 'start' }>): string[] {
+  const dir = `"\${NETLAB_STATE_DIR:-/run/netlab}"/${shellWord(lab)}/run`;
+  const file = `${dir}/${shellWord(`${cmd.node}.${cmd.key}`)}`;
+  const note = `'{"command":%s,"pid":0,"started":"","log":"%s"}\\n' ${singleQuote(JSON.stringify(cmd.command))} ${file}.log`;
+  return [`mkdir -p ${dir}`, `printf ${note} > ${file}.json`, `${RUN_MARKER}=${file}.json setsid ${cmd.argv.map(shellWord).join(' ')} >>${file}.log 2>&1 &`];
+}
+
 /** One kernel command as a person would type it; `lab` names where a publish is noted as the lab's. */
 export function commandLines(cmd: Command, netns: string | null, lab?: string): string[] {
   const exec = netns === null ? '' : `ip netns exec ${shellWord(netns)} `;
@@ -113,7 +125,7 @@ export function commandLines(cmd: Command, netns: string | null, lab?: string): 
     }
     case 'proc':
       // A run: command, left running in the background with its output in a log, as apply does.
-      if (cmd.op === 'start') return [`setsid ${cmd.argv.map(shellWord).join(' ')} >>/tmp/netlab-${cmd.node}-${cmd.key}.log 2>&1 &`];
+      if (cmd.op === 'start') return lab === undefined ? [`setsid ${cmd.argv.map(shellWord).join(' ')} >/dev/null 2>&1 &`] : runLines(lab, cmd);
       return cmd.op === 'evict' ? [`ip netns pids ${shellWord(cmd.netns)} | xargs -r kill`] : [`# stop run ${cmd.node}.${cmd.key}`];
     default:
       return assertNever(cmd);

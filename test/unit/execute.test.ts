@@ -49,7 +49,7 @@ describe('execute', () => {
         [address('c1', 3).id, [up('c1').id]],
       ]),
     };
-    const { runner, events, result } = run(plan, failOnce('link add br0 type bridge'));
+    const { runner, events, result } = run(plan, failOnce('link add name br0 type bridge'));
     const { done, failed, skipped, notStarted } = await result;
     expect(failed.map((f) => f.change.id)).toEqual([bridge('c1').id]);
     expect(ids(skipped).sort()).toEqual([address('c1', 3).id, up('c1').id].sort());
@@ -59,7 +59,7 @@ describe('execute', () => {
     expect(runner.fanouts).toBe(1);
     // What the failure cut off in c1's batch ran again on its own, without the change held back.
     expect(runner.calls.filter((c) => c.argv.includes('--net=/run/netns/c1')).map((c) => c.input)).toEqual([
-      'link add br0 type bridge\nlink set dev br0 up\naddr replace 198.51.100.2/24 dev eth0\n',
+      'link add name br0 type bridge\nlink set dev br0 up\naddr replace 198.51.100.2/24 dev eth0\n',
       'addr replace 198.51.100.2/24 dev eth0\n',
     ]);
     expect(events.filter((e) => e.type === 'skipped').map((e) => e.type === 'skipped' && e.change.id)).toEqual([up('c1').id, address('c1', 3).id]);

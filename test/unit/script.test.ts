@@ -42,9 +42,9 @@ describe('renderScript', () => {
     expect(steps.some((s) => /^# step \d+: sysctls \(namespace d-host, node host\)$/.test(s))).toBe(true);
     expect(steps.some((s) => /^# step \d+: resolv\.conf \(namespace d-c0, node c0\)$/.test(s))).toBe(true);
     const lines = commandLinesOf(text);
-    expect(lines.slice(0, 3)).toEqual(['ip netns add d-c0', 'ip netns add d-host', 'ip link add eth0 netns d-c0 type veth peer name c0-eth0 netns d-host']);
+    expect(lines.slice(0, 3)).toEqual(['ip netns add d-c0', 'ip netns add d-host', 'ip link add name eth0 netns d-c0 type veth peer name c0-eth0 netns d-host']);
     expect(lines).toContain('ip -n d-c0 link set dev lo alias netlab:demo');
-    expect(lines).toContain('ip -n d-host link add br0 type bridge');
+    expect(lines).toContain('ip -n d-host link add name br0 type bridge');
     expect(lines).toContain('ip -n d-c0 addr replace 2001:db8::10/64 dev eth0 nodad');
     const route = lines.find((l) => l.startsWith('ip -n d-c0 route replace default via 198.51.100.1 metric 0'));
     expect(route).toBeDefined();
@@ -53,7 +53,7 @@ describe('renderScript', () => {
     expect(lines).toContain('mkdir -p /etc/netns/d-c0');
     expect(lines).toContain("printf '%s\\n' '# written by netlab' 'nameserver 198.51.100.53' 'search lab.test' 'options ndots:2' > /etc/netns/d-c0/resolv.conf");
     // The bridge exists before its port is enslaved; addresses come before the routes that use them.
-    expect(lines.indexOf('ip -n d-host link add br0 type bridge')).toBeLessThan(lines.indexOf('ip -n d-host link set dev c0-eth0 master br0 up'));
+    expect(lines.indexOf('ip -n d-host link add name br0 type bridge')).toBeLessThan(lines.indexOf('ip -n d-host link set dev c0-eth0 master br0 up'));
     expect(lines.indexOf('ip -n d-c0 addr replace 198.51.100.10/24 dev eth0')).toBeLessThan(lines.indexOf(route!));
   });
 
@@ -86,6 +86,17 @@ describe('quoting', () => {
     expect(mkdir).toBe('mkdir -p /tmp/x');
     const printed = spawnSync('sh', ['-c', write!.replace(/ > \S+$/, '')], { encoding: 'utf8' });
     expect(printed.stdout).toBe(content);
+  });
+
+  it('starts a run: command as apply does: its run file, then the process that names the file in NETLAB_RUN', () => {
+    const command = "printf 'a\\n' | cat";
+    const [mkdir, note, start] = commandLines({ tool: 'proc', op: 'start', node: 'r', key: 'k1', argv: ['ip', 'netns', 'exec', 'r', 'sh', '-c', command], command }, 'r', 'lab1');
+    expect(mkdir).toBe('mkdir -p "${NETLAB_STATE_DIR:-/run/netlab}"/lab1/run');
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-script-run-'));
+    const printed = spawnSync('sh', ['-c', note!.replace(/ > \S+$/, '')], { encoding: 'utf8', env: { ...process.env, NETLAB_STATE_DIR: dir } });
+    expect(JSON.parse(printed.stdout)).toEqual({ command, pid: 0, started: '', log: `${dir}/lab1/run/r.k1.log` });
+    expect(start).toBe(`NETLAB_RUN="\${NETLAB_STATE_DIR:-/run/netlab}"/lab1/run/r.k1.json setsid ip netns exec r sh -c 'printf '\\''a\\n'\\'' | cat' >>"\${NETLAB_STATE_DIR:-/run/netlab}"/lab1/run/r.k1.log 2>&1 &`);
+    rmSync(dir, { recursive: true });
   });
 
   it('gives an nftables script to nft as a here-document', () => {

@@ -31,7 +31,7 @@ async function startOrStop(change: Change, cmd: Exclude<ProcCommand, { op: 'evic
   }
   ctx.log?.command({ tool: 'proc', netns: null }, cmd.argv.join(' '));
   const log = file.replace(/\.json$/, '.log');
-  await startRun(cmd.argv, file, log, change.kind === 'run' ? change.command : '');
+  await startRun(cmd.argv, file, log, cmd.command);
 }
 
 export const procDriver: Driver = {
