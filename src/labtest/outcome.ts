@@ -24,7 +24,8 @@ export function passes(expect: Expectation, outcome: Outcome): boolean {
 /** The reason a failing test gives: what happened, said against what was expected. */
 export function failureReason(expect: Expectation, outcome: Outcome, kind: Check['kind'] = 'ping'): string {
   if (outcome.got === 'success' && expect === 'fail') {
-    return `${outcome.why}, but the test expects ${kind === 'route' ? 'the kernel to choose otherwise' : 'the traffic not to get through'}`;
+    const otherwise = kind === 'route' ? 'the kernel to choose otherwise' : kind === 'trace' ? 'another path' : 'the traffic not to get through';
+    return `${outcome.why}, but the test expects ${otherwise}`;
   }
   return outcome.why;
 }

@@ -84,7 +84,7 @@ export interface TestResultJson {
   col: number;
   test: string;
   from: string;
-  kind: 'ping' | 'connect' | 'route';
+  kind: Check['kind'];
   address: string;
   port?: number;
   proto?: 'tcp' | 'udp';
@@ -96,6 +96,8 @@ export interface TestResultJson {
   dev?: string;
   source?: string;
   mark?: number;
+  /** trace: the nodes wanted, in order. */
+  path?: string[];
   /** Seconds a test with `within` may take, and how often it was tried. */
   within?: number;
   tries?: number;
@@ -113,7 +115,9 @@ function checkFields(check: Check): Partial<TestResultJson> {
       ? { port: check.port, proto: check.proto, serve: check.serve ? `${check.serve.node}:${check.serve.port}` : undefined }
       : check.kind === 'ping'
         ? { size: check.size, df: check.df, count: check.count }
-        : { via: check.via, dev: check.dev, source: check.source, mark: check.mark };
+        : check.kind === 'trace'
+          ? { path: check.path }
+          : { via: check.via, dev: check.dev, source: check.source, mark: check.mark };
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }
 

@@ -4,6 +4,7 @@
 // Pure: the spec is already validated, so anything malformed here is a bug, not bad input.
 import type { Locate } from '../config/validate.js';
 import { canonicalIp, familyOf, ipOfCidr, isPort, parseIp, type Family } from '../model/ip.js';
+import { layOut } from '../model/layout.js';
 import { namespaceName } from '../model/names.js';
 import { parseDuration, parseMilliseconds, parsePercent } from '../model/quantities.js';
 import { kindOf, type BoundsSpec, type LabSpec, type NodeSpec, type TestSpec } from '../model/spec.js';
@@ -43,6 +44,19 @@ export interface RouteCheck {
   mark?: number;
 }
 
+/** A trace to an address: the nodes its packets cross, in order, must be `path`. */
+export interface TraceCheck {
+  kind: 'trace';
+  address: string;
+  family: Family;
+  /** Node names (or addresses, for hops outside the lab), the last the target's. */
+  path: string[];
+  /** Each address of the lab → the node that holds it (an address two nodes hold is left out). */
+  owners: Record<string, string>;
+  /** The most TTLs tried: a few more than the path, so that a longer path shows how it goes on. */
+  maxHops: number;
+}
+
 export interface Listener {
   node: string;
   /** null: the machine's root namespace (a `kind: host` node). */
@@ -77,7 +91,7 @@ export interface LabTest {
   check: Check;
 }
 
-export type Check = PingCheck | ConnectCheck | RouteCheck;
+export type Check = PingCheck | ConnectCheck | RouteCheck | TraceCheck;
 
 /**
  * A node's first address: the first interface in file order that has one, else the first bridge
@@ -156,7 +170,30 @@ function resolveOne(spec: LabSpec, test: TestSpec, number: number, position: { l
     };
     return { ...base, label: `${test.from}: route ${target.text}${lookupText(check)} ${routeText(check)}${within}`, check };
   }
-  throw new Error(`test ${number} has no ping, connect or route`);
+  if (test.trace !== undefined) {
+    const target = resolveTarget(spec, test.trace, number);
+    const path = (test.path ?? []).map((hop) => (parseIp(hop)?.text ?? hop));
+    const check: TraceCheck = { kind: 'trace', address: target.address, family: familyOf(target.address), path, owners: addressOwners(spec), maxHops: path.length + EXTRA_HOPS };
+    return { ...base, label: `${test.from}: trace ${target.text}, path ${path.join(' → ')}${within}`, check };
+  }
+  throw new Error(`test ${number} has no ping, connect, route or trace`);
+}
+
+/** TTLs tried past the path's length before a trace gives up on reaching its target. */
+const EXTRA_HOPS = 3;
+
+/** Which node holds each address of the lab; an address on two nodes (isolated segments) names neither. */
+export function addressOwners(spec: LabSpec): Record<string, string> {
+  const owners = new Map<string, string | null>();
+  for (const [node, placed] of layOut(spec).addresses) {
+    for (const { parsed } of placed) {
+      if (!('cidr' in parsed)) continue;
+      const address = parsed.cidr.ip.text;
+      const before = owners.get(address);
+      owners.set(address, before === undefined || before === node ? node : null);
+    }
+  }
+  return Object.fromEntries([...owners].filter((e): e is [string, string] => e[1] !== null));
 }
 
 /** An IP address is taken as one, as validation does; anything else is a node name. */
@@ -200,14 +237,17 @@ export function resolveTests(spec: LabSpec, locate?: Locate): LabTest[] {
 }
 
 /**
- * Tests that share a listener (same node, protocol and port) cannot run at the same time; all
- * others are independent. Groups in order of their first test; each group runs in order.
+ * Tests that share a listener (same node, protocol and port) cannot run at the same time, nor
+ * traces from one node: a router sends ICMP errors to one address about once a second after a
+ * burst of six, so traces at once would silence each other's hops. All others are independent.
+ * Groups in order of their first test; each group runs in order.
  */
 export function independentGroups(tests: readonly LabTest[]): LabTest[][] {
   const groups = new Map<string, LabTest[]>();
   for (const test of tests) {
     const c = test.check;
-    const key = c.kind === 'connect' && c.serve ? `serve ${c.serve.netns ?? '(root)'} ${c.proto} ${c.serve.port}` : `test ${test.number}`;
+    const key =
+      c.kind === 'connect' && c.serve ? `serve ${c.serve.netns ?? '(root)'} ${c.proto} ${c.serve.port}` : c.kind === 'trace' ? `trace ${test.fromNetns ?? '(root)'}` : `test ${test.number}`;
     const group = groups.get(key);
     if (group) group.push(test);
     else groups.set(key, [test]);

@@ -13,9 +13,10 @@ import { inNamespace, type RunResult, type Runner } from '../kernel/runner.js';
 import { classifyConnect, classifyPing, passes, type Outcome } from './outcome.js';
 import { classifyMeasuredPing } from './ping-measure.js';
 import type { TestResult } from './render.js';
-import { independentGroups, type ConnectCheck, type LabTest, type Listener, type PingCheck, type RouteCheck } from './resolve.js';
+import { independentGroups, type ConnectCheck, type LabTest, type Listener, type PingCheck, type RouteCheck, type TraceCheck } from './resolve.js';
 import { classifyRouteGet } from './route-outcome.js';
 import { tryWithin } from './retry.js';
+import { classifyTrace, parseHop, traceContinues, type Hop } from './trace-outcome.js';
 
 /** A process that runs until stopped: a test's listener. */
 export interface StartedProcess {
@@ -124,6 +125,32 @@ export function pingArgv(check: PingCheck, timeoutSeconds: number): string[] {
   return [...ORPHAN_GUARD, 'ping', '-n', `-${check.family}`, ...echoes, ...packet, check.address];
 }
 
+/** One probe of a trace: a single echo whose TTL (IPv6: hop limit) runs out after `ttl` routers. */
+export function traceProbeArgv(check: TraceCheck, ttl: number, waitSeconds: number): string[] {
+  return [...ORPHAN_GUARD, 'ping', '-n', `-${check.family}`, '-c', '1', '-W', String(waitSeconds), '-t', String(ttl), check.address];
+}
+
+/**
+ * A trace's probe waits at most this long for its answer; a silent hop is asked once more, a
+ * pause later. A router sends ICMP errors to one address about once a second after a burst, and
+ * an unreachable costs it two of those: two seconds apart, the second probe is answered.
+ */
+const TRACE_WAIT_SECONDS = 1;
+const TRACE_TRIES = 2;
+const TRACE_PAUSE_MS = 1000;
+
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done);
+  });
+}
+
 /** `ip -j route get`: what the kernel would choose for a packet to the address. */
 export function routeGetArgv(check: RouteCheck): string[] {
   const lookup = [...(check.source !== undefined ? ['from', check.source] : []), ...(check.mark !== undefined ? ['mark', String(check.mark)] : [])];
@@ -184,6 +211,22 @@ async function ping(running: Running, test: LabTest, check: PingCheck): Promise<
 
 async function routeGet(running: Running, test: LabTest, check: RouteCheck): Promise<Outcome> {
   return classifyRouteGet(await run(running, test.fromNetns, routeGetArgv(check)), check);
+}
+
+/** TTL 1, 2, ... one after another, until the target answers, a router says it cannot, or maxHops. */
+async function trace(running: Running, test: LabTest, check: TraceCheck): Promise<Outcome> {
+  const wait = Math.min(TRACE_WAIT_SECONDS, running.deps.timeoutSeconds);
+  const hops: Hop[] = [];
+  for (let ttl = 1; ttl <= check.maxHops && !running.deps.signal?.aborted; ttl++) {
+    let hop: Hop = { kind: 'silent' };
+    for (let attempt = 0; attempt < TRACE_TRIES && hop.kind === 'silent' && !running.deps.signal?.aborted; attempt++) {
+      if (attempt > 0) await pause(TRACE_PAUSE_MS, running.deps.signal);
+      hop = parseHop(await run(running, test.fromNetns, traceProbeArgv(check, ttl, wait)));
+    }
+    hops.push(hop);
+    if (!traceContinues(hop)) break;
+  }
+  return classifyTrace(hops, check);
 }
 
 function lastError(stderr: string): string {
@@ -268,6 +311,7 @@ function probe(running: Running, test: LabTest): Promise<Outcome> {
   const check = test.check;
   if (check.kind === 'ping') return ping(running, test, check);
   if (check.kind === 'route') return routeGet(running, test, check);
+  if (check.kind === 'trace') return trace(running, test, check);
   return connect(running, test, check);
 }
 

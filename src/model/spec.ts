@@ -176,6 +176,10 @@ export interface TestSpec {
   dev?: string;
   source?: string;
   mark?: number;
+  /** The nodes a packet to this address (or node) crosses from the from node, found by TTL-limited pings. */
+  trace?: string;
+  /** trace: the nodes (or addresses) in order, the last the target's. */
+  path?: string[];
 }
 
 export interface BoundsSpec {

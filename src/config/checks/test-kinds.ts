@@ -1,5 +1,5 @@
 // The options of ping tests (size, df, count, loss, rtt), route tests (via, dev, source, mark),
-// and `within`, which any test may have: each value parsed as the test runner will, each key
+// trace tests (path), and `within`, which any test may have: each value parsed as the test runner will, each key
 // only where its kind of test reads it.
 import { familyName, parseIp, type Family } from '../../model/ip.js';
 import { parseDuration, parseMilliseconds, parsePercent } from '../../model/quantities.js';
@@ -21,6 +21,9 @@ export function checkKeysOfKind(ctx: Ctx, test: TestSpec, path: Path): void {
     for (const key of PING_KEYS) {
       if (test[key] !== undefined) report(ctx, [...path, key], `${key} is only for ping tests`, 'remove it, or make the test a ping', 'key');
     }
+  }
+  if (test.trace === undefined && test.path !== undefined) {
+    report(ctx, [...path, 'path'], 'path is only for trace tests', 'remove it, or make the test a trace (trace: ADDR|NODE)', 'key');
   }
   if (test.route === undefined) {
     for (const key of ROUTE_KEYS) {
@@ -102,10 +105,42 @@ export function checkRouteTest(ctx: Ctx, test: TestSpec, path: Path): void {
 }
 
 /**
+ * A trace test: a target, and a path of nodes (or addresses outside the lab) that ends where the
+ * target answers. An address a node holds is written as that node, as the result names it.
+ */
+export function checkTraceTest(ctx: Ctx, test: TestSpec, path: Path): void {
+  targetFamily(ctx, test.trace!, [...path, 'trace'], 'trace');
+  const example = `e.g. {from: ${test.from}, trace: ${test.trace}, path: [r1, r2, ${own(ctx.spec.nodes, test.trace!) ? test.trace : 'NODE'}]}`;
+  if (test.path === undefined) {
+    report(ctx, [...path, 'trace'], `a trace test needs path: the nodes a packet to ${test.trace} must cross, in order`, example, 'key');
+    return;
+  }
+  if (test.path.length === 0) {
+    report(ctx, [...path, 'path'], 'path is empty: a trace crosses at least the node that answers', example);
+    return;
+  }
+  const names = Object.keys(ctx.spec.nodes);
+  test.path.forEach((hop, i) => {
+    const ip = parseIp(hop);
+    if (ip) {
+      const holder = names.find((name) => addressesOf(ctx, name).own.has(ip.text));
+      if (holder) report(ctx, [...path, 'path', i], `path names ${hop}, an address of node ${holder}`, `write ${holder}: a trace names each hop by the node that holds its address`);
+    } else if (!own(ctx.spec.nodes, hop)) {
+      report(ctx, [...path, 'path', i], `path names ${JSON.stringify(hop)}, which is neither a node nor an IP address (nodes: ${nodeList(ctx)})`, `name a node of the lab${didYouMean(hop, names)}, or the address of a hop outside it`);
+    }
+  });
+  const target = own(ctx.spec.nodes, test.trace!) ? test.trace! : names.find((name) => addressesOf(ctx, name).own.has(parseIp(test.trace!)?.text ?? ''));
+  const lastHop = test.path[test.path.length - 1]!;
+  if (target !== undefined && lastHop !== target && test.expect !== 'fail') {
+    report(ctx, [...path, 'path', test.path.length - 1], `path ends at ${lastHop}, but a trace to ${test.trace} ends where it answers: node ${target}`, `end the path with ${target}`);
+  }
+}
+
+/**
  * The family of a ping or route target, an IP address or a node (its first address); undefined,
  * reported, when it is neither or the node has no address.
  */
-export function targetFamily(ctx: Ctx, target: string, path: Path, kind: 'ping' | 'route'): Family | undefined {
+export function targetFamily(ctx: Ctx, target: string, path: Path, kind: 'ping' | 'route' | 'trace'): Family | undefined {
   const ip = parseIp(target);
   if (ip) return ip.family;
   const node = own(ctx.spec.nodes, target);
@@ -120,7 +155,7 @@ export function targetFamily(ctx: Ctx, target: string, path: Path, kind: 'ping' 
   }
   const first = addressesOf(ctx, target).cidrs[0];
   if (!first) {
-    const action = kind === 'ping' ? 'ping' : 'look a route up for';
+    const action = kind === 'ping' ? 'ping' : kind === 'trace' ? 'trace' : 'look a route up for';
     report(ctx, path, `node ${target} has no address to ${action}`, `give one of its interfaces an address, or ${action} an IP address`);
   }
   return first?.ip.family;

@@ -1,12 +1,13 @@
 // The lab's tests: from a node, ping a node or address, connect to ADDR:PORT (optionally
-// served by a listener netlab starts), or look up the route the kernel chooses.
+// served by a listener netlab starts), look up the route the kernel chooses, or trace the nodes
+// a packet crosses.
 import { isPort, parseHostPort } from '../../model/ip.js';
 import type { Path } from '../problem.js';
 import { didYouMean } from '../text.js';
 import { nodeList, own, report, type Ctx } from './context.js';
-import { checkKeysOfKind, checkPingOptions, checkRouteTest, checkWithin, targetFamily } from './test-kinds.js';
+import { checkKeysOfKind, checkPingOptions, checkRouteTest, checkTraceTest, checkWithin, targetFamily } from './test-kinds.js';
 
-const TEST_KINDS = ['ping', 'connect', 'route'] as const;
+const TEST_KINDS = ['ping', 'connect', 'route', 'trace'] as const;
 
 export function checkTests(ctx: Ctx): void {
   const names = Object.keys(ctx.spec.nodes);
@@ -22,7 +23,7 @@ export function checkTests(ctx: Ctx): void {
     }
     const kinds = TEST_KINDS.filter((kind) => test[kind] !== undefined);
     if (kinds.length === 0) {
-      report(ctx, path, 'the test has no ping, connect or route', 'add ping: ADDR|NODE, connect: ADDR:PORT or route: ADDR|NODE');
+      report(ctx, path, 'the test has no ping, connect, route or trace', 'add ping: ADDR|NODE, connect: ADDR:PORT, route: ADDR|NODE or trace: ADDR|NODE');
     }
     for (const extra of kinds.slice(1)) {
       report(ctx, [...path, extra], `a test does ${kinds[0]} or ${extra}, not both`, 'split it into two tests', 'key');
@@ -30,6 +31,7 @@ export function checkTests(ctx: Ctx): void {
     if (test.ping !== undefined) targetFamily(ctx, test.ping, [...path, 'ping'], 'ping');
     if (test.ping !== undefined) checkPingOptions(ctx, test, path);
     if (test.route !== undefined) checkRouteTest(ctx, test, path);
+    if (test.trace !== undefined) checkTraceTest(ctx, test, path);
     checkKeysOfKind(ctx, test, path);
     checkWithin(ctx, test.within, path);
     if (test.connect !== undefined && parseHostPort(test.connect)?.port === undefined) {
