@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { familyOf, parseHostPort } from './ip.js';
 import { ownerMark } from './names.js';
+import { CLAMP_MSS, icmpMatch, tcpFlagsMatch } from './nft-match.js';
 import type { FirewallChainSpec, FirewallRuleSpec, NatRuleSpec, NodeSpec } from './spec.js';
 import type { NftChain, NftHook, NftRule, NftTable } from './types.js';
 
@@ -60,6 +61,17 @@ function natAction(rule: NatRuleSpec): string {
   }
 }
 
+/**
+ * A firewall rule's protocol matches: an ICMP type and code, TCP flags and a port each imply
+ * their protocol, as nft adds that dependency itself; only a bare proto is matched as such.
+ */
+function firewallProtoMatch(rule: FirewallRuleSpec): string[] {
+  const { proto } = rule;
+  if ((proto === 'icmp' || proto === 'icmpv6') && rule.icmp !== undefined) return icmpMatch(proto, rule.icmp, rule.code);
+  if (proto === 'tcp' && rule.flags?.length) return [...(rule.port !== undefined ? [`tcp dport ${rule.port}`] : []), tcpFlagsMatch(rule.flags)];
+  return protoMatch(proto, rule.port);
+}
+
 function firewallText(rule: FirewallRuleSpec): string {
   const state = rule.state?.length ? [`ct state ${rule.state.length === 1 ? rule.state[0] : `{ ${rule.state.join(', ')} }`}`] : [];
   return [
@@ -67,9 +79,9 @@ function firewallText(rule: FirewallRuleSpec): string {
     ...ifaceMatch('oifname', rule.out),
     ...addressMatch('saddr', rule.source),
     ...addressMatch('daddr', rule.destination),
-    ...protoMatch(rule.proto, rule.port),
+    ...firewallProtoMatch(rule),
     ...state,
-    rule.action,
+    rule.action === 'clamp-mss' ? CLAMP_MSS : rule.action,
   ].join(' ');
 }
 

@@ -133,7 +133,14 @@ export interface FirewallRuleSpec {
   proto?: 'tcp' | 'udp' | 'icmp' | 'icmpv6';
   port?: number;
   state?: Array<'established' | 'related' | 'new' | 'invalid'>;
-  action: 'accept' | 'drop' | 'reject';
+  /** proto icmp or icmpv6: the ICMP type, a name nft knows or a number. */
+  icmp?: string | number;
+  /** With icmp: the ICMP code, "frag-needed" or a number. */
+  code?: string | number;
+  /** proto tcp: flags that must be set, or clear with a leading "!": [syn, "!ack"]. */
+  flags?: string[];
+  /** clamp-mss sets the MSS of the SYNs that match to what the route's MTU allows, and goes on. */
+  action: 'accept' | 'drop' | 'reject' | 'clamp-mss';
 }
 
 export interface FirewallChainSpec {

@@ -7,6 +7,7 @@ import type { NodeSpec } from '../spec.js';
 import { didYouMean } from '../text.js';
 import { addressesOf } from './addresses.js';
 import { deviceList, devicesOf, nodeEntries, report, warn, type Ctx } from './context.js';
+import { checkFirewallMatches } from './firewall-matches.js';
 import { ifnameMessage } from './ifnames.js';
 
 /** An IP or CIDR to match; its family, or null after reporting a problem. */
@@ -214,6 +215,7 @@ export function checkFirewall(ctx: Ctx): void {
         }
         const family = checkFamilies(ctx, matchFamilies(ctx, rule, path));
         checkIcmpFamily(ctx, rule.proto, family, path);
+        checkFirewallMatches(ctx, rule, chain, path);
       });
     }
   }
