@@ -17,6 +17,7 @@ const SHIPPED = readFileSync(join(TOPOLOGIES, 'pmtu-black-hole.yaml'), 'utf8');
 const CLAMP = '- {out: wan, proto: tcp, flags: [syn, "!rst"], action: clamp-mss}';
 const ECHO_REPLY = '- {proto: icmp, icmp: echo-reply, action: accept}';
 const TABLE = 'netlab-pmtu-black-hole';
+const TABLE6 = 'netlab-pmtu6';
 
 function variant(name: string, edit: (text: string) => string): string {
   const text = edit(SHIPPED);
@@ -31,9 +32,9 @@ const broken = (text: string) => text.replace(CLAMP, '- {out: wan, proto: tcp, f
 /** Without the clamp, isp lets "fragmentation needed" out before it drops the other ICMP. */
 const icmpAllowed = (text: string) => broken(text).replace(ECHO_REPLY, `- {proto: icmp, icmp: destination-unreachable, code: frag-needed, action: accept}\n          ${ECHO_REPLY}`);
 
-/** Bytes of the server's 20000-byte answer the client read before 3 s without progress. */
+/** Bytes of the server's 20000-byte answer the client read before 2 s without progress. */
 async function downloaded(): Promise<number> {
-  const r = await sb.inNs('client', ['sh', '-c', 'timeout 8 socat -T 3 -u TCP:203.0.113.10:8080,connect-timeout=3 - | wc -c']);
+  const r = await sb.inNs('client', ['sh', '-c', 'timeout 5 socat -T 2 -u TCP:203.0.113.10:8080,connect-timeout=2 - | wc -c']);
   return Number(r.stdout.trim());
 }
 
@@ -47,8 +48,8 @@ interface NftRule {
   rule?: { chain: string; handle: number; comment?: string; expr: unknown[] };
 }
 
-async function rules(node: string): Promise<Array<NonNullable<NftRule['rule']>>> {
-  const r = await sb.inNs(node, ['nft', '-j', 'list', 'table', 'inet', TABLE]);
+async function rules(node: string, table = TABLE): Promise<Array<NonNullable<NftRule['rule']>>> {
+  const r = await sb.inNs(node, ['nft', '-j', 'list', 'table', 'inet', table]);
   expect(r.exitCode, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as { nftables: NftRule[] }).nftables.flatMap((o) => (o.rule ? [o.rule] : []));
 }
@@ -109,6 +110,57 @@ describe('a PMTU black hole and its fixes', () => {
     expect((await sb.netlab('plan', '--detailed-exitcode', icmpFile)).exitCode).toBe(0);
 
     expect((await sb.netlab('destroy', shipped)).exitCode).toBe(0);
+    expect(await sb.leftovers()).toEqual([]);
+  });
+
+  it('IPv6: a router that drops its packet-too-big leaves a silence; letting it out, the sender hears mtu 1400', async () => {
+    const lab = (output: string) => `name: pmtu6
+nodes:
+  a:
+    interfaces:
+      eth0: {addresses: ["2001:db8:a::10/64"]}
+    routes: [{to: "::/0", via: "2001:db8:a::1"}]
+  r:
+    sysctls: {net.ipv6.conf.all.forwarding: 1}
+    interfaces:
+      left: {addresses: ["2001:db8:a::1/64"]}
+      right: {addresses: ["2001:db8:b::1/64"]}
+    firewall:
+      output:
+        rules:
+${output}
+  b:
+    interfaces:
+      eth0: {addresses: ["2001:db8:b::10/64"]}
+    routes: [{to: "::/0", via: "2001:db8:b::1"}]
+links:
+  - [a:eth0, r:left]
+  - endpoints: [r:right, b:eth0]
+    mtu: 1400
+tests:
+  - {from: a, ping: b, size: 1452, df: true, expect: fail}
+`;
+    const dropped = join(scratch, 'pmtu6-dropped.yaml');
+    writeFileSync(dropped, lab('          - {proto: icmpv6, icmp: packet-too-big, action: drop}'));
+    const allowed = join(scratch, 'pmtu6-allowed.yaml');
+    writeFileSync(allowed, lab('          - {proto: icmpv6, icmp: packet-too-big, action: accept}\n          - {proto: icmpv6, icmp: echo-request, action: drop}'));
+    const why = async (file: string) => {
+      const r = await sb.netlab('test', '--json', '--timeout', '1', file);
+      return (JSON.parse(r.stdout) as { results: Array<{ why: string; passed: boolean }> }).results[0]!;
+    };
+
+    let applied = await sb.netlab('apply', dropped);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(await why(dropped)).toMatchObject({ passed: true, why: '100% packet loss' });
+    const [rule] = (await rules('r', TABLE6)).filter((r) => r.chain === 'output');
+    expect(rule!.expr[0]).toEqual({ match: { op: '==', left: { payload: { protocol: 'icmpv6', field: 'type' } }, right: 'packet-too-big' } });
+    expect((await sb.netlab('plan', '--detailed-exitcode', dropped)).exitCode).toBe(0);
+
+    applied = await sb.netlab('apply', allowed);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect((await why(allowed)).why).toMatch(/^100% packet loss \(too big: (2001:db8:a::1 says )?the path's mtu is 1400\)$/);
+    expect((await sb.netlab('plan', '--detailed-exitcode', allowed)).exitCode).toBe(0);
+    expect((await sb.netlab('destroy', allowed)).exitCode).toBe(0);
     expect(await sb.leftovers()).toEqual([]);
   });
 });
