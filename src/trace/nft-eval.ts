@@ -95,6 +95,7 @@ function leftValue(left: Record<string, unknown>, view: PacketView): string | nu
       if (payload.field === 'daddr') return view.dst;
       return undefined;
     }
+    if (payload.protocol === 'icmp' || payload.protocol === 'icmpv6') return icmpValue(payload.protocol, payload.field, view);
     if (payload.protocol === 'tcp' || payload.protocol === 'udp' || payload.protocol === 'th') {
       if (payload.protocol !== 'th' && payload.protocol !== view.proto) return null;
       if (view.proto === 'icmp') return null;
@@ -108,6 +109,58 @@ function leftValue(left: Record<string, unknown>, view: PacketView): string | nu
   const fib = left.fib as { result?: string; flags?: string[] } | undefined;
   if (fib?.result === 'type' && fib.flags?.length === 1 && fib.flags[0] === 'daddr') return view.dstLocal ? 'local' : 'unicast';
   return undefined;
+}
+
+/**
+ * An ICMP trace is an echo request and its reply: type echo-request (new) or echo-reply
+ * (established), code 0. Another protocol, or the other ICMP, does not match.
+ */
+function icmpValue(protocol: 'icmp' | 'icmpv6', field: string | undefined, view: PacketView): string | number | null | undefined {
+  if (view.proto !== 'icmp' || (protocol === 'icmpv6') !== (view.family === 6)) return null;
+  if (field === 'type') return view.ctState === 'new' ? 'echo-request' : 'echo-reply';
+  if (field === 'code') return 0;
+  return undefined;
+}
+
+/** A TCP trace is a connection's first packet and its answer: a SYN (new), a SYN-ACK (established). */
+function tcpFlags(view: PacketView): string[] {
+  return view.ctState === 'new' ? ['syn'] : ['syn', 'ack'];
+}
+
+function flagList(value: unknown): string[] | undefined {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  return undefined;
+}
+
+function isTcpFlags(left: unknown): boolean {
+  const payload = (left as { payload?: { protocol?: string; field?: string } } | undefined)?.payload;
+  return payload?.protocol === 'tcp' && payload.field === 'flags';
+}
+
+/**
+ * `tcp flags & (syn | rst) == syn`, as nft -j writes it: {"&": [tcp flags, mask]} against a
+ * value; with nothing set, nft keeps it as `tcp flags ! ack` (op "!": none of them set).
+ */
+function judgeTcpFlags(match: { op?: string; left?: unknown; right?: unknown }, view: PacketView): Judged | undefined {
+  const and = (match.left as { '&'?: unknown[] } | undefined)?.['&'];
+  const plain = isTcpFlags(match.left);
+  if (!plain && !(and && isTcpFlags(and[0]))) return undefined;
+  if (view.proto !== 'tcp') return match.op === '!=';
+  if (plain) {
+    const named = flagList(match.right);
+    if (!named) return 'unknown';
+    if (match.op === '!') return !tcpFlags(view).some((f) => named.includes(f));
+    if (match.op === '==') return named.length === tcpFlags(view).length && named.every((f) => tcpFlags(view).includes(f));
+    return 'unknown';
+  }
+  const mask = flagList(and![1]);
+  const want = match.right === 0 || match.right === '0x0' ? [] : flagList(match.right);
+  if (!mask || !want) return 'unknown';
+  const masked = tcpFlags(view).filter((f) => mask.includes(f));
+  const same = masked.length === want.length && want.every((f) => masked.includes(f));
+  if (match.op === '!=') return !same;
+  return match.op === '==' || match.op === undefined ? same : 'unknown';
 }
 
 function inPrefix(value: string, prefix: { addr: string; len: number }): boolean {
@@ -141,6 +194,8 @@ function sameValue(value: string | number, right: unknown): Judged {
 }
 
 function judgeMatch(match: { op?: string; left?: unknown; right?: unknown }, view: PacketView): Judged {
+  const flags = judgeTcpFlags(match, view);
+  if (flags !== undefined) return flags;
   const value = leftValue((match.left ?? {}) as Record<string, unknown>, view);
   if (value === undefined) return 'unknown';
   // null: the packet has no such field (no oif before routing, a TCP port of an ICMP packet): no match.
@@ -174,6 +229,8 @@ export function ruleText(expr: unknown[]): string {
     if (ct) return `ct ${ct.key}`;
     const fib = l.fib as { result?: string; flags?: string[] } | undefined;
     if (fib) return `fib ${(fib.flags ?? []).join(' . ')} ${fib.result}`;
+    const and = l['&'] as [Record<string, unknown>, unknown] | undefined;
+    if (and) return `${leftText(and[0])} & ${flagList(and[1])?.join(' | ') ?? valueText(and[1])} ==`;
     return JSON.stringify(l);
   };
   for (const e of expr as Array<Record<string, unknown>>) {
