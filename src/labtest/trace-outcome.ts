@@ -62,6 +62,14 @@ export function pathText(names: readonly string[]): string {
   return names.join(' → ');
 }
 
+/** "hop 2 is r3, not r2": where a long path first goes another way. */
+function firstDifference(seen: readonly string[], wanted: readonly string[]): string {
+  const i = seen.findIndex((name, n) => name !== wanted[n]);
+  const at = i < 0 ? seen.length : i;
+  const name = (n: string | undefined) => (n === undefined ? 'nothing' : n === '*' ? '* (no answer)' : n);
+  return `hop ${at + 1} is ${name(seen[at])}, not ${name(wanted[at])}`;
+}
+
 /**
  * success: the hops, named, are the test's path, the last the target answering; fail: another
  * path, or one that did not reach the target; error: ping could not run.
@@ -78,7 +86,7 @@ export function classifyTrace(hops: readonly Hop[], check: TraceCheck): Outcome 
   const seen = pathText(names);
   if (last?.kind === 'reached') {
     const same = names.length === check.path.length && names.every((n, i) => n === check.path[i]);
-    return same ? { got: 'success', why: `path ${seen}` } : { got: 'fail', why: `path ${seen}, not ${wanted}` };
+    return same ? { got: 'success', why: `path ${seen}` } : { got: 'fail', why: `path ${seen}, not ${wanted}: ${firstDifference(names, check.path)}` };
   }
   const end = last?.kind === 'unreachable' ? `${hopName(last, check.owners)} says ${last.why}` : `no answer from ${check.address} within ${hops.length} hops`;
   return { got: 'fail', why: `path ${seen} (${end}), not ${wanted}` };

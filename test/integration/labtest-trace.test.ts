@@ -103,7 +103,7 @@ describe('trace with path', () => {
       [1, true, 'path r1 → r2 → c'],
       [2, true, 'path r1 → r2 → c'],
       [3, true, 'path r1'],
-      [4, true, 'path r1 → r2 → c, not r1 → r3 → c'],
+      [4, true, 'path r1 → r2 → c, not r1 → r3 → c: hop 2 is r2, not r3'],
     ]);
     expect(passed.exitCode).toBe(0);
 
@@ -111,7 +111,7 @@ describe('trace with path', () => {
     expect(failed.exitCode).toBe(1);
     expect(failed.stdout).toMatch(/0 passed, 3 failed/);
     expect(failed.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/fail\.yaml:50:5: test 1 failed: a: trace c \(203\.0\.113\.5\), path r1 → r3 → c: expected success, got fail: path r1 → r2 → c, not r1 → r3 → c$/),
+      expect.stringMatching(/fail\.yaml:50:5: test 1 failed: a: trace c \(203\.0\.113\.5\), path r1 → r3 → c: expected success, got fail: path r1 → r2 → c, not r1 → r3 → c: hop 2 is r2, not r3$/),
       expect.stringMatching(/fail\.yaml:51:5: test 2 failed: a: trace 198\.51\.100\.99, path r1 → r3: expected success, got fail: path r1 \(r1 says destination net unreachable\), not r1 → r3$/),
       expect.stringMatching(/fail\.yaml:52:5: test 3 failed: a: trace c \(203\.0\.113\.5\), path r1 → r2 → c: expected fail, got success: path r1 → r2 → c, but the test expects another path$/),
     ]);
@@ -122,7 +122,7 @@ describe('trace with path', () => {
     expect(moved.results.map((r) => [r.number, r.passed, r.why])).toEqual([
       [1, true, 'path r1 → r3 → c'],
       [2, false, 'path r1 (r1 says destination net unreachable), not r1 → r3'],
-      [3, true, 'path r1 → r3 → c, not r1 → r2 → c'],
+      [3, true, 'path r1 → r3 → c, not r1 → r2 → c: hop 2 is r3, not r2'],
     ]);
     expect(moved.stderr).toMatch(/warning: lab tr has drifted .* on r1/);
 

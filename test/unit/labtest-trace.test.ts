@@ -72,12 +72,14 @@ describe('a trace judged against its path', () => {
 
   it('names each hop by the node that holds the address; an address no node holds stays an address', () => {
     expect(classifyTrace([hop('192.0.2.1'), hop('198.51.100.2'), reached], check(['r1', 'r2', 'c']))).toEqual({ got: 'success', why: 'path r1 → r2 → c' });
-    expect(classifyTrace([hop('192.0.2.1'), hop('10.9.9.9'), reached], check(['r1', 'r2', 'c']))).toEqual({ got: 'fail', why: 'path r1 → 10.9.9.9 → c, not r1 → r2 → c' });
+    expect(classifyTrace([hop('192.0.2.1'), hop('10.9.9.9'), reached], check(['r1', 'r2', 'c']))).toEqual({ got: 'fail', why: 'path r1 → 10.9.9.9 → c, not r1 → r2 → c: hop 2 is 10.9.9.9, not r2' });
     expect(classifyTrace([hop('192.0.2.1'), hop('10.9.9.9'), reached], check(['r1', '10.9.9.9', 'c'])).got).toBe('success');
+    expect(classifyTrace([hop('192.0.2.1'), { kind: 'silent' }, reached], check(['r1', 'r2', 'c'])).why).toBe('path r1 → * → c, not r1 → r2 → c: hop 2 is * (no answer), not r2');
+    expect(classifyTrace([hop('192.0.2.1'), hop('198.51.100.2'), hop('198.51.100.2'), reached], check(['r1', 'r2', 'c'])).why).toBe('path r1 → r2 → r2 → c, not r1 → r2 → c: hop 3 is r2, not c');
   });
 
   it('fails on a shorter or longer path, one that ends early, or none', () => {
-    expect(classifyTrace([hop('192.0.2.1'), reached], check(['r1', 'r2', 'c'])).why).toBe('path r1 → c, not r1 → r2 → c');
+    expect(classifyTrace([hop('192.0.2.1'), reached], check(['r1', 'r2', 'c'])).why).toBe('path r1 → c, not r1 → r2 → c: hop 2 is c, not r2');
     expect(classifyTrace([hop('192.0.2.1'), { kind: 'unreachable', address: '198.51.100.2', why: 'destination net unreachable' }], check(['r1', 'r2', 'c']))).toEqual({
       got: 'fail',
       why: 'path r1 → r2 (r2 says destination net unreachable), not r1 → r2 → c',
@@ -146,8 +148,8 @@ describe('running a trace', () => {
     expect(results[0]!.outcome).toEqual({ got: 'success', why: 'path r1 → r2 → c' });
     const again = await runTests([tests[1]!], { runner, starter: noListener, concurrency: 1, timeoutSeconds: 1 });
     const run: TestRun = { lab: 'tr', file: 'lab.yaml', results: again.results, seconds: 1, drift: 0 };
-    expect(runToJson(run).results[0]).toMatchObject({ kind: 'trace', address: '203.0.113.5', path: ['r1', 'c'], passed: true, why: 'path r1 → r2 → c, not r1 → c' });
+    expect(runToJson(run).results[0]).toMatchObject({ kind: 'trace', address: '203.0.113.5', path: ['r1', 'c'], passed: true, why: 'path r1 → r2 → c, not r1 → c: hop 2 is r2, not c' });
     const wrong = await runTests([{ ...tests[1]!, expect: 'success' }], { runner, starter: noListener, concurrency: 1, timeoutSeconds: 1 });
-    expect(renderFailures({ ...run, results: wrong.results })).toEqual(['lab.yaml:23:5: test 2 failed: a: trace 203.0.113.5, path r1 → c: expected success, got fail: path r1 → r2 → c, not r1 → c']);
+    expect(renderFailures({ ...run, results: wrong.results })).toEqual(['lab.yaml:23:5: test 2 failed: a: trace 203.0.113.5, path r1 → c: expected success, got fail: path r1 → r2 → c, not r1 → c: hop 2 is r2, not c']);
   });
 });
