@@ -32,6 +32,18 @@ const broken = (text: string) => text.replace(CLAMP, '- {out: wan, proto: tcp, f
 /** Without the clamp, isp lets "fragmentation needed" out before it drops the other ICMP. */
 const icmpAllowed = (text: string) => broken(text).replace(ECHO_REPLY, `- {proto: icmp, icmp: destination-unreachable, code: frag-needed, action: accept}\n          ${ECHO_REPLY}`);
 
+/** The server sends 20000 bytes to each connection, as the lab's comment suggests. */
+async function serve(): Promise<void> {
+  const started = await sb.inNs('server', ['sh', '-c', "setsid socat TCP-LISTEN:8080,reuseaddr,fork SYSTEM:'head -c 20000 /dev/zero' </dev/null >/dev/null 2>&1 &"]);
+  expect(started.exitCode).toBe(0);
+  for (let i = 0; i < 50; i++) {
+    const listening = await sb.inNs('server', ['ss', '-Htln', 'sport', '= :8080']);
+    if (listening.stdout.trim() !== '') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the server did not listen on 8080');
+}
+
 /** Bytes of the server's 20000-byte answer the client read before 2 s without progress. */
 async function downloaded(): Promise<number> {
   const r = await sb.inNs('client', ['sh', '-c', 'timeout 5 socat -T 2 -u TCP:203.0.113.10:8080,connect-timeout=2 - | wc -c']);
@@ -64,6 +76,7 @@ describe('a PMTU black hole and its fixes', () => {
     // No fix: the handshake passes, the first full-size segment never arrives.
     let applied = await sb.netlab('apply', brokenFile);
     expect(applied.exitCode, applied.stderr).toBe(0);
+    await serve();
     expect(await downloaded()).toBeLessThan(20000);
     expect(await serverHearsMtu()).toBe('');
     expect((await sb.netlab('plan', '--detailed-exitcode', brokenFile)).exitCode).toBe(0);
