@@ -38,7 +38,11 @@ function checkIcmpValue(ctx: Ctx, proto: IcmpProto, what: 'type' | 'code', value
   const otherProto = proto === 'icmp' ? 'icmpv6' : 'icmp';
   const other = isIcmpValue(otherProto, what, value) ? ` (${value} is an ${otherProto} ${what}: proto: ${otherProto}?)` : '';
   const hint =
-    value === 'frag-needed' && proto === 'icmpv6' ? 'ICMPv6 says "fragmentation needed" as icmp: packet-too-big, with no code' : `use one of: ${names.join(', ')}${didYouMean(value, [...names])}`;
+    value === 'frag-needed' && proto === 'icmpv6'
+      ? 'ICMPv6 says "fragmentation needed" as icmp: packet-too-big, with no code'
+      : what === 'type' && isIcmpValue(proto, 'code', value)
+        ? `${value} is a code: write icmp: destination-unreachable, code: ${value}`
+        : `use one of: ${names.join(', ')}${didYouMean(value, [...names])}`;
   report(ctx, path, `${key} ${JSON.stringify(value)} is not an ${proto} ${what} nft knows${other}`, hint);
 }
 
