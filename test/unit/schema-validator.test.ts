@@ -115,6 +115,7 @@ describe('the generated schema validator', () => {
     }
     expect(compared).toBeGreaterThan(500);
     expect(invalid).toBeGreaterThan(300);
-  });
+    // Thousands of documents through two validators: most of a minute on a busy machine.
+  }, 300_000);
 });
 
