@@ -10,6 +10,7 @@ import { acceptedPart } from './accepted.js';
 import { checkAddresses } from './checks/addresses.js';
 import type { Ctx } from './checks/context.js';
 import { checkDns } from './checks/dns.js';
+import { checkImpairs } from './checks/impair.js';
 import { checkInterfaces } from './checks/interfaces.js';
 import { checkIpv6 } from './checks/ipv6.js';
 import { checkKinds } from './checks/kinds.js';
@@ -62,6 +63,7 @@ function semanticProblems(spec: LabSpec, locate: Locate, rejected: Set<string>):
   checkRoutes(ctx);
   checkRules(ctx);
   checkNeighbors(ctx);
+  checkImpairs(ctx);
   checkSysctls(ctx);
   checkIpv6(ctx);
   checkDns(ctx);

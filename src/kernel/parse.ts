@@ -15,6 +15,8 @@ export interface IpLinkJson {
   operstate?: string;
   flags?: string[];
   mtu?: number;
+  /** The kind of its root qdisc (noqueue, tbf, netem, ...). */
+  qdisc?: string;
   address?: string;
   master?: string;
   ifalias?: string;
@@ -102,6 +104,7 @@ export function parseNode(node: string, netns: string | null, out: NodeReadOutpu
     routes: new Map(),
     rules: new Map(),
     neighbors: new Map(),
+    qdiscs: new Map(),
     sysctls: parseSysctl(out.sysctlText ?? ''),
     runs: new Map(),
     resolvConf: out.resolvConf,

@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import { DriverError } from '../errors.js';
 import { emptyNode, type LabState, type NodeKind, type NodeState } from '../model/types.js';
 import { readNftTable } from './nft-read.js';
+import { hasOwnRootQdisc, readQdiscs } from './tc-read.js';
 import { namespaceInode, processesByNamespace, readAllRuns } from './processes.js';
 import { resolvConfPath } from '../resources/dns.js';
 import { ambiguousVethNodes } from '../resources/veth-pairing.js';
@@ -188,6 +189,7 @@ async function finishNode(target: NodeToRead, where: Where, ip: RunResult, sysct
   dnsFields(node);
   publishedFields(node, where);
   if (target.kind === 'netns') node.inode = await namespaceInode(where.path!);
+  if (hasOwnRootQdisc(answers.links)) node.qdiscs = await readQdiscs(inside, runner);
   if (target.interfaceSysctls) for (const [key, value] of await readInterfaceSysctls(inside, target.interfaceSysctls, [...node.links.keys()], runner)) node.sysctls.set(key, value);
   // In a namespace the lab does not own, whether the table is the lab's is its owner mark.
   if (target.nftTable) node.nft = await readNftTable(inside, target.nftTable, runner, { owner: target.kind !== 'netns' });

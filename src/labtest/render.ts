@@ -117,6 +117,8 @@ function checkFields(check: Check): Partial<TestResultJson> {
         ? { size: check.size, df: check.df, count: check.count }
         : check.kind === 'trace'
           ? { path: check.path }
+          : check.kind === 'throughput'
+            ? { port: check.port, serve: `${check.server.node}:${check.server.port}` }
           : { via: check.via, dev: check.dev, source: check.source, mark: check.mark };
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
 }

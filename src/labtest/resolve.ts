@@ -7,7 +7,9 @@ import { canonicalIp, familyOf, ipOfCidr, isPort, parseIp, type Family } from '.
 import { layOut } from '../model/layout.js';
 import { namespaceName } from '../model/names.js';
 import { parseDuration, parseMilliseconds, parsePercent } from '../model/quantities.js';
+import { parseRate } from '../model/impair.js';
 import { kindOf, type BoundsSpec, type LabSpec, type NodeSpec, type TestSpec } from '../model/spec.js';
+import type { ThroughputCheck } from './throughput.js';
 
 export type Expectation = 'success' | 'fail';
 export type Proto = 'tcp' | 'udp';
@@ -91,7 +93,7 @@ export interface LabTest {
   check: Check;
 }
 
-export type Check = PingCheck | ConnectCheck | RouteCheck | TraceCheck;
+export type Check = PingCheck | ConnectCheck | RouteCheck | TraceCheck | ThroughputCheck;
 
 /**
  * A node's first address: the first interface in file order that has one, else the first bridge
@@ -176,7 +178,16 @@ function resolveOne(spec: LabSpec, test: TestSpec, number: number, position: { l
     const check: TraceCheck = { kind: 'trace', address: target.address, family: familyOf(target.address), path, owners: addressOwners(spec), maxHops: path.length + EXTRA_HOPS };
     return { ...base, label: `${test.from}: trace ${target.text}, path ${path.join(' → ')}${within}`, check };
   }
-  throw new Error(`test ${number} has no ping, connect, route or trace`);
+  if (test.throughput !== undefined) {
+    const served = parseServe(test.throughput);
+    if (!served) throw new Error(`test ${number}: throughput ${JSON.stringify(test.throughput)} is not NODE:PORT`);
+    const target = resolveTarget(spec, served.node, number);
+    const rate = bounds({ min: test.min, max: test.max }, parseRate)!;
+    const check: ThroughputCheck = { kind: 'throughput', address: target.address, port: served.port, server: { node: served.node, netns: netnsOf(spec, served.node), port: served.port }, rate };
+    const limits = [test.min !== undefined ? `min ${test.min}` : '', test.max !== undefined ? `max ${test.max}` : ''].filter((p) => p !== '').join(' ');
+    return { ...base, label: `${test.from}: throughput ${served.node}:${served.port} (${target.address})${limits ? `, ${limits}` : ''}${within}`, check };
+  }
+  throw new Error(`test ${number} has no ping, connect, route, trace or throughput`);
 }
 
 /** TTLs tried past the path's length before a trace gives up on reaching its target. */
@@ -246,8 +257,15 @@ export function independentGroups(tests: readonly LabTest[]): LabTest[][] {
   const groups = new Map<string, LabTest[]>();
   for (const test of tests) {
     const c = test.check;
+    // Throughput tests one after another: each measures best with the machine to itself.
     const key =
-      c.kind === 'connect' && c.serve ? `serve ${c.serve.netns ?? '(root)'} ${c.proto} ${c.serve.port}` : c.kind === 'trace' ? `trace ${test.fromNetns ?? '(root)'}` : `test ${test.number}`;
+      c.kind === 'connect' && c.serve
+        ? `serve ${c.serve.netns ?? '(root)'} ${c.proto} ${c.serve.port}`
+        : c.kind === 'trace'
+          ? `trace ${test.fromNetns ?? '(root)'}`
+          : c.kind === 'throughput'
+            ? 'throughput'
+            : `test ${test.number}`;
     const group = groups.get(key);
     if (group) group.push(test);
     else groups.set(key, [test]);

@@ -17,6 +17,7 @@ import { independentGroups, type ConnectCheck, type LabTest, type Listener, type
 import { classifyRouteGet } from './route-outcome.js';
 import { tryWithin } from './retry.js';
 import { classifyTrace, parseHop, traceContinues, type Hop } from './trace-outcome.js';
+import { classifyThroughput, iperfClientArgv, iperfServerArgv, notListeningYet, type ThroughputCheck } from './throughput.js';
 
 /** A process that runs until stopped: a test's listener. */
 export interface StartedProcess {
@@ -307,11 +308,38 @@ async function connect(running: Running, test: LabTest, check: ConnectCheck): Pr
   }
 }
 
+/** How often the client asks again while the server starts (iperf3 says nothing when it listens). */
+const SERVER_START_POLL_MS = 100;
+
+/** The iperf3 server runs for this test only; the client is tried again until it listens. */
+async function throughput(running: Running, test: LabTest, check: ThroughputCheck): Promise<Outcome> {
+  const argv = inNamespace(check.server.netns, iperfServerArgv(check.server.port));
+  running.deps.log?.(check.server.netns, argv);
+  const server = running.deps.starter.start(argv);
+  running.live.add(server);
+  let exited: RunResult | undefined;
+  void server.exited.then((r) => (exited = r));
+  try {
+    const deadline = performance.now() + LISTENER_START_MS;
+    for (;;) {
+      const result = await run(running, test.fromNetns, iperfClientArgv(check, running.deps.timeoutSeconds));
+      if (!notListeningYet(result) || performance.now() > deadline || exited || running.deps.signal?.aborted) {
+        if (exited && notListeningYet(result)) return { got: 'error', why: `iperf3 server on ${check.server.node}:${check.server.port} exited (${exited.exitCode}): ${lastError(exited.stderr)}` };
+        return classifyThroughput(result, check);
+      }
+      await new Promise((resolve) => setTimeout(resolve, SERVER_START_POLL_MS));
+    }
+  } finally {
+    await stopListener(running, server);
+  }
+}
+
 function probe(running: Running, test: LabTest): Promise<Outcome> {
   const check = test.check;
   if (check.kind === 'ping') return ping(running, test, check);
   if (check.kind === 'route') return routeGet(running, test, check);
   if (check.kind === 'trace') return trace(running, test, check);
+  if (check.kind === 'throughput') return throughput(running, test, check);
   return connect(running, test, check);
 }
 

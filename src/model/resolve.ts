@@ -5,6 +5,7 @@ import { canonicalCidr, canonicalIp, cidrText, isIpv6Text } from './ip.js';
 import { deviceOf, isResolved, layOut, MAIN_TABLE, tableNumber, type Layout, type LinkEnd, type PlacedRoute } from './layout.js';
 import { desiredNftTable } from './nft.js';
 import { namespaceName } from './names.js';
+import { LAB_QDISC_HANDLE, parseImpair, qdiscKindOf, type ImpairSpec } from './impair.js';
 import { kindOf, type LabSpec, type NodeSpec, type PortSpec } from './spec.js';
 import { DEFAULT_PORT_FLAGS, defaultMetric, emptyNode, neighborKey, routeKey, ruleKey, type LabState, type LinkState, type NeighborState, type NodeState, type RouteState, type RuleState, type RunEntry } from './types.js';
 
@@ -21,6 +22,8 @@ export interface ResolvedLink {
   mtu?: number;
   /** The flags of the port its bridge end makes. */
   port?: PortSpec;
+  /** Both ends' egress impairment. */
+  impair?: ImpairSpec;
 }
 
 function vethEnd(end: LinkEnd): VethEnd | undefined {
@@ -35,8 +38,10 @@ export function resolveLinks(spec: LabSpec, layout: Layout = layOut(spec)): Reso
   for (const { ends, mtu, index } of layout.links) {
     const [a, b] = ends.map((end) => (isResolved(end) ? vethEnd(end) : undefined));
     const written = spec.links?.[index];
-    const port = written && !Array.isArray(written) ? written.port : undefined;
-    if (a && b) links.push({ ends: [a, b], mtu, ...(port ? { port } : {}) });
+    const long = written && !Array.isArray(written) ? written : undefined;
+    const port = long?.port;
+    const impair = long?.impair;
+    if (a && b) links.push({ ends: [a, b], mtu, ...(port ? { port } : {}), ...(impair ? { impair } : {}) });
   }
   return links;
 }
@@ -134,6 +139,7 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec, addressesOf: AddressesO
     const resolved = resolveRoute(placed);
     if (resolved) state.routes.set(routeKey(resolved), resolved);
   }
+  for (const [name, iface] of Object.entries(spec.interfaces ?? {})) if (iface.impair && state.links.has(name)) setQdisc(state, name, iface.impair);
   state.neighbors = wantedNeighbors(spec.neighbors);
   state.rules = wantedRules(spec);
   for (const [key, value] of Object.entries(spec.sysctls ?? {})) state.sysctls.set(key, sysctlValue(value));
@@ -192,12 +198,16 @@ export function resolveLab(spec: LabSpec, layout: Layout = layOut(spec)): LabSta
   const nodes = new Map<string, NodeState>();
   for (const [name, node] of Object.entries(spec.nodes)) nodes.set(name, nodeState(spec.prefix, name, node));
   const linkPorts = new Map<string, PortSpec>(); // node\0port → the link's port: flags
-  for (const { ends, mtu, port } of resolveLinks(spec, layout)) {
+  const linkImpairs: Array<[VethEnd, ImpairSpec]> = [];
+  for (const { ends, mtu, port, impair } of resolveLinks(spec, layout)) {
     const [a, b] = ends;
     addVethEnd(nodes.get(a.node)!, a, b, mtu);
     addVethEnd(nodes.get(b.node)!, b, a, mtu);
     for (const end of ends) if (end.bridge && port) linkPorts.set(`${end.node}\0${end.name}`, port);
+    if (impair) for (const end of ends) linkImpairs.push([end, impair]);
   }
+  // A link's impair: first, so that an interface's own impair: replaces it for its end.
+  for (const [end, impair] of linkImpairs) setQdisc(nodes.get(end.node)!, end.name, impair);
   const addressesOf = addressesByDevice(layout);
   for (const [name, nodeSpec] of Object.entries(spec.nodes)) applyNodeSpec(nodes.get(name)!, nodeSpec, addressesOf, layout.routes.get(name) ?? []);
   for (const node of nodes.values()) setPortFlags(node, spec.nodes[node.node]!, linkPorts);
@@ -208,6 +218,13 @@ export function resolveLab(spec: LabSpec, layout: Layout = layOut(spec)): LabSta
     for (const link of node.links.values()) if (link.type === 'veth' || link.type === 'bridge') link.linkLocal = linkLocal;
   }
   return { lab: spec.name, nodes };
+}
+
+/** The root qdisc an interface's `impair:` makes: tbf for a rate alone, else netem. */
+function setQdisc(node: NodeState, dev: string, spec: ImpairSpec): void {
+  const impair = parseImpair(spec);
+  if (Object.keys(impair).length === 0) return; // validation reports it
+  node.qdiscs.set(dev, { dev, kind: qdiscKindOf(impair), handle: LAB_QDISC_HANDLE, impair });
 }
 
 /** The file's `neighbors:` of one node, as the desired state holds them. */

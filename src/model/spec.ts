@@ -1,6 +1,9 @@
 // The lab file as the user writes it, after the JSON Schema has accepted it. Pure types: the
 // loader (config/) fills them, the model reads them. Field names follow
 // ../../schemas/topology.schema.json exactly; docs/format.md describes them to the user.
+import type { ImpairSpec } from './impair.js';
+
+export type { ImpairSpec };
 
 export type NodeKind = 'netns' | 'host' | 'attach';
 
@@ -64,6 +67,8 @@ export interface InterfaceSpec extends PortSpec {
   mac?: string;
   master?: string;
   up?: boolean;
+  /** The interface's egress through tc: netem delay, loss, ...; a rate alone is a tbf. */
+  impair?: ImpairSpec;
 }
 
 /** A bridge port's flags, on an interface whose master is a bridge or in a link's `port:`. */
@@ -156,7 +161,8 @@ export interface FirewallSpec {
 
 /** Short form `[a:eth0, b:eth0]` or long form with link options. */
 /** port: the flags of the port the link makes on a bridge (its bridge end's). */
-export type LinkSpec = [string, string] | { endpoints: [string, string]; mtu?: number; port?: PortSpec };
+/** impair: both ends' egress, as an interface's impair: (which overrides it for its end). */
+export type LinkSpec = [string, string] | { endpoints: [string, string]; mtu?: number; port?: PortSpec; impair?: ImpairSpec };
 
 export interface TestSpec {
   from: string;
@@ -187,6 +193,11 @@ export interface TestSpec {
   trace?: string;
   /** trace: the nodes (or addresses) in order, the last the target's. */
   path?: string[];
+  /** NODE:PORT where netlab runs an iperf3 server; the from node measures TCP throughput to it. */
+  throughput?: string;
+  /** throughput: the least and the most rate that pass, "8mbit". */
+  min?: string;
+  max?: string;
 }
 
 export interface BoundsSpec {

@@ -1,5 +1,6 @@
 // The state of a lab, desired (from the file) or actual (read from the kernel), in one shape so
 // that diff compares like with like. Keys of every map are sorted when iterated for output.
+import type { QdiscState } from './impair.js';
 import type { Family } from './ip.js';
 import { DEFAULT_NODE_KIND, type NodeKind } from './spec.js';
 
@@ -47,6 +48,11 @@ export interface NodeState {
   rules: Map<string, RuleState>;
   /** Permanent ARP / NDP entries, keyed by neighborKey(). Actual: only permanent ones (what the kernel learns is not the lab's). */
   neighbors: Map<string, NeighborState>;
+  /**
+   * Root qdiscs by interface (`impair:`). Desired: the file's tbf or netem. Actual: every root
+   * qdisc but the kernel's defaults (noqueue, pfifo_fast, fq_codel, mq, ...).
+   */
+  qdiscs: Map<string, QdiscState>;
   /** Keyed by sysctl name; desired holds what the file sets, actual what the kernel says for those keys. */
   sysctls: Map<string, string>;
   /** The content of /etc/netns/<netns>/resolv.conf; undefined when there is none. */
@@ -258,7 +264,7 @@ export function defaultMetric(family: Family): number {
 }
 
 export function emptyNode(node: string, netns: string | null, exists: boolean, kind: NodeKind = DEFAULT_NODE_KIND): NodeState {
-  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), rules: new Map(), neighbors: new Map(), sysctls: new Map(), runs: new Map() };
+  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), rules: new Map(), neighbors: new Map(), qdiscs: new Map(), sysctls: new Map(), runs: new Map() };
 }
 
 export function sortedKeys<K extends string, V>(map: Map<K, V>): K[] {

@@ -160,6 +160,8 @@ function settled(plan: Schedule, tool: 'ip' | 'sysctl'): Map<string, number> {
   const last = new Map<string, { round: number; reaches: boolean }>();
   const lastIp = new Map<string, number>();
   const lastIpv6Sysctl = new Map<string, number>();
+  // A link's root qdisc is in what ip shows: a tc batch at or after the last ip batch unsettles it.
+  const lastTc = new Map<string, number>();
   // reaching[r]: how many batches of round r or later have a change that reaches across.
   const reaching = new Array<number>(plan.rounds.length + 1).fill(0);
   plan.rounds.forEach((round, r) => {
@@ -169,6 +171,7 @@ function settled(plan: Schedule, tool: 'ip' | 'sysctl'): Map<string, number> {
       if (b.scope.tool === tool && b.scope.netns !== null) last.set(b.scope.netns, { round: r, reaches });
       if (b.scope.tool === 'ip' && b.scope.netns !== null) lastIp.set(b.scope.netns, r);
       if (b.scope.tool === 'sysctl' && b.scope.netns !== null && b.changes.some(changesIpState)) lastIpv6Sysctl.set(b.scope.netns, r);
+      if (b.scope.tool === 'tc' && b.scope.netns !== null) lastTc.set(b.scope.netns, r);
     }
   });
   for (let r = plan.rounds.length - 1; r >= 0; r--) reaching[r]! += reaching[r + 1]!;
@@ -176,7 +179,7 @@ function settled(plan: Schedule, tool: 'ip' | 'sysctl'): Map<string, number> {
   for (const [netns, { round, reaches }] of last) {
     if (tool === 'ip') {
       const others = reaching[round]! - (reaches ? 1 : 0);
-      if (others === 0 && (lastIpv6Sysctl.get(netns) ?? -1) < round) settled.set(netns, round);
+      if (others === 0 && (lastIpv6Sysctl.get(netns) ?? -1) < round && (lastTc.get(netns) ?? -1) < round) settled.set(netns, round);
     } else if (reaching[round + 1] === 0 && (lastIp.get(netns) ?? -1) <= round) {
       settled.set(netns, round);
     }

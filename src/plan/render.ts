@@ -46,6 +46,8 @@ function describeCommand(cmd: Command): string {
   switch (cmd.tool) {
     case 'ip':
       return `ip ${cmd.line}`;
+    case 'tc':
+      return `tc ${cmd.line}`;
     case 'sysctl':
       return `sysctl -w ${cmd.assignment}`;
     case 'file':

@@ -12,6 +12,7 @@ import type { NeighborChange } from './neighbor.js';
 import type { NftablesChange } from './nftables.js';
 import type { ProcessesChange } from './processes.js';
 import type { PublishChange } from './publish.js';
+import type { QdiscChange } from './qdisc.js';
 import type { RouteChange } from './route.js';
 import type { RuleChange } from './rule.js';
 import type { RunChange } from './run.js';
@@ -32,6 +33,7 @@ export type Change =
   | RouteChange
   | RuleChange
   | NeighborChange
+  | QdiscChange
   | SysctlChange
   | NftablesChange
   | DnsChange

@@ -13,6 +13,7 @@ import { neighborResource } from './neighbor.js';
 import { nftablesResource } from './nftables.js';
 import { processesResource } from './processes.js';
 import { publishResource } from './publish.js';
+import { qdiscResource } from './qdisc.js';
 import type { FeatureNeed } from '../model/features.js';
 import type { LabState } from '../model/types.js';
 import type { Command, IpRead, NodeResource, Resource, Scope, Unnamed } from './resource.js';
@@ -38,6 +39,7 @@ const BY_KIND: Registry = {
   route: routeResource,
   rule: ruleResource,
   neighbor: neighborResource,
+  qdisc: qdiscResource,
   sysctl: sysctlResource,
   nftables: nftablesResource,
   dns: dnsResource,
@@ -61,6 +63,7 @@ export const NODE_RESOURCES: ReadonlyArray<NodeResource<Change>> = [
   routeResource,
   ruleResource,
   neighborResource,
+  qdiscResource,
   sysctlResource,
   nftablesResource,
   dnsResource,

@@ -19,7 +19,7 @@ export interface ChangeBase {
   reason: string;
 }
 
-export type Tool = 'ip' | 'sysctl' | 'file' | 'nft' | 'mount' | 'proc';
+export type Tool = 'ip' | 'tc' | 'sysctl' | 'file' | 'nft' | 'mount' | 'proc';
 
 /** Where a change's commands run: which tool, and in which namespace (null: the root namespace). */
 export interface Scope {
@@ -34,6 +34,7 @@ export function scopeKey(scope: Scope): string {
 /** Every value in a command was validated, so lines are rendered, never escaped or quoted. */
 export type Command =
   | { tool: 'ip'; line: string }
+  | { tool: 'tc'; line: string }
   | { tool: 'sysctl'; assignment: string }
   | { tool: 'nft'; script: string }
   | { tool: 'mount'; op: 'publish'; source: string; netns: string; node: string }

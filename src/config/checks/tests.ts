@@ -5,9 +5,10 @@ import { isPort, parseHostPort } from '../../model/ip.js';
 import type { Path } from '../problem.js';
 import { didYouMean } from '../text.js';
 import { nodeList, own, report, type Ctx } from './context.js';
+import { checkThroughputTest } from './throughput.js';
 import { checkKeysOfKind, checkPingOptions, checkRouteTest, checkTraceTest, checkWithin, targetFamily } from './test-kinds.js';
 
-const TEST_KINDS = ['ping', 'connect', 'route', 'trace'] as const;
+const TEST_KINDS = ['ping', 'connect', 'route', 'trace', 'throughput'] as const;
 
 export function checkTests(ctx: Ctx): void {
   const names = Object.keys(ctx.spec.nodes);
@@ -33,6 +34,7 @@ export function checkTests(ctx: Ctx): void {
     if (test.route !== undefined) checkRouteTest(ctx, test, path);
     if (test.trace !== undefined) checkTraceTest(ctx, test, path);
     checkKeysOfKind(ctx, test, path);
+    checkThroughputTest(ctx, test, path);
     checkWithin(ctx, test.within, path);
     if (test.connect !== undefined && parseHostPort(test.connect)?.port === undefined) {
       report(

@@ -11,7 +11,7 @@ import { jobDriver } from './jobs.js';
 import { commandsFor } from './per-change.js';
 import type { BatchOutcome, DriverBatch, PreparedJob } from './types.js';
 
-interface IpLine {
+export interface BatchLine {
   change: Change;
   line: string;
 }
@@ -28,14 +28,15 @@ function stderrWithoutTrailer(stderr: string): string {
 /** With reads, the batch ends with them; `-d -j` only changes what they print. */
 function prepareIp(batch: DriverBatch): PreparedJob {
   const { scope, changes, reads } = batch;
-  const lines: IpLine[] = changes.flatMap((change) => commandsFor(change, 'ip').map((cmd) => ({ change, line: cmd.line })));
+  const lines: BatchLine[] = changes.flatMap((change) => commandsFor(change, 'ip').map((cmd) => ({ change, line: cmd.line })));
   const input = `${[...lines.map((l) => l.line), ...(reads ?? [])].join('\n')}\n`;
   const argv = reads ? ['ip', '-d', '-j', '-batch', '-'] : ['ip', '-batch', '-'];
   const job: Job = { enter: scope.netns === null ? null : netnsPath(scope.netns), argv, input };
-  return { scope, job, shown: lines.map((l) => l.line), outcome: (result) => ipOutcome(job, changes, lines, reads !== undefined, result) };
+  return { scope, job, shown: lines.map((l) => l.line), outcome: (result) => batchOutcome(job, changes, lines, reads !== undefined, result) };
 }
 
-function ipOutcome(job: Job, changes: Change[], lines: readonly IpLine[], reads: boolean, result: RunResult): BatchOutcome {
+/** What a `-batch` process's result says of its changes, by the line it names as failed (tc's too). */
+export function batchOutcome(job: Job, changes: Change[], lines: readonly BatchLine[], reads: boolean, result: RunResult): BatchOutcome {
   const argv = jobArgv(job);
   if (result.exitCode === 0) return { done: changes, failed: [], ...(reads ? { readBack: result.stdout } : {}) };
 

@@ -5,10 +5,12 @@ import { mountDriver } from './mount.js';
 import { nftDriver } from './nft.js';
 import { procDriver } from './proc.js';
 import { sysctlDriver } from './sysctl.js';
+import { tcDriver } from './tc.js';
 import type { Driver, Tool } from './types.js';
 
 const DRIVERS: Readonly<Record<Tool, Driver>> = {
   ip: ipDriver,
+  tc: tcDriver,
   sysctl: sysctlDriver,
   nft: nftDriver,
   file: fileDriver(),
