@@ -2,6 +2,7 @@
 // and peer, their routes. Pure: fed the state the engine reads.
 import { describeRoute } from '../resources/route.js';
 import { ruleArgs } from '../resources/rule.js';
+import { describeImpair } from '../model/impair.js';
 import { formatEndpoint } from '../model/names.js';
 import type { LabState, LinkState, NodeState } from '../model/types.js';
 import { isVethPairedWith } from '../resources/veth-pairing.js';
@@ -36,6 +37,8 @@ export interface NodeStatus {
   rules: string[];
   /** Permanent neighbour entries: "192.0.2.2 at 02:00:00:00:00:02 dev eth0". */
   neighbors: string[];
+  /** Root qdiscs that are not the kernel's defaults: "eth0 tbf 4d: rate 10mbit". */
+  qdiscs: string[];
   runs: RunStatus[];
 }
 
@@ -76,6 +79,7 @@ export function labStatus(state: LabState): NodeStatus[] {
       routes: [...node.routes.values()].map(describeRoute),
       rules: [...node.rules.values()].sort((a, b) => a.priority - b.priority).map(ruleArgs),
       neighbors: [...node.neighbors.values()].map((n) => `${n.address} at ${n.mac} dev ${n.dev}`).sort(),
+      qdiscs: [...node.qdiscs.values()].map((q) => `${q.dev} ${q.kind} ${q.handle}${q.impair ? ` ${describeImpair(q.impair)}` : ''}`.trim()).sort(),
       runs: [...node.runs.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, run]) => ({ key, command: run.command, running: run.alive === true, ...(run.pid ? { pid: run.pid } : {}), ...(run.log ? { log: run.log } : {}) })),
@@ -94,6 +98,7 @@ export function renderStatus(lab: string, nodes: NodeStatus[]): string {
     for (const r of n.routes) lines.push(`    route ${r}`);
     for (const r of n.rules) lines.push(`    rule ${r}`);
     for (const e of n.neighbors) lines.push(`    neighbour ${e}`);
+    for (const q of n.qdiscs) lines.push(`    qdisc ${q}`);
     for (const r of n.runs) {
       const state = r.running ? `running${r.pid ? ` (pid ${r.pid})` : ''}` : 'exited';
       lines.push(`    run ${state}: ${r.command}${r.log ? `  (output: ${r.log})` : ''}`);

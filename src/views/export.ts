@@ -4,6 +4,7 @@
 // through something left out) is left out and named in a YAML comment.
 import { describeRoute } from '../resources/route.js';
 import { ruleArgs } from '../resources/rule.js';
+import { impairSpecOf } from '../model/impair.js';
 import { comment, flowList, flowMap, yamlString, type FlowMap } from './yaml-text.js';
 import { EXPORTED_SYSCTLS, type NamespaceSnapshot } from '../kernel/export-read.js';
 import { familyOf, isLinkLocal6, subnetContains } from '../model/ip.js';
@@ -152,6 +153,9 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
       else notes.push(`${name}: master ${link.master}, which is not an exported bridge`);
     }
     if (!link.up) entries.push(['up', false]);
+    const impair = exportedImpair(state, name);
+    if (impair) entries.push(['impair', { map: impair }]);
+    else if (state.qdiscs.has(name)) notes.push(`${name}: root qdisc ${state.qdiscs.get(name)!.kind}, which impair: cannot say`);
     if (entries.length > 0) interfaces.push(`${indent}  ${yamlString(name)}: ${flowMap(entries)}`);
   }
   if (interfaces.length > 0) lines.push(`${indent}interfaces:`, ...interfaces);
@@ -222,6 +226,13 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
 function withNexthops(entries: FlowMap, hops: readonly Nexthop[]): string {
   const list = hops.map((h) => flowMap([['via', h.via], ...(h.dev ? ([['dev', h.dev]] as FlowMap) : []), ['weight', h.weight]]));
   return `${flowMap(entries).slice(0, -1)}, nexthops: [${list.join(', ')}]}`;
+}
+
+/** A live tbf or netem as impair: writes it (a tbf's burst and latency are netlab's own choice again). */
+function exportedImpair(state: NodeState, dev: string): FlowMap | undefined {
+  const q = state.qdiscs.get(dev);
+  if (!q || (q.kind !== 'tbf' && q.kind !== 'netem') || !q.impair || Object.keys(q.impair).length === 0) return undefined;
+  return Object.entries(impairSpecOf(q.impair)).map(([k, v]) => [k, String(v)]);
 }
 
 function routeProblem(route: RouteState, addresses: Array<{ dev: string; cidr: string }>, has: (name: string) => boolean): string | undefined {

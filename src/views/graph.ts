@@ -4,7 +4,8 @@
 import { describeRoute } from '../resources/route.js';
 import type { LabSpec, NatRuleSpec, NodeSpec } from '../config/spec.js';
 import { resolveLab, resolveLinks } from '../model/resolve.js';
-import { routeKey, sortedKeys, type LinkState, type NodeState } from '../model/types.js';
+import { describeImpair } from '../model/impair.js';
+import { routeKey, sortedKeys, type LabState, type LinkState, type NodeState } from '../model/types.js';
 
 export type GraphFormat = 'mermaid' | 'dot' | 'svg';
 export const GRAPH_FORMATS: readonly GraphFormat[] = ['mermaid', 'dot', 'svg'];
@@ -111,7 +112,7 @@ export function topologyGraph(spec: LabSpec): TopologyGraph {
   const edges = resolveLinks(spec)
     .map(({ ends, mtu }): Edge & { key: string } => {
       const [a, b] = [...ends].sort((x, y) => `${x.node}:${x.name}`.localeCompare(`${y.node}:${y.name}`)) as [typeof ends[0], typeof ends[1]];
-      const label = `${a.node}:${a.name} ↔ ${b.node}:${b.name}${mtu ? ` (mtu ${mtu})` : ''}`;
+      const label = `${a.node}:${a.name} ↔ ${b.node}:${b.name}${mtu ? ` (mtu ${mtu})` : ''}${impairLabel(desired, a, b)}`;
       return { from: boxOf(a.node, a.name), to: boxOf(b.node, b.name), label, key: `${a.node}:${a.name}` };
     })
     .sort((x, y) => x.key.localeCompare(y.key))
@@ -125,6 +126,15 @@ export function topologyGraph(spec: LabSpec): TopologyGraph {
 }
 
 // ── Mermaid
+
+/** What the link's ends impair, once when both do the same: " (delay 40ms, loss 1%)". */
+function impairLabel(desired: LabState, a: { node: string; name: string }, b: { node: string; name: string }): string {
+  const [qa, qb] = [a, b].map((end) => desired.nodes.get(end.node)?.qdiscs.get(end.name)?.impair);
+  const [da, db] = [qa, qb].map((q) => (q ? describeImpair(q) : undefined));
+  if (da === undefined && db === undefined) return '';
+  if (da === db) return ` (${da})`;
+  return [da && ` (${a.node}:${a.name} sends: ${da})`, db && ` (${b.node}:${b.name} sends: ${db})`].filter(Boolean).join('');
+}
 
 /** Mermaid labels are quoted; a quote inside is an entity, and so are < and > (labels are HTML). */
 function mermaidText(text: string): string {

@@ -17,10 +17,12 @@ export function flowList(values: ReadonlyArray<string | number>): string {
   return `[${values.map(yamlValue).join(', ')}]`;
 }
 
-export type FlowMap = Array<[string, string | number | boolean | ReadonlyArray<string | number>]>;
+/** A value may be a map of its own (an interface's impair:). */
+export type FlowMap = Array<[string, string | number | boolean | ReadonlyArray<string | number> | { map: FlowMap }]>;
 
 export function flowMap(entries: FlowMap): string {
-  return `{${entries.map(([k, v]) => `${k}: ${Array.isArray(v) ? flowList(v) : yamlValue(v as string | number | boolean)}`).join(', ')}}`;
+  const text = (v: FlowMap[number][1]): string => (Array.isArray(v) ? flowList(v) : typeof v === 'object' ? flowMap((v as { map: FlowMap }).map) : yamlValue(v as string | number | boolean));
+  return `{${entries.map(([k, v]) => `${k}: ${text(v)}`).join(', ')}}`;
 }
 
 export function comment(indent: string, text: string): string {
