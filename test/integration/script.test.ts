@@ -3,7 +3,7 @@
 // Also apply --json, which streams what execute does.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LABS, prepareLab } from '../helpers/labs.js';
+import { LABS, LABS_NOT_HERE, prepareLab } from '../helpers/labs.js';
 import { CLI, type Sandbox, TOPOLOGIES, useSandbox } from '../helpers/sandbox.js';
 
 
@@ -15,6 +15,8 @@ describe('netlab script', () => {
   it('finds the labs to check', () => {
     expect(LABS.length).toBeGreaterThan(0);
   });
+
+  for (const { name, missing } of LABS_NOT_HERE) it.skip(`${name}: needs ${missing.join(', ')}, which this kernel lacks (the full-kernel lane runs it)`, () => {});
 
   for (const name of LABS) {
     it(`${name}: sh -e builds it, plan finds it clean, destroy leaves nothing`, async () => {
