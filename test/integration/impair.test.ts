@@ -93,8 +93,13 @@ describe('impair: rate alone, a tbf', () => {
     expect(await rootQdisc('a', 'eth0')).toMatchObject({ kind: 'tbf', options: { rate: 1_250_000 } });
     expect(await ifindex('a', 'eth0')).toBe(before);
 
+    // The script a student would type builds the same lab again: plan finds it clean.
     const script = (await sb.netlabOk('script', file)).stdout;
     expect(script).toContain('tc -n a qdisc replace dev eth0 root handle 4d: tbf rate 10mbit burst 12500 latency 50ms\n');
+    await sb.netlabOk('destroy', file);
+    const rebuilt = await sb.run(['sh', '-e', '-s'], { input: script });
+    expect(rebuilt.exitCode, rebuilt.stderr).toBe(0);
+    expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
 
     const dropped = labFile(shaped(''));
     const removal = await sb.netlab('plan', dropped);
