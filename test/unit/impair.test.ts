@@ -10,7 +10,7 @@ import { formatRate, parseRate, parseTime, qdiscOptions, tbfBurst } from '../../
 import { resolveLab } from '../../src/model/resolve.js';
 import { emptyNode, type LabState, type NodeState } from '../../src/model/types.js';
 import { diff } from '../../src/plan/diff.js';
-import { schedule } from '../../src/plan/graph.js';
+import { schedule, settledByOwnLastBatch } from '../../src/plan/graph.js';
 import { classifyThroughput, type ThroughputCheck } from '../../src/labtest/throughput.js';
 import { commandsOf, featureNeeds } from '../../src/resources/registry.js';
 import { partialOwnership, recordAfterRun, recordBeforeRun } from '../../src/state/bookkeeping.js';
@@ -125,6 +125,14 @@ describe('plan and apply of impair:', () => {
     expect(commandsOf(change)).toEqual([{ tool: 'tc', line: 'qdisc replace dev eth0 root handle 4d: netem delay 50ms loss 1%' }]);
     expect(commandLines(commandsOf(change)[0]!, 'a')).toEqual(['tc -n a qdisc replace dev eth0 root handle 4d: netem delay 50ms loss 1%']);
     expect(schedule(plan.changes).deps.get(change.id)).toContain('veth/a:eth0=b:eth0');
+  });
+
+  it("runs tc alongside the namespace's ip batch, so that batch's read-back, which shows the root qdisc, is not taken as final", () => {
+    const plan = diff(desired, { lab: 'wan', nodes: new Map([...desired.nodes].map(([n, s]) => [n, emptyNode(n, s.netns, false)])) });
+    const s = schedule(plan.changes);
+    const round = s.rounds.findIndex((r) => r.some((b) => b.scope.tool === 'tc'));
+    expect(s.rounds[round]!.map((b) => `${b.scope.tool}@${b.scope.netns}`)).toContain('ip@a');
+    expect([...settledByOwnLastBatch(s).keys()]).toEqual(['b']);
   });
 
   it('plans nothing when the kernel has it, and changes a value edited by hand in place', () => {
