@@ -15,6 +15,8 @@ import { classifyThroughput, type ThroughputCheck } from '../../src/labtest/thro
 import { commandsOf, featureNeeds } from '../../src/resources/registry.js';
 import { partialOwnership, recordAfterRun, recordBeforeRun } from '../../src/state/bookkeeping.js';
 import { commandLines } from '../../src/views/script.js';
+import { tcDriver } from '../../src/kernel/drivers/tc.js';
+import type { Change } from '../../src/plan/change.js';
 
 /** `tc -j qdisc show` of a netem with every key, from Debian's 6.1 kernel (test/kernel-vm). */
 const NETEM_JSON = {
@@ -195,6 +197,20 @@ describe('plan and apply of impair:', () => {
       // Without the record's word a tbf with handle 4d: could be another lab's: it stays.
       expect(lines(diff(dropped, after))).toEqual([]);
     });
+  });
+});
+
+describe('the tc driver', () => {
+  it("sends a namespace's qdisc changes to one tc -batch, and takes the line tc names as the one that failed", () => {
+    const desired = resolveLab({ ...spec({ rate: '1mbit' }), nodes: { ...spec({ rate: '1mbit' }).nodes, b: { interfaces: { eth0: { addresses: ['192.0.2.2/24'], impair: { rate: '2mbit' } } } } } });
+    const empty = { lab: 'wan', nodes: new Map([...desired.nodes].map(([n, st]) => [n, emptyNode(n, st.netns, false)])) };
+    const changes = qdiscChanges(diff(desired, empty)).map((c) => ({ ...c, netns: 'a' })) as Change[];
+    const job = tcDriver.prepare!({ scope: { tool: 'tc', netns: 'a' }, changes });
+    expect(job.job).toMatchObject({ enter: '/run/netns/a', argv: ['tc', '-batch', '-'], input: 'qdisc replace dev eth0 root handle 4d: tbf rate 1mbit burst 3028 latency 50ms\nqdisc replace dev eth0 root handle 4d: tbf rate 2mbit burst 3028 latency 50ms\n' });
+    const outcome = job.outcome({ exitCode: 1, stdout: '', stderr: 'Error: Exclusivity flag on, cannot modify.\nCommand failed -:2\n' });
+    expect(outcome.done.map((c) => c.id)).toEqual([changes[0]!.id]);
+    expect(outcome.failed.map((f) => f.change.id)).toEqual([changes[1]!.id]);
+    expect(String(outcome.failed[0]!.error.message)).toContain('Exclusivity flag on');
   });
 });
 
