@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { FEATURES } from '../../src/model/features.js';
 import { type Sandbox, useSandbox } from '../helpers/sandbox.js';
 
@@ -74,6 +75,10 @@ describe('impair: rate alone, a tbf', () => {
     expect(measured).toBeLessThanOrEqual(12);
     // No iperf3 server outlives its test.
     expect((await sb.run(['pgrep', '-x', 'iperf3'])).exitCode).toBe(1);
+
+    // The live tbf exports back as the file's impair:.
+    const exported = parseYaml((await sb.netlabOk('export', 'a', 'b')).stdout) as { nodes: Record<string, { interfaces: Record<string, { impair?: unknown }> }> };
+    for (const node of ['a', 'b']) expect(exported.nodes[node]!.interfaces.eth0!.impair).toEqual({ rate: '10mbit' });
   });
 
   it('plans clean, shows a rate changed by hand, repairs it in place, deletes it when the file drops it', async () => {

@@ -16,6 +16,10 @@ import { commandsOf, featureNeeds } from '../../src/resources/registry.js';
 import { partialOwnership, recordAfterRun, recordBeforeRun } from '../../src/state/bookkeeping.js';
 import { commandLines } from '../../src/views/script.js';
 import { tcDriver } from '../../src/kernel/drivers/tc.js';
+import { parseNode } from '../../src/kernel/parse.js';
+import { exportLab } from '../../src/views/export.js';
+import { renderMermaid } from '../../src/views/graph.js';
+import { parse as parseYaml } from 'yaml';
 import type { Change } from '../../src/plan/change.js';
 
 /** `tc -j qdisc show` of a netem with every key, from Debian's 6.1 kernel (test/kernel-vm). */
@@ -197,6 +201,31 @@ describe('plan and apply of impair:', () => {
       // Without the record's word a tbf with handle 4d: could be another lab's: it stays.
       expect(lines(diff(dropped, after))).toEqual([]);
     });
+  });
+});
+
+describe('the views of impair:', () => {
+  it('export writes a live netem back as impair:, and says so of a root qdisc impair: cannot hold', () => {
+    const veth = (node: string, ifindex: number, peer: number) =>
+      parseNode(node, node, { links: [{ ifindex, ifname: 'eth0', flags: ['UP'], linkinfo: { info_kind: 'veth' }, link_index: peer, link_netnsid: 0 }], routes4: [], routes6: [] });
+    const [a, b] = [veth('a', 2, 3), veth('b', 3, 2)];
+    a.qdiscs = parseQdiscs(JSON.stringify([NETEM_JSON]));
+    b.qdiscs = new Map([['eth0', { dev: 'eth0', kind: 'htb', handle: '1:' }]]);
+    const text = exportLab(
+      [
+        { netns: 'a', state: a, nsids: new Map([[0, 'b']]) },
+        { netns: 'b', state: b, nsids: new Map([[0, 'a']]) },
+      ],
+      { exportedAt: new Date(0) },
+    );
+    expect((parseYaml(text) as LabSpec).nodes.a!.interfaces!.eth0!.impair).toEqual({ delay: '50ms', jitter: '5ms', loss: '1%', duplicate: '0.1%', reorder: '25%', corrupt: '0.1%', rate: '10mbit' });
+    expect(text).toContain('# left out: eth0: root qdisc htb, which impair: cannot say');
+  });
+
+  it("graph labels a link with what its ends impair, once when both do the same", () => {
+    const both = renderMermaid({ ...spec(undefined), links: [{ endpoints: ['a:eth0', 'b:eth0'], impair: { delay: '20ms', loss: '0.5%' } }] });
+    expect(both).toContain('a:eth0 ↔ b:eth0 (delay 20ms, loss 0.5%)');
+    expect(renderMermaid(spec({ rate: '10mbit' }))).toContain('a:eth0 ↔ b:eth0 (a:eth0 sends: rate 10mbit)');
   });
 });
 
