@@ -633,7 +633,7 @@ describe('semantic checks: tests', () => {
         ['18:24', 'connect "10.0.0.2" is not ADDR:PORT'],
         ['19:46', 'serve "q:80": no node q (nodes: a, b, c)'],
         ['20:51', 'serve "b:http" is not NODE:PORT'],
-        ['21:5', 'the test has no ping, connect, route or trace'],
+        ['21:5', 'the test has no ping, connect, route, trace or throughput'],
         ['21:15', 'serve without connect has nothing to test'],
         ['21:30', 'proto is only for connect tests'],
         ['22:24', 'a test does ping or connect, not both'],

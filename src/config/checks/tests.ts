@@ -24,7 +24,7 @@ export function checkTests(ctx: Ctx): void {
     }
     const kinds = TEST_KINDS.filter((kind) => test[kind] !== undefined);
     if (kinds.length === 0) {
-      report(ctx, path, 'the test has no ping, connect, route or trace', 'add ping: ADDR|NODE, connect: ADDR:PORT, route: ADDR|NODE or trace: ADDR|NODE');
+      report(ctx, path, 'the test has no ping, connect, route, trace or throughput', 'add ping: ADDR|NODE, connect: ADDR:PORT, route: ADDR|NODE, trace: ADDR|NODE or throughput: NODE:PORT');
     }
     for (const extra of kinds.slice(1)) {
       report(ctx, [...path, extra], `a test does ${kinds[0]} or ${extra}, not both`, 'split it into two tests', 'key');
