@@ -1,6 +1,7 @@
 // The lab file as the user writes it, after the JSON Schema has accepted it. Pure types: the
 // loader (config/) fills them, the model reads them. Field names follow
 // ../../schemas/topology.schema.json exactly; docs/format.md describes them to the user.
+import type { VirtualKind } from './virtual.js';
 
 export type NodeKind = 'netns' | 'host' | 'attach';
 
@@ -59,6 +60,21 @@ export interface BridgeSpec {
 }
 
 export interface InterfaceSpec extends PortSpec {
+  /** Made inside the node, not by a link (model/virtual.ts); its kind's keys below. */
+  kind?: VirtualKind;
+  /** macvlan, vlan, vxlan: the interface it rides on; a macvlan's may be NODE:IFNAME of another node. */
+  parent?: string;
+  /** macvlan: bridge | private | vepa | passthru; bond: its bonding mode. */
+  mode?: string;
+  /** vxlan: the VNI; vlan: the VLAN id. */
+  id?: number;
+  local?: string;
+  remote?: string;
+  /** vxlan: a multicast group instead of one remote. */
+  group?: string;
+  dstport?: number;
+  /** vrf: its routing table. */
+  table?: number;
   addresses?: string[];
   mtu?: number;
   mac?: string;

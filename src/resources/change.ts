@@ -17,6 +17,7 @@ import type { RuleChange } from './rule.js';
 import type { RunChange } from './run.js';
 import type { SysctlChange } from './sysctl.js';
 import type { VethChange } from './veth.js';
+import type { VirtualChange } from './virtual.js';
 
 export type Change =
   | ProcessesChange
@@ -26,6 +27,7 @@ export type Change =
   | LinkChange
   | BridgeChange
   | VethChange
+  | VirtualChange
   | SettingsChange
   | PortChange
   | AddressChange

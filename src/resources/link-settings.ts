@@ -108,7 +108,7 @@ export const settingsResource: NodeResource<SettingsChange> = {
         action: current ? 'update' : 'create',
         name,
         set,
-        reason: current ? `${name}: ${describeSettings(currentSettings(current, set))} → ${describeSettings(set)}` : `new ${link.type}: ${describeSettings(set)}`,
+        reason: current ? `${name}: ${describeSettings(currentSettings(current, set))} → ${describeSettings(set)}` : `new ${link.virtual?.kind ?? link.type}: ${describeSettings(set)}`,
       });
     }
   },
