@@ -10,6 +10,7 @@ import { familyOf, isLinkLocal6, subnetContains } from '../model/ip.js';
 import { MAIN_TABLE } from '../model/layout.js';
 import { bridgePortName, IFNAME_PATTERN, LAB_NAME_PATTERN, MAX_IFNAME_BYTES, NODE_NAME_PATTERN } from '../model/names.js';
 import { defaultMetric, neighborKey, routeKey, sortedKeys, type LinkState, type Nexthop, type NodeState, type RouteState } from '../model/types.js';
+import { MASTER_KINDS, wantedSettings, type VirtualLink } from '../model/virtual.js';
 
 /** The MTU the kernel gives a veth or a bridge: not written out. */
 const DEFAULT_MTU = 1500;
@@ -143,13 +144,14 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
   const interfaces: string[] = [];
   for (const name of sortedKeys(state.links)) {
     const link = state.links.get(name)!;
-    if (!has(name) || link.type !== 'veth') continue;
-    const entries: FlowMap = [];
+    if (!has(name) || (link.type !== 'veth' && link.type !== 'virtual')) continue;
+    const entries: FlowMap = link.virtual ? virtualEntries(link.virtual) : [];
     if (link.addresses.length) entries.push(['addresses', link.addresses]);
     if (link.mtu !== undefined && link.mtu !== DEFAULT_MTU && ex.linkMtu.get(name) !== link.mtu) entries.push(['mtu', link.mtu]);
     if (link.master && !ex.bridgeEnds.has(name)) {
-      if (has(link.master) && state.links.get(link.master)?.type === 'bridge') entries.push(['master', link.master]);
-      else notes.push(`${name}: master ${link.master}, which is not an exported bridge`);
+      const master = state.links.get(link.master);
+      if (has(link.master) && (master?.type === 'bridge' || (MASTER_KINDS as readonly string[]).includes(master?.virtual?.kind ?? ''))) entries.push(['master', link.master]);
+      else notes.push(`${name}: master ${link.master}, which is not an exported bridge, bond or vrf`);
     }
     if (!link.up) entries.push(['up', false]);
     if (entries.length > 0) interfaces.push(`${indent}  ${yamlString(name)}: ${flowMap(entries)}`);
@@ -224,6 +226,24 @@ function withNexthops(entries: FlowMap, hops: readonly Nexthop[]): string {
   return `${flowMap(entries).slice(0, -1)}, nexthops: [${list.join(', ')}]}`;
 }
 
+/** A virtual interface the file can hold: its parent in the same namespace, exported too (the order of reading does not matter: a parent is a veth or another kind). */
+function virtualProblem(state: NodeState, link: LinkState): string | undefined {
+  const v = link.virtual;
+  if (!v) return 'its settings could not be read';
+  if (v.parentElsewhere) return 'made from an interface of another namespace, which export does not trace yet';
+  if (v.parent && !state.links.has(v.parent.name)) return `its parent ${v.parent.name} is not in the namespace`;
+  return undefined;
+}
+
+/** kind, parent and the settings that differ from what netlab fills in by itself. */
+function virtualEntries(v: VirtualLink): FlowMap {
+  const entries: FlowMap = [['kind', v.kind]];
+  if (v.parent) entries.push(['parent', v.parent.name]);
+  const defaults = wantedSettings({ kind: v.kind });
+  for (const [key, value] of Object.entries(v.settings)) if (defaults[key] !== value) entries.push([key, value]);
+  return entries;
+}
+
 function routeProblem(route: RouteState, addresses: Array<{ dev: string; cidr: string }>, has: (name: string) => boolean): string | undefined {
   if (route.dev && !has(route.dev)) return `it goes out of ${route.dev}, which is left out`;
   const hopOut = route.nexthops?.find((h) => h.dev !== undefined && !has(h.dev));
@@ -278,6 +298,12 @@ export function exportLab(snapshots: readonly NamespaceSnapshot[], options: Expo
       }
       if (link.type === 'bridge') {
         kept.get(node)!.add(name);
+        continue;
+      }
+      if (link.type === 'virtual') {
+        const why = virtualProblem(state, link);
+        if (why) leftOut.get(node)!.push(`${link.virtual?.kind ?? 'interface'} ${name}: ${why}`);
+        else kept.get(node)!.add(name);
         continue;
       }
       if (link.type !== 'veth') {
