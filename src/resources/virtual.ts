@@ -40,6 +40,13 @@ export const virtualResource: NodeResource<VirtualChange> = {
     ...(c.link.parent ? [index.linkMade(c.link.parent.node, c.link.parent.name), index.namespaceMade(c.link.parent.node)] : []),
   ],
 
+  // Every kind is a kernel feature of its own, often a module (macvlan, vxlan, 8021q, vrf, ...).
+  needs: (want) =>
+    [...want.links.values()]
+      .filter((l) => l.virtual !== undefined)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((l) => ({ feature: l.virtual!.kind, object: formatEndpoint({ node: want.node, ifname: l.name }), key: `kind ${l.virtual!.kind}` })),
+
   diff(n: NodeDiff) {
     for (const name of [...n.want.links.keys()].sort()) {
       const link = n.want.links.get(name)!;
