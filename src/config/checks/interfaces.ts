@@ -111,7 +111,7 @@ function checkMaster(ctx: Ctx, name: string, node: NodeSpec, ifname: string, mas
     const masters = [...Object.keys(node.bridges ?? {}), ...kindMasters(node)];
     const thing = own(node.interfaces, master)?.kind ?? (own(node.interfaces, master) || ctx.topology.claims.get(name)?.has(master) ? 'interface' : undefined);
     if (thing !== undefined) {
-      report(ctx, path, `master ${master} of ${ifname} is a ${thing}, not a bridge, bond or vrf of node ${name}`, masters.length > 0 ? `name one of ${masters.sort().join(', ')}` : `make ${master} a bridge (nodes.${name}.bridges), or give it kind: bond or kind: vrf`);
+      report(ctx, path, `master ${master} of ${ifname} is ${thing === 'interface' ? 'an interface' : `a ${thing}`}, not a bridge, bond or vrf of node ${name}`, masters.length > 0 ? `name one of ${masters.sort().join(', ')}` : `make ${master} a bridge (nodes.${name}.bridges), or give it kind: bond or kind: vrf`);
       return;
     }
     const owners = nodeEntries(ctx.spec)

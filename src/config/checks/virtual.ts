@@ -34,8 +34,12 @@ function checkNoKindKeys(ctx: Ctx, ifname: string, iface: Keyed, path: Path): vo
   for (const key of ALL_KIND_KEYS) {
     if (key === 'learning' || iface[key] === undefined) continue;
     const kinds = VIRTUAL_KINDS.filter((k) => KIND_KEYS[k].includes(key));
-    report(ctx, [...path, key], `${key} of ${ifname}: only an interface with kind ${kinds.join(' or ')} has it`, `add kind: ${kinds[0]} to make ${ifname} inside the node, or remove ${key}`, 'key');
+    report(ctx, [...path, key], `${key} of ${ifname}: only an interface with kind ${orList(kinds)} has it`, `add kind: ${kinds[0]} to make ${ifname} inside the node, or remove ${key}`, 'key');
   }
+}
+
+function orList(words: readonly string[]): string {
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}` : words.join('');
 }
 
 function checkKind(ctx: Ctx, name: string, node: NodeSpec, ifname: string, iface: Keyed, path: Path): void {
