@@ -7,7 +7,7 @@ import type { LabSpec } from '../../src/config/spec.js';
 import { parseNode, type IpLinkJson } from '../../src/kernel/parse.js';
 import { resolveLab } from '../../src/model/resolve.js';
 import { addLine, setLine } from '../../src/model/virtual.js';
-import { emptyNode, type LabState, type NodeState } from '../../src/model/types.js';
+import { emptyNode, type LabState, type LinkState, type NodeState } from '../../src/model/types.js';
 import { diff } from '../../src/plan/diff.js';
 import { schedule } from '../../src/plan/graph.js';
 import { commandsOf, resourceOf } from '../../src/resources/registry.js';
@@ -39,8 +39,8 @@ const spec: LabSpec = {
 function applied(desired: LabState, edit: (nodes: Map<string, NodeState>) => void = () => {}): LabState {
   const nodes = new Map<string, NodeState>();
   for (const [name, d] of desired.nodes) {
-    const links = new Map(
-      [...d.links].map(([ln, l]) => {
+    const links = new Map<string, LinkState>(
+      [...d.links].map(([ln, l]): [string, LinkState] => {
         if (l.type === 'veth') return [ln, { ...l, peer: undefined, kernelPeer: { ifindex: name === 'h' ? 2 : 3, peerIfindex: name === 'h' ? 3 : 2, peerNetnsId: 0 } }];
         const v = l.virtual!;
         const across = v.parent !== undefined && v.parent.node !== name;
