@@ -147,7 +147,7 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
     if (!has(name) || (link.type !== 'veth' && link.type !== 'virtual')) continue;
     const entries: FlowMap = link.virtual ? virtualEntries(link.virtual) : [];
     if (link.addresses.length) entries.push(['addresses', link.addresses]);
-    if (link.mtu !== undefined && link.mtu !== DEFAULT_MTU && ex.linkMtu.get(name) !== link.mtu) entries.push(['mtu', link.mtu]);
+    if (link.mtu !== undefined && link.mtu !== kernelMtu(state, link) && ex.linkMtu.get(name) !== link.mtu) entries.push(['mtu', link.mtu]);
     if (link.master && !ex.bridgeEnds.has(name)) {
       const master = state.links.get(link.master);
       if (has(link.master) && (master?.type === 'bridge' || (MASTER_KINDS as readonly string[]).includes(master?.virtual?.kind ?? ''))) entries.push(['master', link.master]);
@@ -224,6 +224,16 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
 function withNexthops(entries: FlowMap, hops: readonly Nexthop[]): string {
   const list = hops.map((h) => flowMap([['via', h.via], ...(h.dev ? ([['dev', h.dev]] as FlowMap) : []), ['weight', h.weight]]));
   return `${flowMap(entries).slice(0, -1)}, nexthops: [${list.join(', ')}]}`;
+}
+
+/** The MTU the kernel gives a new interface: a veth's 1500; a macvlan or vlan its parent's; a tunnel less its header. */
+function kernelMtu(state: NodeState, link: LinkState): number {
+  const v = link.virtual;
+  if (!v) return DEFAULT_MTU;
+  const parentMtu = (v.parent && state.links.get(v.parent.name)?.mtu) || DEFAULT_MTU;
+  const v6 = String(v.settings.remote ?? v.settings.group ?? v.settings.local ?? '').includes(':');
+  const header: Partial<Record<string, number>> = { vxlan: v6 ? 70 : 50, gre: 24, ipip: 20 };
+  return parentMtu - (header[v.kind] ?? 0);
 }
 
 /** A virtual interface the file can hold: its parent in the same namespace, exported too (the order of reading does not matter: a parent is a veth or another kind). */
