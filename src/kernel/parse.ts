@@ -94,6 +94,26 @@ function kernelPeer(json: IpLinkJson): KernelPeer {
   };
 }
 
+/**
+ * The tunnel modules' own fallback devices, which the kernel puts in every namespace once the
+ * module is loaded (net.core.fb_tunnels_only_for_init_net): no lab's to keep or delete.
+ */
+const FALLBACK_TUNNELS: ReadonlyMap<string, string> = new Map([
+  ['gre0', 'gre'],
+  ['gretap0', 'gretap'],
+  ['erspan0', 'erspan'],
+  ['tunl0', 'ipip'],
+  ['sit0', 'sit'],
+  ['ip6tnl0', 'ip6tnl'],
+  ['ip6gre0', 'ip6gre'],
+  ['ip_vti0', 'vti'],
+  ['ip6_vti0', 'vti6'],
+]);
+
+function isFallbackTunnel(json: IpLinkJson): boolean {
+  return FALLBACK_TUNNELS.get(json.ifname) === json.linkinfo?.info_kind;
+}
+
 export interface NodeReadOutput {
   links: IpLinkJson[];
   routes4: IpRouteJson[];
@@ -126,6 +146,7 @@ export function parseNode(node: string, netns: string | null, out: NodeReadOutpu
       state.owner = labFromMark(json.ifalias);
       continue;
     }
+    if (isFallbackTunnel(json)) continue;
     const link = parseLink(json, node);
     state.links.set(link.name, link);
   }

@@ -75,6 +75,8 @@ export interface InterfaceSpec extends PortSpec {
   dstport?: number;
   /** vrf: its routing table. */
   table?: number;
+  /** bond: how often (ms) each member's link is checked; 0 never. */
+  miimon?: number;
   addresses?: string[];
   mtu?: number;
   mac?: string;

@@ -33,7 +33,7 @@ export const KIND_KEYS: Readonly<Record<VirtualKind, readonly string[]>> = {
   dummy: [],
   vlan: ['parent', 'id'],
   vrf: ['table'],
-  bond: ['mode'],
+  bond: ['mode', 'miimon'],
   gre: ['local', 'remote'],
   ipip: ['local', 'remote'],
 };
@@ -57,9 +57,11 @@ export const REQUIRED_KEYS: Readonly<Record<VirtualKind, readonly string[]>> = {
 const IN_PLACE: Readonly<Partial<Record<VirtualKind, readonly string[]>>> = {
   macvlan: ['mode'],
   vxlan: ['learning'],
+  bond: ['miimon'],
 };
 
 export const VXLAN_PORT = 4789;
+export const BOND_MIIMON = 100;
 
 /** The file's interface, as far as its kind goes. */
 export interface KindSpec {
@@ -73,6 +75,7 @@ export interface KindSpec {
   dstport?: number;
   learning?: boolean;
   table?: number;
+  miimon?: number;
 }
 
 /** The settings the file wants, with the kernel's defaults filled so that they compare with what is read back. */
@@ -101,6 +104,8 @@ export function wantedSettings(spec: KindSpec): VirtualSettings {
       break;
     case 'bond':
       s.mode = spec.mode ?? 'balance-rr';
+      // The kernel's 0 watches no member's link, so a bond never fails over: netlab's default checks every 100 ms.
+      s.miimon = spec.miimon ?? BOND_MIIMON;
       break;
     case 'gre':
     case 'ipip':
@@ -124,8 +129,11 @@ export function readSettings(kind: string | undefined, data: Record<string, unkn
   };
   switch (kind as VirtualKind) {
     case 'macvlan':
+      copy('mode');
+      break;
     case 'bond':
       copy('mode');
+      copy('miimon');
       break;
     case 'vxlan':
       copy('id');
@@ -173,7 +181,7 @@ const ORDER: Readonly<Record<VirtualKind, readonly string[]>> = {
   dummy: [],
   vlan: ['id'],
   vrf: ['table'],
-  bond: ['mode'],
+  bond: ['mode', 'miimon'],
   gre: ['local', 'remote'],
   ipip: ['local', 'remote'],
 };
