@@ -172,7 +172,7 @@ describe('vxlan', () => {
 
 /** Whether this kernel makes every one of these kinds: then the refusal cannot be seen here. */
 async function kernelHasAll(): Promise<boolean> {
-  const r = await execa('unshare', ['--net', 'sh', '-c', 'ip link add d type dummy && ip link add v type vrf table 10 && ip link add b type bond'], { reject: false });
+  const r = await execa('unshare', ['--net', 'sh', '-c', 'ip link add name d0 type dummy && ip link add name red type vrf table 10 && ip link add name bond0 type bond'], { reject: false });
   return r.exitCode === 0;
 }
 
