@@ -1,6 +1,6 @@
 // Live namespaces → a lab file that describes them, for `netlab export`. Pure: fed the state the
 // engine's reader returns. Node names are the namespace names. What the format cannot say (an
-// interface that is neither a veth nor a bridge, a veth whose peer is not exported, a route
+// interface that is neither a veth, a bridge nor of a kind netlab makes, a veth whose peer is not exported, a route
 // through something left out) is left out and named in a YAML comment.
 import { describeRoute } from '../resources/route.js';
 import { ruleArgs } from '../resources/rule.js';

@@ -39,7 +39,7 @@ function labSteps(lab: string): string {
 
 describe.skipIf(why !== undefined)('interfaces made by kind, under Debian stock kernel', () => {
   it('vrf tenants, a bond failover, a GRE site-to-site and dummy service addresses: applied, tested, planned clean, destroyed', async () => {
-    const run = await runInVm(`${LABS.map(labSteps).join('\n')}\nwait\nstep netns-left ip -j netns list\n`, 400_000);
+    const run = await runInVm(`${LABS.map(labSteps).join('\n')}\nwait\nstep netns-left ip -j netns list\n`, 570_000);
     for (const lab of LABS) {
       ok(run, `${lab}-apply`);
       const report = JSON.parse(ok(run, `${lab}-test`)) as { ok: boolean; failed: number };
@@ -56,5 +56,5 @@ describe.skipIf(why !== undefined)('interfaces made by kind, under Debian stock 
     expect(active('bond-after')).toBe(before === 'eth0' ? 'eth1' : 'eth0');
     expect(ok(run, 'netns-left').trim()).toBe('');
     console.log(run.log.split('\n').filter((l) => l.startsWith('step ') || l.startsWith('kernel-vm:')).join('\n'));
-  });
+  }, 600_000);
 });
