@@ -117,6 +117,8 @@ describe('vxlan', () => {
     expect(pinged.stdout).toMatch(/5 received/);
     expect((await countEncapsulated()) - before).toBeGreaterThanOrEqual(5);
     expect(await planExit(file)).toBe(0);
+    const status = await sb.netlabOk('status', 'vxlan-overlay');
+    expect(status.stdout).toMatch(/flannel\.1 +vxlan +up +10\.244\.1\.0\/32  \(on eth0, id 1, local 192\.0\.2\.1, remote 192\.0\.2\.2, dstport 8472, learning false\)/);
 
     // learning switched on by hand: set back in place.
     await sb.ok(['ip', '-n', 'h2', 'link', 'set', 'dev', 'flannel.1', 'type', 'vxlan', 'learning']);
