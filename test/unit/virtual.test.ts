@@ -132,6 +132,16 @@ describe('interfaces made by kind', () => {
     expect(deps.get('link/h:eth0')).toEqual(expect.arrayContaining(['link/c:eth0', 'link/h:shim', 'link/h:vx0']));
   });
 
+  it('enslaves a bond member while it is down, then brings it up (a bond refuses a member that is up)', () => {
+    const bonded = resolveLab({ name: 'vk', nodes: { s: { interfaces: { bond0: { kind: 'bond', mode: 'active-backup' }, eth0: { master: 'bond0' } } }, o: {} }, links: [['s:eth0', 'o:eth0']] });
+    const plan = diff(bonded, { lab: 'vk', nodes: new Map([...bonded.nodes].map(([n, st]) => [n, emptyNode(n, st.netns, false)])) });
+    const settings = plan.changes.find((c) => c.kind === 'settings' && c.node === 's' && c.name === 'eth0')!;
+    expect(commandsOf(settings).map((c) => (c.tool === 'ip' ? c.line : ''))).toEqual(['link set dev eth0 addrgenmode none', 'link set dev eth0 master bond0', 'link set dev eth0 up']);
+    expect(resourceOf(settings).summary(settings)).toBe('link s:eth0: master bond0, up, linkLocal false');
+    const bond = plan.changes.find((c) => c.kind === 'virtual')!;
+    expect(commandsOf(bond)).toEqual([{ tool: 'ip', line: 'link add bond0 type bond mode active-backup miimon 100' }]);
+  });
+
   it('needs the kernel feature of its kind, named by object and key', () => {
     const needs = virtualResource.needs!(resolveLab({ name: 'vk', nodes: { r: { interfaces: { d0: { kind: 'dummy' }, red: { kind: 'vrf', table: 10 } } } } }).nodes.get('r')!);
     expect(needs).toEqual([
