@@ -12,6 +12,7 @@ import type { Ctx } from './checks/context.js';
 import { checkDns } from './checks/dns.js';
 import { checkImpairs } from './checks/impair.js';
 import { checkInterfaces } from './checks/interfaces.js';
+import { checkVirtualInterfaces } from './checks/virtual.js';
 import { checkIpv6 } from './checks/ipv6.js';
 import { checkKinds } from './checks/kinds.js';
 import { buildTopology } from './checks/links.js';
@@ -59,6 +60,7 @@ function semanticProblems(spec: LabSpec, locate: Locate, rejected: Set<string>):
   checkKinds(ctx);
   buildTopology(ctx);
   checkInterfaces(ctx);
+  checkVirtualInterfaces(ctx);
   checkAddresses(ctx);
   checkRoutes(ctx);
   checkRules(ctx);

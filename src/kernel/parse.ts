@@ -3,6 +3,7 @@ import { canonicalCidr } from '../model/ip.js';
 import { labFromMark } from '../model/names.js';
 import { DEFAULT_NODE_KIND } from '../model/spec.js';
 import { routeKey, type KernelPeer, type LinkState, type LinkType, type NodeKind, type NodeState } from '../model/types.js';
+import { readSettings, type VirtualKind, type VirtualLink } from '../model/virtual.js';
 import { IP_READS } from '../resources/registry.js';
 import { isLabRoute, parseRoute, type IpRouteJson } from '../resources/route.js';
 
@@ -25,14 +26,26 @@ export interface IpLinkJson {
   /** The peer's ifindex in the namespace link_netnsid names. */
   link_index?: number;
   link_netnsid?: number;
-  linkinfo?: { info_kind?: string; info_data?: { stp_state?: number }; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean; isolated?: boolean; learning?: boolean; flood?: boolean } };
+  linkinfo?: { info_kind?: string; info_data?: { stp_state?: number; link?: string; [setting: string]: unknown }; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean; isolated?: boolean; learning?: boolean; flood?: boolean } };
   /** eui64, none, stable_secret or random; absent when the link has no IPv6. */
   inet6_addr_gen_mode?: string;
   addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean; dynamic?: boolean }>;
 }
 
 function linkType(kind: string | undefined): LinkType {
-  return kind === 'veth' || kind === 'bridge' ? kind : 'other';
+  if (kind === 'veth' || kind === 'bridge') return kind;
+  return readSettings(kind, undefined) !== undefined ? 'virtual' : 'other';
+}
+
+/** A macvlan or vlan names its parent in `link` (or, across namespaces, by link_netnsid); a vxlan in its info_data. */
+function virtualOf(json: IpLinkJson, node: string): VirtualLink {
+  const info = json.linkinfo!;
+  const kind = info.info_kind as VirtualKind;
+  const link: VirtualLink = { kind, settings: readSettings(kind, info.info_data)! };
+  const parent = kind === 'vxlan' ? info.info_data?.link : json.link;
+  if (json.link_netnsid !== undefined && kind !== 'vxlan') link.parentElsewhere = true;
+  else if (typeof parent === 'string') link.parent = { node, name: parent };
+  return link;
 }
 
 /** Addresses the kernel makes by itself are not the lab's: link-local IPv6, and lo's. */
@@ -45,7 +58,7 @@ function isLearnedAddress(address: { dynamic?: boolean }): boolean {
   return address.dynamic === true;
 }
 
-function parseLink(json: IpLinkJson): LinkState {
+function parseLink(json: IpLinkJson, node: string): LinkState {
   const type = linkType(json.linkinfo?.info_kind);
   const addresses = (json.addr_info ?? [])
     .filter((a) => !isKernelMadeAddress(a.family, a.local, a.scope) && !isLearnedAddress(a))
@@ -62,6 +75,7 @@ function parseLink(json: IpLinkJson): LinkState {
   };
   if (type === 'bridge') link.stp = (json.linkinfo?.info_data?.stp_state ?? 0) !== 0;
   if (type === 'veth') link.kernelPeer = kernelPeer(json);
+  if (type === 'virtual') link.virtual = virtualOf(json, node);
   const port = json.linkinfo?.info_slave_kind === 'bridge' ? json.linkinfo.info_slave_data : undefined;
   if (port) link.port = { hairpin: port.hairpin ?? false, isolated: port.isolated ?? false, learning: port.learning ?? true, flood: port.flood ?? true };
   const owner = labFromMark(json.ifalias);
@@ -80,6 +94,26 @@ function kernelPeer(json: IpLinkJson): KernelPeer {
     peerNetnsId: json.link_netnsid,
     peerName: sameNamespace && typeof json.link === 'string' ? json.link : undefined,
   };
+}
+
+/**
+ * The tunnel modules' own fallback devices, which the kernel puts in every namespace once the
+ * module is loaded (net.core.fb_tunnels_only_for_init_net): no lab's to keep or delete.
+ */
+const FALLBACK_TUNNELS: ReadonlyMap<string, string> = new Map([
+  ['gre0', 'gre'],
+  ['gretap0', 'gretap'],
+  ['erspan0', 'erspan'],
+  ['tunl0', 'ipip'],
+  ['sit0', 'sit'],
+  ['ip6tnl0', 'ip6tnl'],
+  ['ip6gre0', 'ip6gre'],
+  ['ip_vti0', 'vti'],
+  ['ip6_vti0', 'vti6'],
+]);
+
+function isFallbackTunnel(json: IpLinkJson): boolean {
+  return FALLBACK_TUNNELS.get(json.ifname) === json.linkinfo?.info_kind;
 }
 
 export interface NodeReadOutput {
@@ -115,7 +149,8 @@ export function parseNode(node: string, netns: string | null, out: NodeReadOutpu
       state.owner = labFromMark(json.ifalias);
       continue;
     }
-    const link = parseLink(json);
+    if (isFallbackTunnel(json)) continue;
+    const link = parseLink(json, node);
     state.links.set(link.name, link);
   }
   for (const [family, routes] of [[4, out.routes4], [6, out.routes6]] as const) {

@@ -15,6 +15,10 @@ export interface InterfaceStatus {
   master?: string;
   /** "node:ifname" of the other end of a veth, when it is in the lab; otherwise what the kernel says. */
   peer?: string;
+  /** A virtual interface (kind:): its kind, the parent it rides on (when in the same namespace) and its settings as read. */
+  kind?: string;
+  parent?: string;
+  settings?: Record<string, string | number | boolean>;
 }
 
 /** A `run:` command of the node: the process apply started for it, and where its output goes. */
@@ -75,6 +79,7 @@ export function labStatus(state: LabState): NodeStatus[] {
           addresses: link.addresses,
           ...(link.master ? { master: link.master } : {}),
           ...(link.type === 'veth' ? { peer: peerOf(state, node, link.name, link) } : {}),
+          ...(link.virtual ? { kind: link.virtual.kind, ...(link.virtual.parent ? { parent: link.virtual.parent.name } : link.virtual.parentElsewhere ? { parent: 'another namespace' } : {}), settings: link.virtual.settings } : {}),
         })),
       routes: [...node.routes.values()].map(describeRoute),
       rules: [...node.rules.values()].sort((a, b) => a.priority - b.priority).map(ruleArgs),
@@ -92,8 +97,9 @@ export function renderStatus(lab: string, nodes: NodeStatus[]): string {
     const where = n.netns === null ? 'root namespace' : `netns ${n.netns}`;
     lines.push(`  ${n.node} (${n.kind}, ${where})${n.exists ? '' : ': MISSING'}`);
     for (const i of n.interfaces) {
-      const extra = [i.master ? `master ${i.master}` : '', i.peer ? `peer ${i.peer}` : ''].filter(Boolean).join(', ');
-      lines.push(`    ${i.name.padEnd(15)} ${i.type.padEnd(8)} ${(i.up ? 'up' : 'down').padEnd(4)} ${i.addresses.join(' ') || '-'}${extra ? `  (${extra})` : ''}`);
+      const settings = Object.entries(i.settings ?? {}).map(([k, v]) => `${k} ${String(v)}`);
+      const extra = [i.parent ? `on ${i.parent}` : '', ...settings, i.master ? `master ${i.master}` : '', i.peer ? `peer ${i.peer}` : ''].filter(Boolean).join(', ');
+      lines.push(`    ${i.name.padEnd(15)} ${(i.kind ?? i.type).padEnd(8)} ${(i.up ? 'up' : 'down').padEnd(4)} ${i.addresses.join(' ') || '-'}${extra ? `  (${extra})` : ''}`);
     }
     for (const r of n.routes) lines.push(`    route ${r}`);
     for (const r of n.rules) lines.push(`    rule ${r}`);

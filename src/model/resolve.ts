@@ -4,9 +4,10 @@ import { createHash } from 'node:crypto';
 import { canonicalCidr, canonicalIp, cidrText, isIpv6Text } from './ip.js';
 import { deviceOf, isResolved, layOut, MAIN_TABLE, tableNumber, type Layout, type LinkEnd, type PlacedRoute } from './layout.js';
 import { desiredNftTable } from './nft.js';
-import { namespaceName } from './names.js';
+import { namespaceName, parseEndpoint } from './names.js';
 import { LAB_QDISC_HANDLE, parseImpair, qdiscKindOf, type ImpairSpec } from './impair.js';
-import { kindOf, type LabSpec, type NodeSpec, type PortSpec } from './spec.js';
+import { kindOf, type InterfaceSpec, type LabSpec, type NodeSpec, type PortSpec } from './spec.js';
+import { wantedSettings, type KindSpec, type VirtualLink } from './virtual.js';
 import { DEFAULT_PORT_FLAGS, defaultMetric, emptyNode, neighborKey, routeKey, ruleKey, type LabState, type LinkState, type NeighborState, type NodeState, type RouteState, type RuleState, type RunEntry } from './types.js';
 
 /** One veth pair as the kernel will see it: both ends with their real names. */
@@ -104,6 +105,14 @@ function addVethEnd(node: NodeState, end: VethEnd, peer: VethEnd, mtu: number | 
   });
 }
 
+/** An interface the node makes itself by its kind; applyNodeSpec adds what any interface has. */
+function virtualLink(node: string, name: string, iface: InterfaceSpec & KindSpec): LinkState {
+  const parent = iface.parent === undefined ? undefined : parseEndpoint(iface.parent) ?? { node, ifname: iface.parent };
+  const virtual: VirtualLink = { kind: iface.kind, settings: wantedSettings(iface) };
+  if (parent) virtual.parent = { node: parent.node, name: parent.ifname };
+  return { name, type: 'virtual', virtual, master: null, up: true, addresses: [] };
+}
+
 function applyNodeSpec(state: NodeState, spec: NodeSpec, addressesOf: AddressesOf, routes: readonly PlacedRoute[]): void {
   for (const [name, bridge] of Object.entries(spec.bridges ?? {})) {
     state.links.set(name, {
@@ -117,6 +126,7 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec, addressesOf: AddressesO
     });
   }
   for (const [name, iface] of Object.entries(spec.interfaces ?? {})) {
+    if (iface.kind !== undefined && !state.links.has(name)) state.links.set(name, virtualLink(state.node, name, iface as InterfaceSpec & KindSpec));
     const link = state.links.get(name);
     if (!link) {
       // In a host or attach node: an interface that is there already; the lab adds addresses only.
@@ -269,7 +279,10 @@ function wantedRules(spec: NodeSpec): Map<string, RuleState> {
 function setPortFlags(node: NodeState, spec: NodeSpec, linkPorts: ReadonlyMap<string, PortSpec>): void {
   for (const link of node.links.values()) {
     if (link.master === null || link.type === 'existing' || node.links.get(link.master)?.type !== 'bridge') continue;
-    const fromFile = { ...linkPorts.get(`${node.node}\0${link.name}`), ...spec.interfaces?.[link.name] };
+    const iface = spec.interfaces?.[link.name];
+    // A vxlan's own `learning` is its forwarding database's, not the port's.
+    const own = iface?.kind === 'vxlan' ? { ...iface, learning: undefined } : iface;
+    const fromFile = { ...linkPorts.get(`${node.node}\0${link.name}`), ...own };
     const flags = { ...DEFAULT_PORT_FLAGS };
     for (const key of ['hairpin', 'isolated', 'learning', 'flood'] as const) if (fromFile[key] !== undefined) flags[key] = fromFile[key]!;
     link.port = flags;

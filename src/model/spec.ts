@@ -4,6 +4,7 @@
 import type { ImpairSpec } from './impair.js';
 
 export type { ImpairSpec };
+import type { VirtualKind } from './virtual.js';
 
 export type NodeKind = 'netns' | 'host' | 'attach';
 
@@ -62,6 +63,23 @@ export interface BridgeSpec {
 }
 
 export interface InterfaceSpec extends PortSpec {
+  /** Made inside the node, not by a link (model/virtual.ts); its kind's keys below. */
+  kind?: VirtualKind;
+  /** macvlan, vlan, vxlan: the interface it rides on; a macvlan's may be NODE:IFNAME of another node. */
+  parent?: string;
+  /** macvlan: bridge | private | vepa | passthru; bond: its bonding mode. */
+  mode?: string;
+  /** vxlan: the VNI; vlan: the VLAN id. */
+  id?: number;
+  local?: string;
+  remote?: string;
+  /** vxlan: a multicast group instead of one remote. */
+  group?: string;
+  dstport?: number;
+  /** vrf: its routing table. */
+  table?: number;
+  /** bond: how often (ms) each member's link is checked; 0 never. */
+  miimon?: number;
   addresses?: string[];
   mtu?: number;
   mac?: string;

@@ -3,6 +3,7 @@
 import type { QdiscState } from './impair.js';
 import type { Family } from './ip.js';
 import { DEFAULT_NODE_KIND, type NodeKind } from './spec.js';
+import type { VirtualLink } from './virtual.js';
 
 export type { Family, NodeKind };
 
@@ -115,8 +116,11 @@ export interface NftRule {
   fingerprint?: string;
 }
 
-/** 'existing': an interface of a host or attach node that no link creates; the lab only adds addresses to it. */
-export type LinkType = 'veth' | 'bridge' | 'existing' | 'other';
+/**
+ * 'existing': an interface of a host or attach node that no link creates; the lab only adds addresses to it.
+ * 'virtual': made inside the node by `kind:` (macvlan, vxlan, ...; model/virtual.ts).
+ */
+export type LinkType = 'veth' | 'bridge' | 'existing' | 'virtual' | 'other';
 
 export interface PeerRef {
   node: string;
@@ -136,6 +140,8 @@ export interface LinkState {
   up: boolean;
   /** bridge only. */
   stp?: boolean;
+  /** virtual only: its kind, parent and settings. Actual: the parent only when it is in the same namespace. */
+  virtual?: VirtualLink;
   /** A port of a bridge: its flags. Desired: all four for a port the lab makes; actual: as read. */
   port?: PortFlags;
   /** Canonical CIDRs ("172.18.0.10/16", "2001:db8::1/64"), sorted. */

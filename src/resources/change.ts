@@ -18,6 +18,7 @@ import type { RuleChange } from './rule.js';
 import type { RunChange } from './run.js';
 import type { SysctlChange } from './sysctl.js';
 import type { VethChange } from './veth.js';
+import type { VirtualChange } from './virtual.js';
 
 export type Change =
   | ProcessesChange
@@ -27,6 +28,7 @@ export type Change =
   | LinkChange
   | BridgeChange
   | VethChange
+  | VirtualChange
   | SettingsChange
   | PortChange
   | AddressChange

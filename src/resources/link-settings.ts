@@ -15,6 +15,8 @@ export interface LinkSettings {
   stp?: boolean;
   /** Only ever false: off with `addrgenmode none` before the link is up. On again needs a new link. */
   linkLocal?: boolean;
+  /** The master is a bond, which takes only a member that is down: set down first, enslaved, then up. */
+  bondMember?: boolean;
 }
 
 export type SettingsChange = ChangeBase & { kind: 'settings'; name: string; set: LinkSettings };
@@ -67,6 +69,13 @@ function settingsLines(name: string, set: LinkSettings, update: boolean): string
   if (set.master !== undefined) args.push(...(set.master === null ? ['nomaster'] : ['master', set.master]));
   if (set.alias !== undefined) args.push('alias', set.alias);
   if (set.stp !== undefined) lines.push(`link set dev ${name} type bridge stp_state ${set.stp ? 1 : 0}`);
+  // The kernel sets a link up before it enslaves it, and a bond refuses a member that is up.
+  if (set.bondMember) {
+    if (update) lines.push(`link set dev ${name} down`);
+    lines.push(`link set dev ${name} ${args.join(' ')}`);
+    lines.push(`link set dev ${name} up`);
+    return lines;
+  }
   if (set.up !== undefined) args.push(set.up ? 'up' : 'down');
   if (args.length > 0) lines.push(`link set dev ${name} ${args.join(' ')}`);
   return lines;
@@ -80,6 +89,7 @@ export const settingsResource: NodeResource<SettingsChange> = {
   commands: (c) => settingsLines(c.name, c.set, c.action === 'update').map((line) => ({ tool: 'ip', line })),
   summary: (c) =>
     `link ${formatEndpoint({ node: c.node, ifname: c.name })}: ${Object.entries(c.set)
+      .filter(([k]) => k !== 'bondMember')
       .map(([k, v]) => (k === 'up' ? (v ? 'up' : 'down') : k === 'master' && v === null ? 'no master' : `${k} ${String(v)}`))
       .join(', ')}`,
   waitsForBeforeUp: true,
@@ -101,6 +111,7 @@ export const settingsResource: NodeResource<SettingsChange> = {
       // In a namespace the lab does not own, what it makes carries its mark.
       if (!ownsWholeNamespace(n.want.kind) && link.type !== 'existing' && current?.owner !== n.lab) set.alias = ownerMark(n.lab);
       if (Object.keys(set).length === 0) continue;
+      if (set.master && n.want.links.get(set.master)?.virtual?.kind === 'bond' && link.up) set.bondMember = true;
       n.emit({
         node: n.want.node,
         netns: n.want.netns,
@@ -108,7 +119,7 @@ export const settingsResource: NodeResource<SettingsChange> = {
         action: current ? 'update' : 'create',
         name,
         set,
-        reason: current ? `${name}: ${describeSettings(currentSettings(current, set))} → ${describeSettings(set)}` : `new ${link.type}: ${describeSettings(set)}`,
+        reason: current ? `${name}: ${describeSettings(currentSettings(current, set))} → ${describeSettings(set)}` : `new ${link.virtual?.kind ?? link.type}: ${describeSettings(set)}`,
       });
     }
   },

@@ -22,6 +22,7 @@ import { ruleResource } from './rule.js';
 import { runResource } from './run.js';
 import { sysctlResource } from './sysctl.js';
 import { vethResource } from './veth.js';
+import { virtualResource } from './virtual.js';
 
 type Registry = { [K in ChangeKind]: Resource<ChangeOf<K>> };
 
@@ -33,6 +34,7 @@ const BY_KIND: Registry = {
   link: linkResource,
   bridge: bridgeResource,
   veth: vethResource,
+  virtual: virtualResource,
   settings: settingsResource,
   port: portResource,
   address: addressResource,
@@ -57,6 +59,7 @@ export const NODE_RESOURCES: ReadonlyArray<NodeResource<Change>> = [
   linkResource,
   bridgeResource,
   vethResource,
+  virtualResource,
   settingsResource,
   portResource,
   addressResource,

@@ -151,7 +151,7 @@ export const routeResource: NodeResource<RouteChange> = {
   summary: (c) => `route on ${c.node}: ${routeArgs(c.route)}${(c.route.nexthops ?? []).map((h) => ` nexthop via ${h.via} weight ${h.weight}`).join('')}`,
   waitsForBeforeUp: true,
   dependsOn(c, index) {
-    const d = c.action === 'delete' ? [] : index.sameNode(c, (o) => ['veth', 'bridge', 'settings', 'address'].includes(o.kind) || (o.kind === 'route' && o.action === 'delete'));
+    const d = c.action === 'delete' ? [] : index.sameNode(c, (o) => ['veth', 'bridge', 'virtual', 'settings', 'address'].includes(o.kind) || (o.kind === 'route' && o.action === 'delete'));
     // A veth made from the other end's node is a dependency here too.
     return [...d, ...index.vethsInto(c.node)];
   },

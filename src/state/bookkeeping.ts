@@ -66,7 +66,7 @@ function recordOriginals(node: RecordedNode, want: NodeState, before: NodeState 
 /** What a plan makes in nodes the lab does not own, added to what the record already lists. */
 function growPartial(node: RecordedNode, changes: readonly Change[], name: string): void {
   const links = changes.flatMap((c) => {
-    if (c.kind === 'bridge' && c.node === name) return [c.name];
+    if ((c.kind === 'bridge' || (c.kind === 'virtual' && c.action === 'create')) && c.node === name) return [c.name];
     if (c.kind === 'veth') return [...(c.node === name ? [c.name] : []), ...(c.peer.node === name ? [c.peer.name] : [])];
     return [];
   });

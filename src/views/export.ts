@@ -1,6 +1,6 @@
 // Live namespaces → a lab file that describes them, for `netlab export`. Pure: fed the state the
 // engine's reader returns. Node names are the namespace names. What the format cannot say (an
-// interface that is neither a veth nor a bridge, a veth whose peer is not exported, a route
+// interface that is neither a veth, a bridge nor of a kind netlab makes, a veth whose peer is not exported, a route
 // through something left out) is left out and named in a YAML comment.
 import { describeRoute } from '../resources/route.js';
 import { ruleArgs } from '../resources/rule.js';
@@ -11,6 +11,7 @@ import { familyOf, isLinkLocal6, subnetContains } from '../model/ip.js';
 import { MAIN_TABLE } from '../model/layout.js';
 import { bridgePortName, IFNAME_PATTERN, LAB_NAME_PATTERN, MAX_IFNAME_BYTES, NODE_NAME_PATTERN } from '../model/names.js';
 import { defaultMetric, neighborKey, routeKey, sortedKeys, type LinkState, type Nexthop, type NodeState, type RouteState } from '../model/types.js';
+import { MASTER_KINDS, wantedSettings, type VirtualLink } from '../model/virtual.js';
 
 /** The MTU the kernel gives a veth or a bridge: not written out. */
 const DEFAULT_MTU = 1500;
@@ -144,13 +145,14 @@ function renderNode(state: NodeState, ex: Exported): NodeOut {
   const interfaces: string[] = [];
   for (const name of sortedKeys(state.links)) {
     const link = state.links.get(name)!;
-    if (!has(name) || link.type !== 'veth') continue;
-    const entries: FlowMap = [];
+    if (!has(name) || (link.type !== 'veth' && link.type !== 'virtual')) continue;
+    const entries: FlowMap = link.virtual ? virtualEntries(link.virtual) : [];
     if (link.addresses.length) entries.push(['addresses', link.addresses]);
-    if (link.mtu !== undefined && link.mtu !== DEFAULT_MTU && ex.linkMtu.get(name) !== link.mtu) entries.push(['mtu', link.mtu]);
+    if (link.mtu !== undefined && link.mtu !== kernelMtu(state, link) && ex.linkMtu.get(name) !== link.mtu) entries.push(['mtu', link.mtu]);
     if (link.master && !ex.bridgeEnds.has(name)) {
-      if (has(link.master) && state.links.get(link.master)?.type === 'bridge') entries.push(['master', link.master]);
-      else notes.push(`${name}: master ${link.master}, which is not an exported bridge`);
+      const master = state.links.get(link.master);
+      if (has(link.master) && (master?.type === 'bridge' || (MASTER_KINDS as readonly string[]).includes(master?.virtual?.kind ?? ''))) entries.push(['master', link.master]);
+      else notes.push(`${name}: master ${link.master}, which is not an exported bridge, bond or vrf`);
     }
     if (!link.up) entries.push(['up', false]);
     const impair = exportedImpair(state, name);
@@ -235,6 +237,34 @@ function exportedImpair(state: NodeState, dev: string): FlowMap | undefined {
   return Object.entries(impairSpecOf(q.impair)).map(([k, v]) => [k, String(v)]);
 }
 
+/** The MTU the kernel gives a new interface: a veth's 1500; a macvlan or vlan its parent's; a tunnel less its header. */
+function kernelMtu(state: NodeState, link: LinkState): number {
+  const v = link.virtual;
+  if (!v) return DEFAULT_MTU;
+  const parentMtu = (v.parent && state.links.get(v.parent.name)?.mtu) || DEFAULT_MTU;
+  const v6 = String(v.settings.remote ?? v.settings.group ?? v.settings.local ?? '').includes(':');
+  const header: Partial<Record<string, number>> = { vxlan: v6 ? 70 : 50, gre: 24, ipip: 20 };
+  return parentMtu - (header[v.kind] ?? 0);
+}
+
+/** A virtual interface the file can hold: its parent in the same namespace, exported too (the order of reading does not matter: a parent is a veth or another kind). */
+function virtualProblem(state: NodeState, link: LinkState): string | undefined {
+  const v = link.virtual;
+  if (!v) return 'its settings could not be read';
+  if (v.parentElsewhere) return 'made from an interface of another namespace, which export does not trace yet';
+  if (v.parent && !state.links.has(v.parent.name)) return `its parent ${v.parent.name} is not in the namespace`;
+  return undefined;
+}
+
+/** kind, parent and the settings that differ from what netlab fills in by itself. */
+function virtualEntries(v: VirtualLink): FlowMap {
+  const entries: FlowMap = [['kind', v.kind]];
+  if (v.parent) entries.push(['parent', v.parent.name]);
+  const defaults = wantedSettings({ kind: v.kind });
+  for (const [key, value] of Object.entries(v.settings)) if (defaults[key] !== value) entries.push([key, value]);
+  return entries;
+}
+
 function routeProblem(route: RouteState, addresses: Array<{ dev: string; cidr: string }>, has: (name: string) => boolean): string | undefined {
   if (route.dev && !has(route.dev)) return `it goes out of ${route.dev}, which is left out`;
   const hopOut = route.nexthops?.find((h) => h.dev !== undefined && !has(h.dev));
@@ -289,6 +319,12 @@ export function exportLab(snapshots: readonly NamespaceSnapshot[], options: Expo
       }
       if (link.type === 'bridge') {
         kept.get(node)!.add(name);
+        continue;
+      }
+      if (link.type === 'virtual') {
+        const why = virtualProblem(state, link);
+        if (why) leftOut.get(node)!.push(`${link.virtual?.kind ?? 'interface'} ${name}: ${why}`);
+        else kept.get(node)!.add(name);
         continue;
       }
       if (link.type !== 'veth') {

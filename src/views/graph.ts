@@ -5,6 +5,7 @@ import { describeRoute } from '../resources/route.js';
 import type { LabSpec, NatRuleSpec, NodeSpec } from '../config/spec.js';
 import { resolveLab, resolveLinks } from '../model/resolve.js';
 import { describeImpair } from '../model/impair.js';
+import { describeSettings } from '../model/virtual.js';
 import { routeKey, sortedKeys, type LabState, type LinkState, type NodeState } from '../model/types.js';
 
 export type GraphFormat = 'mermaid' | 'dot' | 'svg';
@@ -31,6 +32,8 @@ interface Edge {
   from: string;
   to: string;
   label: string;
+  /** Not a wire: a VXLAN overlay between two nodes, or a macvlan made from another node's interface. Drawn dashed. */
+  virtual?: boolean;
 }
 
 export interface TopologyGraph {
@@ -68,11 +71,22 @@ function policyLines(spec: NodeSpec): string[] {
   return lines;
 }
 
+/** What a virtual interface is, under its parent: "shim: macvlan on eth0 (mode bridge)". */
+function virtualLine(state: NodeState, link: LinkState): string | undefined {
+  const v = link.virtual;
+  if (!v) return undefined;
+  const parent = v.parent ? ` on ${v.parent.node === state.node ? v.parent.name : `${v.parent.node}:${v.parent.name}`}` : '';
+  const settings = Object.keys(v.settings).length > 0 ? ` (${describeSettings(v.settings)})` : '';
+  return `${link.name}: ${v.kind}${parent}${settings}`;
+}
+
 function stackLines(state: NodeState): string[] {
   const lines: string[] = [];
   for (const name of sortedKeys(state.links)) {
     const link = state.links.get(name)!;
     if (link.type === 'bridge' || link.master) continue;
+    const what = virtualLine(state, link);
+    if (what) lines.push(what);
     lines.push(...addressLines(link));
     if (!link.up) lines.push(`${link.name}: down`);
   }
@@ -116,13 +130,47 @@ export function topologyGraph(spec: LabSpec): TopologyGraph {
       return { from: boxOf(a.node, a.name), to: boxOf(b.node, b.name), label, key: `${a.node}:${a.name}` };
     })
     .sort((x, y) => x.key.localeCompare(y.key))
-    .map(({ from, to, label }) => ({ from, to, label }));
+    .map(({ from, to, label }): Edge => ({ from, to, label }));
+  edges.push(...virtualEdges(desired.nodes, nodeNames, boxOf));
   // A node that is only bridges needs no box for its own stack: nothing leads there.
   const groups = built.map((group): NodeGroup => {
     const used = edges.some((e) => e.from === group.stack.id || e.to === group.stack.id);
     return group.bridges.length > 0 && group.stack.lines.length === 1 && !used ? { ...group, stack: undefined } : group;
   });
   return { lab: spec.name, description: spec.description, groups, edges };
+}
+
+/** A node's own IP addresses, as a VXLAN's remote may name them. */
+function addressesOf(state: NodeState): Set<string> {
+  return new Set([...state.links.values()].flatMap((l) => [...l.addresses.map((c) => c.split('/')[0]!), ...(l.virtual?.settings.local !== undefined ? [String(l.virtual.settings.local)] : [])]));
+}
+
+/**
+ * Edges that are no wire: a VXLAN between two nodes whose remotes are each other's addresses (or
+ * that share a multicast group and VNI), and a macvlan from its parent in another node to the child.
+ */
+function virtualEdges(nodes: ReadonlyMap<string, NodeState>, names: readonly string[], boxOf: (node: string, name: string) => string): Edge[] {
+  const vxlans = names.flatMap((node) => [...nodes.get(node)!.links.values()].filter((l) => l.virtual?.kind === 'vxlan').sort((a, b) => a.name.localeCompare(b.name)).map((link) => ({ node, link })));
+  const edges: Edge[] = [];
+  vxlans.forEach((a, i) => {
+    for (const b of vxlans.slice(i + 1)) {
+      if (a.node === b.node) continue;
+      const [sa, sb] = [a.link.virtual!.settings, b.link.virtual!.settings];
+      if (sa.id !== sb.id) continue;
+      const unicast = sa.remote !== undefined && sb.remote !== undefined && addressesOf(nodes.get(b.node)!).has(String(sa.remote)) && addressesOf(nodes.get(a.node)!).has(String(sb.remote));
+      const multicast = sa.group !== undefined && sa.group === sb.group;
+      if (!unicast && !multicast) continue;
+      edges.push({ from: boxOf(a.node, a.link.name), to: boxOf(b.node, b.link.name), label: `vxlan ${sa.id}: ${a.node}:${a.link.name} ⇢ ${b.node}:${b.link.name}`, virtual: true });
+    }
+  });
+  for (const node of names) {
+    for (const name of sortedKeys(nodes.get(node)!.links)) {
+      const parent = nodes.get(node)!.links.get(name)!.virtual?.parent;
+      if (!parent || parent.node === node || !nodes.has(parent.node)) continue;
+      edges.push({ from: boxOf(parent.node, parent.name), to: boxOf(node, name), label: `macvlan ${node}:${name} of ${parent.node}:${parent.name}`, virtual: true });
+    }
+  }
+  return edges;
 }
 
 // ── Mermaid
@@ -155,7 +203,7 @@ export function renderMermaid(spec: LabSpec): string {
     for (const bridge of group.bridges) out.push(`    ${bridge.id}{{${mermaidLabel(bridge.lines)}}}`);
     out.push('  end');
   }
-  for (const edge of g.edges) out.push(`  ${edge.from} ---|${mermaidLabel([edge.label])}| ${edge.to}`);
+  for (const edge of g.edges) out.push(`  ${edge.from} ${edge.virtual ? '-.-' : '---'}|${mermaidLabel([edge.label])}| ${edge.to}`);
   return `${out.join('\n')}\n`;
 }
 
@@ -190,7 +238,7 @@ export function renderDot(spec: LabSpec): string {
     for (const bridge of group.bridges) out.push(`    ${bridge.id} [shape=hexagon, label=${dotLabel(bridge.lines)}];`);
     out.push('  }');
   }
-  for (const edge of g.edges) out.push(`  ${edge.from} -- ${edge.to} [label=${dotString(edge.label)}];`);
+  for (const edge of g.edges) out.push(`  ${edge.from} -- ${edge.to} [label=${dotString(edge.label)}${edge.virtual ? ', style=dashed' : ''}];`);
   out.push('}');
   return `${out.join('\n')}\n`;
 }

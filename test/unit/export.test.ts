@@ -88,7 +88,7 @@ function handmade(): NamespaceSnapshot[] {
       veth(3, 'a-eth0', { ifindex: 2, nsid: 0 }, { master: 'br0' }),
       veth(4, 'port-b', { ifindex: 2, nsid: 1 }, { master: 'br0' }),
       veth(5, 'up0', { ifindex: 2, nsid: 2 }, { addr_info: [v4('203.0.113.1/24')] }),
-      { ifindex: 6, ifname: 'dummy0', flags: ['UP'], linkinfo: { info_kind: 'dummy' }, addr_info: [v4('192.0.2.1/32')] },
+      { ifindex: 6, ifname: 'tun0', flags: ['UP'], linkinfo: { info_kind: 'tun' }, addr_info: [v4('192.0.2.1/32')] },
     ],
     { 0: 'a', 1: 'b', 2: 'x' },
     {
@@ -129,7 +129,7 @@ describe('exportLab', () => {
   });
 
   it('says in a comment what it leaves out, and why', () => {
-    expect(text).toContain('    # left out: dummy0 (addresses 192.0.2.1/32): neither a veth nor a bridge');
+    expect(text).toContain('    # left out: tun0 (addresses 192.0.2.1/32): neither a veth nor a bridge');
     expect(text).toContain('    # left out: veth up0 (addresses 203.0.113.1/24): its peer is in namespace x, which is not exported');
     expect(text).toContain('    # left out: route 203.0.113.128/25 via 203.0.113.2 dev up0: it goes out of up0, which is left out');
   });

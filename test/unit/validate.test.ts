@@ -164,7 +164,7 @@ describe('schema', () => {
     expectDiagnostics(lab('name: x', 'nodes:', '  c0:', '    interfaces:', '      eth0:', '        adresses: [10.0.0.1/24]', 'link: []'), [
       // The semantic checks run on what the schema accepts: eth0 is made by no link, wherever links are.
       ['5:7', 'interface eth0 on node c0 is created by no link'],
-      ['6:9', 'unknown key "adresses" in nodes.c0.interfaces.eth0 — expected one of: addresses, mtu, mac, master, up, hairpin, isolated, learning, flood', '(did you mean "addresses"?)'],
+      ['6:9', 'unknown key "adresses" in nodes.c0.interfaces.eth0 — expected one of: addresses, mtu, mac, master, up, hairpin, isolated, learning, flood, impair, kind, parent, mode, id, local, remote, group, dstport, table, miimon (did you mean "addresses"?)'],
       ['7:1', 'unknown key "link" at the top level', 'name, description, prefix, ipv6, nodes, links, tests', '(did you mean "links"?)'],
     ]);
   });
@@ -348,14 +348,14 @@ describe('semantic checks: master and mac', () => {
   it('reports a master that is a bridge of another node, and says which', () => {
     expectDiagnostics(
       lab('name: x', 'nodes:', '  host: {bridges: {br0: {}}}', '  a:', '    interfaces:', '      eth0: {master: br0}', '  b: {}', 'links:', '  - [a:eth0, b:eth0]'),
-      [['6:22', 'master br0 is not a bridge of node a (br0 is a bridge of node host)', 'write the link as [a:eth0, host:br0]']],
+      [['6:22', 'master br0 is no bridge, bond or vrf of node a (br0 is a bridge of node host)', 'write the link as [a:eth0, host:br0]']],
     );
   });
 
   it('reports a master that is no bridge at all', () => {
     expectDiagnostics(
       lab('name: x', 'nodes:', '  a:', '    bridges: {br1: {}}', '    interfaces:', '      eth0: {master: br2}', '  b: {}', 'links:', '  - [a:eth0, b:eth0]'),
-      [['6:22', 'master br2 is not a bridge of node a (its bridges: br1)', 'did you mean br1?']],
+      [['6:22', 'master br2 is no bridge, bond or vrf of node a (it has: br1)', 'did you mean br1?']],
     );
   });
 
@@ -725,7 +725,7 @@ describe('all at once', () => {
       ['6:7', 'eth7', 'created by no link'],
       ['7:19', 'host bits'],
       ['8:15', 'vm.swappiness is not per network namespace'],
-      ['10:33', 'master br0 is not a bridge of node b'],
+      ['10:33', 'master br0 is no bridge, bond or vrf of node b'],
       ['13:6', 'already the end of the link at line 12'],
       ['13:14', 'no node z'],
     ]);

@@ -2,6 +2,7 @@
 import { isResolved } from '../../model/layout.js';
 import { ifnameProblem } from '../../model/names.js';
 import { kindOf } from '../../model/spec.js';
+import { MASTER_KINDS } from '../../model/virtual.js';
 import type { Path } from '../problem.js';
 import type { NodeSpec } from '../spec.js';
 import { didYouMean } from '../text.js';
@@ -30,6 +31,7 @@ function checkPortFlags(ctx: Ctx, name: string, node: NodeSpec, ifname: string, 
   const isPort = made?.kind === 'port' || (iface.master !== undefined && own(node.bridges, iface.master));
   for (const flag of PORT_FLAGS) {
     if (iface[flag] === undefined || isPort) continue;
+    if (flag === 'learning' && iface.kind === 'vxlan') continue; // the VXLAN's own learning
     report(ctx, [...path, flag], `${flag} of ${ifname}: ${ifname} is no bridge port (it has no bridge as master)`, 'add master: BRIDGE, or set the flag in the port: of the link that makes the port', 'key');
   }
 }
@@ -58,6 +60,10 @@ function checkInterfaceName(ctx: Ctx, name: string, node: NodeSpec, ifname: stri
     return;
   }
   if (ctx.topology.rejected.has(deviceKey(name, ifname))) return;
+  if (node.interfaces![ifname]!.kind !== undefined) {
+    checkIfname(ctx, ifname, path, ` (node ${name})`, 'key');
+    return; // made by the node itself (virtual.ts checks its kind)
+  }
   if (kindOf(node) !== 'netns' || ifnameProblem(ifname) !== undefined || ifname === 'lo') {
     checkIfname(ctx, ifname, path, ` (node ${name})`, 'key');
     if (kindOf(node) !== 'netns' && !made) checkExistingInterface(ctx, name, node, ifname, path);
@@ -88,8 +94,26 @@ function checkExistingInterface(ctx: Ctx, name: string, node: NodeSpec, ifname: 
   }
 }
 
+/** The bonds and vrfs a node makes by kind: masters, like its bridges. */
+function kindMasters(node: NodeSpec): string[] {
+  return Object.entries(node.interfaces ?? {})
+    .filter(([, i]) => i.kind !== undefined && (MASTER_KINDS as readonly string[]).includes(i.kind))
+    .map(([n]) => n);
+}
+
 function checkMaster(ctx: Ctx, name: string, node: NodeSpec, ifname: string, master: string, made: Claim | undefined, path: Path): void {
+  if (kindMasters(node).includes(master)) {
+    if (master === ifname) report(ctx, path, `${ifname} cannot be its own master`, 'name another bridge, bond or vrf of the node');
+    else if (made?.kind === 'port') report(ctx, path, `${ifname} is ${made.label}, so its master is ${made.bridge}, not ${master}`, 'remove master');
+    return;
+  }
   if (!own(node.bridges, master)) {
+    const masters = [...Object.keys(node.bridges ?? {}), ...kindMasters(node)];
+    const thing = own(node.interfaces, master)?.kind ?? (own(node.interfaces, master) || ctx.topology.claims.get(name)?.has(master) ? 'interface' : undefined);
+    if (thing !== undefined) {
+      report(ctx, path, `master ${master} of ${ifname} is ${thing === 'interface' ? 'an interface' : `a ${thing}`}, not a bridge, bond or vrf of node ${name}`, masters.length > 0 ? `name one of ${masters.sort().join(', ')}` : `make ${master} a bridge (nodes.${name}.bridges), or give it kind: bond or kind: vrf`);
+      return;
+    }
     const owners = nodeEntries(ctx.spec)
       .filter(([, other]) => own(other.bridges, master))
       .map(([other]) => other);
@@ -97,17 +121,16 @@ function checkMaster(ctx: Ctx, name: string, node: NodeSpec, ifname: string, mas
       report(
         ctx,
         path,
-        `master ${master} is not a bridge of node ${name} (${master} is a bridge of node ${owners.join(', ')})`,
+        `master ${master} is no bridge, bond or vrf of node ${name} (${master} is a bridge of node ${owners.join(', ')})`,
         `an interface can only join a bridge of its own node; to connect it, write the link as [${name}:${ifname}, ${owners[0]}:${master}]`,
       );
     } else {
-      const bridges = Object.keys(node.bridges ?? {});
-      const has = bridges.length > 0 ? `its bridges: ${bridges.join(', ')}` : `node ${name} has no bridges`;
+      const has = masters.length > 0 ? `it has: ${masters.join(', ')}` : `node ${name} has no bridges, bonds or vrfs`;
       report(
         ctx,
         path,
-        `master ${master} is not a bridge of node ${name} (${has})`,
-        `name one of its bridges, or declare ${master} under nodes.${name}.bridges${didYouMean(master, bridges)}`,
+        `master ${master} is no bridge, bond or vrf of node ${name} (${has})`,
+        `name one of them, or declare ${master} under nodes.${name}.bridges${didYouMean(master, masters)}`,
       );
     }
     return;
