@@ -8,6 +8,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import { layOut } from '../model/layout.js';
 import { acceptedPart } from './accepted.js';
 import { checkAddresses } from './checks/addresses.js';
+import { checkBridgeL2 } from './checks/bridge-l2.js';
 import type { Ctx } from './checks/context.js';
 import { checkDns } from './checks/dns.js';
 import { checkImpairs } from './checks/impair.js';
@@ -66,6 +67,7 @@ function semanticProblems(spec: LabSpec, locate: Locate, rejected: Set<string>):
   checkRules(ctx);
   checkNeighbors(ctx);
   checkImpairs(ctx);
+  checkBridgeL2(ctx);
   checkSysctls(ctx);
   checkIpv6(ctx);
   checkDns(ctx);

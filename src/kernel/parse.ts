@@ -26,7 +26,7 @@ export interface IpLinkJson {
   /** The peer's ifindex in the namespace link_netnsid names. */
   link_index?: number;
   link_netnsid?: number;
-  linkinfo?: { info_kind?: string; info_data?: { stp_state?: number; link?: string; [setting: string]: unknown }; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean; isolated?: boolean; learning?: boolean; flood?: boolean } };
+  linkinfo?: { info_kind?: string; info_data?: { stp_state?: number; vlan_filtering?: number; link?: string; [setting: string]: unknown }; info_slave_kind?: string; info_slave_data?: { hairpin?: boolean; isolated?: boolean; learning?: boolean; flood?: boolean } };
   /** eui64, none, stable_secret or random; absent when the link has no IPv6. */
   inet6_addr_gen_mode?: string;
   addr_info?: Array<{ family: string; local: string; prefixlen: number; scope?: string; tentative?: boolean; dadfailed?: boolean; dynamic?: boolean }>;
@@ -74,6 +74,7 @@ function parseLink(json: IpLinkJson, node: string): LinkState {
     addresses,
   };
   if (type === 'bridge') link.stp = (json.linkinfo?.info_data?.stp_state ?? 0) !== 0;
+  if (type === 'bridge' && (json.linkinfo?.info_data?.vlan_filtering ?? 0) !== 0) link.vlanFiltering = true;
   if (type === 'veth') link.kernelPeer = kernelPeer(json);
   if (type === 'virtual') link.virtual = virtualOf(json, node);
   const port = json.linkinfo?.info_slave_kind === 'bridge' ? json.linkinfo.info_slave_data : undefined;
@@ -139,6 +140,7 @@ export function parseNode(node: string, netns: string | null, out: NodeReadOutpu
     rules: new Map(),
     neighbors: new Map(),
     qdiscs: new Map(),
+    fdb: new Map(),
     sysctls: parseSysctl(out.sysctlText ?? ''),
     runs: new Map(),
     resolvConf: out.resolvConf,

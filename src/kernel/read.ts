@@ -8,7 +8,7 @@ import { hasOwnRootQdisc, readQdiscs } from './tc-read.js';
 import { namespaceInode, processesByNamespace, readAllRuns } from './processes.js';
 import { resolvConfPath } from '../resources/dns.js';
 import { ambiguousVethNodes } from '../resources/veth-pairing.js';
-import { IP_READS } from '../resources/registry.js';
+import { BRIDGE_READS, IP_READS } from '../resources/registry.js';
 import { parseNamespaceIds, parseNode, parseSysctl, type IpLinkJson, type IpRouteJson, type NodeReadOutput } from './parse.js';
 import { ALWAYS_THERE, interfaceKey } from '../model/forwarding.js';
 import { ETC_NETNS, netnsPath } from './paths.js';
@@ -30,6 +30,8 @@ export interface NodeToRead {
   sysctlKeys: string[];
   /** The lab's nftables table to read, when the file or the record says the node has one. */
   nftTable?: string;
+  /** The `bridge -j` lines to read (BRIDGE_READS), where the file or the record has such objects. */
+  bridgeReads?: string[];
   /**
    * Per-interface sysctls to read too, as templates with `*` for the interface ("net.ipv4.conf.*.
    * forwarding"): for every interface the read finds, `default` and lo.
@@ -191,9 +193,20 @@ async function finishNode(target: NodeToRead, where: Where, ip: RunResult, sysct
   if (target.kind === 'netns') node.inode = await namespaceInode(where.path!);
   if (hasOwnRootQdisc(answers.links)) node.qdiscs = await readQdiscs(inside, runner);
   if (target.interfaceSysctls) for (const [key, value] of await readInterfaceSysctls(inside, target.interfaceSysctls, [...node.links.keys()], runner)) node.sysctls.set(key, value);
+  if (target.bridgeReads?.length) await readBridgeTables(inside, target.bridgeReads, node, runner);
   // In a namespace the lab does not own, whether the table is the lab's is its owner mark.
   if (target.nftTable) node.nft = await readNftTable(inside, target.nftTable, runner, { owner: target.kind !== 'netns' });
   return node;
+}
+
+/** One `bridge -j -batch` answers every line, one JSON array each, in order. */
+async function readBridgeTables(inside: (argv: string[]) => string[], lines: readonly string[], node: NodeState, runner: Runner): Promise<void> {
+  const argv = inside(['bridge', '-j', '-batch', '-']);
+  const input = `${lines.join('\n')}\n`;
+  const result = await runner.run(argv, input);
+  if (result.exitCode !== 0) throw new DriverError(argv, result.exitCode, result.stderr, input);
+  const answers = result.stdout.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as unknown[]);
+  lines.forEach((line, i) => BRIDGE_READS.find((r) => r.line === line)?.parse(answers[i] ?? [], node));
 }
 
 function publishedFields(node: NodeState, where: Where): void {

@@ -8,7 +8,7 @@ import { namespaceName, parseEndpoint } from './names.js';
 import { LAB_QDISC_HANDLE, parseImpair, qdiscKindOf, type ImpairSpec } from './impair.js';
 import { kindOf, type InterfaceSpec, type LabSpec, type NodeSpec, type PortSpec } from './spec.js';
 import { wantedSettings, type KindSpec, type VirtualLink } from './virtual.js';
-import { DEFAULT_PORT_FLAGS, defaultMetric, emptyNode, neighborKey, routeKey, ruleKey, type LabState, type LinkState, type NeighborState, type NodeState, type RouteState, type RuleState, type RunEntry } from './types.js';
+import { DEFAULT_PORT_FLAGS, defaultMetric, defaultPortVlans, emptyNode, fdbKey, neighborKey, type FdbState, type PortVlans, routeKey, ruleKey, type LabState, type LinkState, type NeighborState, type NodeState, type RouteState, type RuleState, type RunEntry } from './types.js';
 
 /** One veth pair as the kernel will see it: both ends with their real names. */
 export interface VethEnd {
@@ -122,6 +122,7 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec, addressesOf: AddressesO
       master: null,
       up: true,
       stp: bridge.stp ?? false,
+      ...(bridge.vlans ? { vlanFiltering: true } : {}),
       addresses: addressesOf(state.node, 'bridges', name),
     });
   }
@@ -151,6 +152,7 @@ function applyNodeSpec(state: NodeState, spec: NodeSpec, addressesOf: AddressesO
   }
   for (const [name, iface] of Object.entries(spec.interfaces ?? {})) if (iface.impair && state.links.has(name)) setQdisc(state, name, iface.impair);
   state.neighbors = wantedNeighbors(spec.neighbors);
+  state.fdb = wantedFdb(spec.fdb, state);
   state.rules = wantedRules(spec);
   for (const [key, value] of Object.entries(spec.sysctls ?? {})) state.sysctls.set(key, sysctlValue(value));
   if (spec.dns) state.resolvConf = renderResolvConf(spec.dns);
@@ -247,6 +249,35 @@ export function wantedNeighbors(entries: NodeSpec['neighbors']): Map<string, Nei
   return wanted;
 }
 
+/**
+ * The file's `fdb:` of one node: with dst in the device's own table (VXLAN), else in the table of
+ * the bridge the device is a port of (one that is none is reported by validation).
+ */
+export function wantedFdb(entries: NodeSpec['fdb'], state: NodeState): Map<string, FdbState> {
+  const wanted = new Map<string, FdbState>();
+  for (const e of entries ?? []) {
+    const mac = e.mac.toLowerCase();
+    let entry: FdbState;
+    if (e.dst !== undefined) entry = { dev: e.dev, mac, dst: canonicalIp(e.dst) };
+    else {
+      const master = state.links.get(e.dev)?.master;
+      if (!master) continue;
+      entry = { dev: e.dev, mac, master, ...(e.vlan !== undefined ? { vlan: e.vlan } : {}) };
+    }
+    wanted.set(fdbKey(entry), entry);
+  }
+  return wanted;
+}
+
+/** access N: untagged in N; trunk: tagged in each, and native untagged; neither: the kernel's VLAN 1. */
+export function portVlans(spec: PortSpec): PortVlans {
+  if (spec.access !== undefined) return new Map([[spec.access, { pvid: true, untagged: true }]]);
+  if (spec.trunk === undefined && spec.native === undefined) return defaultPortVlans();
+  const vlans: PortVlans = new Map((spec.trunk ?? []).map((vid) => [vid, { pvid: false, untagged: false }]));
+  if (spec.native !== undefined) vlans.set(spec.native, { pvid: true, untagged: true });
+  return vlans;
+}
+
 /** "0x10/0xf0" → [16, 240]; a bare number is the whole mark. */
 export function parseFwmark(mark: number | string): [number, number | undefined] {
   if (typeof mark === 'number') return [mark, undefined];
@@ -286,5 +317,6 @@ function setPortFlags(node: NodeState, spec: NodeSpec, linkPorts: ReadonlyMap<st
     const flags = { ...DEFAULT_PORT_FLAGS };
     for (const key of ['hairpin', 'isolated', 'learning', 'flood'] as const) if (fromFile[key] !== undefined) flags[key] = fromFile[key]!;
     link.port = flags;
+    if (node.links.get(link.master)!.vlanFiltering) link.vlans = portVlans(fromFile);
   }
 }

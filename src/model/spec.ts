@@ -43,6 +43,7 @@ export interface NodeSpec {
   tables?: Record<string, number>;
   rules?: RuleSpec[];
   neighbors?: NeighborSpec[];
+  fdb?: FdbSpec[];
   dns?: DnsSpec;
   nat?: NatRuleSpec[];
   firewall?: FirewallSpec;
@@ -56,10 +57,24 @@ export interface NeighborSpec {
   mac: string;
 }
 
+/**
+ * A static forwarding entry: frames to `mac` leave by `dev`, a bridge port (the bridge's table),
+ * or, with `dst`, a VXLAN device sends them to that remote (the device's own table).
+ */
+export interface FdbSpec {
+  dev: string;
+  mac: string;
+  dst?: string;
+  /** On a bridge with `vlans: true`: the VLAN the entry is for. */
+  vlan?: number;
+}
+
 export interface BridgeSpec {
   addresses?: string[];
   stp?: boolean;
   mtu?: number;
+  /** VLAN filtering (an 802.1Q bridge): ports carry the VLANs of their access/trunk settings. */
+  vlans?: boolean;
 }
 
 export interface InterfaceSpec extends PortSpec {
@@ -95,6 +110,12 @@ export interface PortSpec {
   isolated?: boolean;
   learning?: boolean;
   flood?: boolean;
+  /** On a bridge with `vlans: true`: an untagged member of this VLAN (its pvid). */
+  access?: number;
+  /** On a bridge with `vlans: true`: tagged member of these VLANs. */
+  trunk?: number[];
+  /** With trunk: the VLAN its untagged frames belong to (pvid, untagged). */
+  native?: number;
 }
 
 export interface RouteSpec {

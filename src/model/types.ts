@@ -54,6 +54,12 @@ export interface NodeState {
    * qdisc but the kernel's defaults (noqueue, pfifo_fast, fq_codel, mq, ...).
    */
   qdiscs: Map<string, QdiscState>;
+  /**
+   * Static forwarding entries, keyed by fdbKey(). Actual: only what the lab could have written
+   * (static bridge entries, permanent VXLAN remotes), and only read where the file or the record
+   * has some (NodeToRead.bridgeReads); what the kernel learns or keeps for itself is not read.
+   */
+  fdb: Map<string, FdbState>;
   /** Keyed by sysctl name; desired holds what the file sets, actual what the kernel says for those keys. */
   sysctls: Map<string, string>;
   /** The content of /etc/netns/<netns>/resolv.conf; undefined when there is none. */
@@ -142,6 +148,13 @@ export interface LinkState {
   stp?: boolean;
   /** virtual only: its kind, parent and settings. Actual: the parent only when it is in the same namespace. */
   virtual?: VirtualLink;
+  /** bridge only: VLAN filtering on. Desired: undefined for off. */
+  vlanFiltering?: boolean;
+  /**
+   * A port of a VLAN-filtering bridge: its VLANs. Desired: set for every port of such a bridge
+   * (the kernel's default is VLAN 1, pvid, untagged); actual: as `bridge -j vlan show` says, when read.
+   */
+  vlans?: PortVlans;
   /** A port of a bridge: its flags. Desired: all four for a port the lab makes; actual: as read. */
   port?: PortFlags;
   /** Canonical CIDRs ("172.18.0.10/16", "2001:db8::1/64"), sorted. */
@@ -173,6 +186,19 @@ export interface PortFlags {
   learning: boolean;
   /** Unknown unicast is flooded to the port. */
   flood: boolean;
+}
+
+/** A port's VLAN memberships: vid → whether it is the pvid and leaves untagged. */
+export type PortVlans = Map<number, VlanMembership>;
+
+export interface VlanMembership {
+  pvid: boolean;
+  untagged: boolean;
+}
+
+/** The VLANs the kernel gives a new port of a VLAN-filtering bridge (default_pvid 1). */
+export function defaultPortVlans(): PortVlans {
+  return new Map([[1, { pvid: true, untagged: true }]]);
 }
 
 /** What the kernel gives a new bridge port. */
@@ -258,6 +284,25 @@ export function neighborKey(n: Pick<NeighborState, 'dev' | 'address'>): string {
   return `${n.dev} ${n.address}`;
 }
 
+/**
+ * A static forwarding entry. In a bridge's table (`master`) a MAC (per VLAN) is behind one port;
+ * in a VXLAN device's own table (`dst`) a MAC may have several remotes (all zeros: flood to each).
+ */
+export interface FdbState {
+  dev: string;
+  /** Lower case. */
+  mac: string;
+  /** The bridge whose table holds it; undefined: the device's own table (VXLAN, with dst). */
+  master?: string;
+  vlan?: number;
+  /** Canonical IP of the VXLAN remote. */
+  dst?: string;
+}
+
+export function fdbKey(e: FdbState): string {
+  return e.master !== undefined ? `${e.master} ${e.mac}${e.vlan !== undefined ? ` vlan ${e.vlan}` : ''}` : `${e.dev} ${e.mac} dst ${e.dst ?? ''}`;
+}
+
 /** A route's identity, as the kernel's: table, destination and metric (a main-table route's key names no table). */
 export function routeKey(r: Pick<RouteState, 'family' | 'to' | 'metric' | 'table'>): string {
   const table = r.table === undefined ? '' : `table ${r.table} `;
@@ -270,7 +315,7 @@ export function defaultMetric(family: Family): number {
 }
 
 export function emptyNode(node: string, netns: string | null, exists: boolean, kind: NodeKind = DEFAULT_NODE_KIND): NodeState {
-  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), rules: new Map(), neighbors: new Map(), qdiscs: new Map(), sysctls: new Map(), runs: new Map() };
+  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), rules: new Map(), neighbors: new Map(), qdiscs: new Map(), fdb: new Map(), sysctls: new Map(), runs: new Map() };
 }
 
 export function sortedKeys<K extends string, V>(map: Map<K, V>): K[] {

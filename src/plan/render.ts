@@ -48,6 +48,8 @@ function describeCommand(cmd: Command): string {
       return `ip ${cmd.line}`;
     case 'tc':
       return `tc ${cmd.line}`;
+    case 'bridge':
+      return `bridge ${cmd.line}`;
     case 'sysctl':
       return `sysctl -w ${cmd.assignment}`;
     case 'file':

@@ -4,6 +4,7 @@ import type { AddressChange } from './address.js';
 import type { PortChange } from './bridge-port.js';
 import type { BridgeChange } from './bridge.js';
 import type { DnsChange } from './dns.js';
+import type { FdbChange } from './fdb.js';
 import type { LinkChange } from './link.js';
 import type { SettingsChange } from './link-settings.js';
 import type { LoopbackChange } from './loopback.js';
@@ -11,6 +12,7 @@ import type { NamespaceChange } from './namespace.js';
 import type { NeighborChange } from './neighbor.js';
 import type { NftablesChange } from './nftables.js';
 import type { ProcessesChange } from './processes.js';
+import type { VlansChange } from './port-vlans.js';
 import type { PublishChange } from './publish.js';
 import type { QdiscChange } from './qdisc.js';
 import type { RouteChange } from './route.js';
@@ -31,11 +33,13 @@ export type Change =
   | VirtualChange
   | SettingsChange
   | PortChange
+  | VlansChange
   | AddressChange
   | RouteChange
   | RuleChange
   | NeighborChange
   | QdiscChange
+  | FdbChange
   | SysctlChange
   | NftablesChange
   | DnsChange

@@ -13,6 +13,8 @@ export interface LinkSettings {
   master?: string | null;
   up?: boolean;
   stp?: boolean;
+  /** A bridge's VLAN filtering. */
+  vlanFiltering?: boolean;
   /** Only ever false: off with `addrgenmode none` before the link is up. On again needs a new link. */
   linkLocal?: boolean;
   /** The master is a bond, which takes only a member that is down: set down first, enslaved, then up. */
@@ -29,6 +31,7 @@ export function settingsDiff(want: LinkState, have: LinkState | undefined): Link
   if (want.mac !== undefined && want.mac !== have?.mac) set.mac = want.mac;
   if (have ? want.master !== have.master : want.master !== null) set.master = want.master;
   if (want.type === 'bridge' && want.stp !== undefined && want.stp !== have?.stp) set.stp = want.stp;
+  if (want.type === 'bridge' && (want.vlanFiltering ?? false) !== (have?.vlanFiltering ?? false)) set.vlanFiltering = want.vlanFiltering ?? false;
   if (have ? want.up !== have.up : want.up) set.up = want.up;
   // A new link has link-local IPv6 unless told otherwise; turning it on again needs a new link (link-fate.ts).
   if (want.linkLocal === false && (have ? have.linkLocal === true : true)) set.linkLocal = false;
@@ -42,6 +45,7 @@ function currentSettings(have: LinkState, set: LinkSettings): LinkSettings {
   if (set.mac !== undefined) before.mac = have.mac;
   if (set.master !== undefined) before.master = have.master;
   if (set.stp !== undefined) before.stp = have.stp;
+  if (set.vlanFiltering !== undefined) before.vlanFiltering = have.vlanFiltering ?? false;
   if (set.up !== undefined) before.up = have.up;
   if (set.linkLocal !== undefined) before.linkLocal = have.linkLocal;
   return before;
@@ -53,6 +57,7 @@ function describeSettings(set: LinkSettings): string {
   if (set.mtu !== undefined) parts.push(`mtu ${set.mtu}`);
   if (set.mac !== undefined) parts.push(`mac ${set.mac}`);
   if (set.stp !== undefined) parts.push(`stp ${set.stp ? 'on' : 'off'}`);
+  if (set.vlanFiltering !== undefined) parts.push(`vlan filtering ${set.vlanFiltering ? 'on' : 'off'}`);
   if (set.linkLocal !== undefined) parts.push(`link-local IPv6 ${set.linkLocal ? 'on' : 'off'}`);
   if (set.up !== undefined) parts.push(set.up ? 'up' : 'down');
   return parts.join(', ');
@@ -69,6 +74,7 @@ function settingsLines(name: string, set: LinkSettings, update: boolean): string
   if (set.master !== undefined) args.push(...(set.master === null ? ['nomaster'] : ['master', set.master]));
   if (set.alias !== undefined) args.push('alias', set.alias);
   if (set.stp !== undefined) lines.push(`link set dev ${name} type bridge stp_state ${set.stp ? 1 : 0}`);
+  if (set.vlanFiltering !== undefined) lines.push(`link set dev ${name} type bridge vlan_filtering ${set.vlanFiltering ? 1 : 0}`);
   // The kernel sets a link up before it enslaves it, and a bond refuses a member that is up.
   if (set.bondMember) {
     if (update) lines.push(`link set dev ${name} down`);

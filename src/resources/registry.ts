@@ -3,6 +3,8 @@
 import { addressResource } from './address.js';
 import { bridgeResource } from './bridge.js';
 import { portResource } from './bridge-port.js';
+import { fdbResource } from './fdb.js';
+import { vlansResource } from './port-vlans.js';
 import type { Change, ChangeKind, ChangeOf } from './change.js';
 import { dnsResource } from './dns.js';
 import { linkResource } from './link.js';
@@ -16,7 +18,7 @@ import { publishResource } from './publish.js';
 import { qdiscResource } from './qdisc.js';
 import type { FeatureNeed } from '../model/features.js';
 import type { LabState } from '../model/types.js';
-import type { Command, IpRead, NodeResource, Resource, Scope, Unnamed } from './resource.js';
+import type { BridgeRead, Command, IpRead, NodeResource, Resource, Scope, Unnamed } from './resource.js';
 import { routeResource } from './route.js';
 import { ruleResource } from './rule.js';
 import { runResource } from './run.js';
@@ -37,11 +39,13 @@ const BY_KIND: Registry = {
   virtual: virtualResource,
   settings: settingsResource,
   port: portResource,
+  vlans: vlansResource,
   address: addressResource,
   route: routeResource,
   rule: ruleResource,
   neighbor: neighborResource,
   qdisc: qdiscResource,
+  fdb: fdbResource,
   sysctl: sysctlResource,
   nftables: nftablesResource,
   dns: dnsResource,
@@ -62,11 +66,13 @@ export const NODE_RESOURCES: ReadonlyArray<NodeResource<Change>> = [
   virtualResource,
   settingsResource,
   portResource,
+  vlansResource,
   addressResource,
   routeResource,
   ruleResource,
   neighborResource,
   qdiscResource,
+  fdbResource,
   sysctlResource,
   nftablesResource,
   dnsResource,
@@ -99,6 +105,9 @@ export function compareChanges(a: Change, b: Change): number {
 
 /** The resources' lines of the read batch (kernel/read.ts), in registry order. */
 export const IP_READS: readonly IpRead[] = Object.values(BY_KIND).flatMap((r: Resource<Change>) => (r.ipRead ? [r.ipRead] : []));
+
+/** The resources' lines of a node's `bridge -j -batch` read, where it needs them (kernel/read.ts). */
+export const BRIDGE_READS: readonly BridgeRead[] = Object.values(BY_KIND).flatMap((r: Resource<Change>) => (r.bridgeRead ? [r.bridgeRead] : []));
 
 /** The resources that find their own objects in a namespace the lab does not own (plan/ownership.ts). */
 export const OWNING_RESOURCES: ReadonlyArray<Resource<Change>> = (Object.values(BY_KIND) as Array<Resource<Change>>).filter((r) => r.labsOwn !== undefined);

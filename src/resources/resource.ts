@@ -19,7 +19,7 @@ export interface ChangeBase {
   reason: string;
 }
 
-export type Tool = 'ip' | 'tc' | 'sysctl' | 'file' | 'nft' | 'mount' | 'proc';
+export type Tool = 'ip' | 'tc' | 'bridge' | 'sysctl' | 'file' | 'nft' | 'mount' | 'proc';
 
 /** Where a change's commands run: which tool, and in which namespace (null: the root namespace). */
 export interface Scope {
@@ -35,6 +35,7 @@ export function scopeKey(scope: Scope): string {
 export type Command =
   | { tool: 'ip'; line: string }
   | { tool: 'tc'; line: string }
+  | { tool: 'bridge'; line: string }
   | { tool: 'sysctl'; assignment: string }
   | { tool: 'nft'; script: string }
   | { tool: 'mount'; op: 'publish'; source: string; netns: string; node: string }
@@ -102,6 +103,8 @@ export interface Resource<C extends ChangeBase & { kind: string }> {
   waitsForBeforeUp?: boolean;
   /** What it reads with each node's `ip -d -j -batch`, and how it takes the answer in. */
   ipRead?: IpRead;
+  /** What it reads with `bridge -j -batch`, in the nodes that need it only (NodeToRead.bridgeReads). */
+  bridgeRead?: BridgeRead;
   /**
    * Where the lab does not own the namespace (host, attach): which actual objects are the lab's,
    * given the keys its record lists as made there, and which wanted ones stand on another's.
@@ -120,6 +123,18 @@ export interface Resource<C extends ChangeBase & { kind: string }> {
 /** One line of the read batch every node's state comes from, and the parse of its JSON answer. */
 export interface IpRead {
   line: string;
+  parse(answer: unknown[], node: NodeState): void;
+}
+
+/**
+ * One line of a node's `bridge -j -batch` read. A process more per node, so it is read only where
+ * the file wants such objects (`wanted`) or the record says the lab made some (its `table` listed).
+ */
+export interface BridgeRead {
+  /** Its name in the record's list of a node's bridge reads. */
+  table: string;
+  line: string;
+  wanted(want: NodeState): boolean;
   parse(answer: unknown[], node: NodeState): void;
 }
 

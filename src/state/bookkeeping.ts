@@ -7,7 +7,7 @@ import { ALWAYS_THERE, interfaceKey, interfaceKeysResetBy } from '../model/forwa
 import { ownsWholeNamespace, routeKey, type LabState, type NodeState } from '../model/types.js';
 import type { LabMarks } from '../kernel/marks.js';
 import type { Change } from '../plan/change.js';
-import { KEEPING_RESOURCES, resourceOf } from '../resources/registry.js';
+import { BRIDGE_READS, KEEPING_RESOURCES, resourceOf } from '../resources/registry.js';
 import { sysctlIdentity } from '../model/forwarding.js';
 import { namespaceNames, NO_CLAIMS, type OtherLabsClaims, type SysctlClaim } from '../plan/other-labs.js';
 import type { PartialOwnership } from '../plan/ownership.js';
@@ -91,6 +91,11 @@ function recordedObjects(state: NodeState): Record<string, string[]> | undefined
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
+/** The bridge tables the node's wanted state has objects in. */
+function bridgeTables(state: NodeState): string[] {
+  return BRIDGE_READS.filter((r) => r.wanted(state)).map((r) => r.table);
+}
+
 /** otherLabs: per node, what other labs hold in its namespace (otherLabsClaims). */
 export function recordBeforeRun(
   previous: LabRecord | undefined,
@@ -111,6 +116,8 @@ export function recordBeforeRun(
   for (const [name, state] of desired.nodes) {
     // A table about to be made must be findable by the next run, whatever happens to this one.
     if (state.nft) nodes[name]!.nft ??= {};
+    const tables = bridgeTables(state);
+    if (tables.length > 0) nodes[name]!.bridgeReads = union(nodes[name]!.bridgeReads, tables);
     if (ownsWholeNamespace(state.kind)) continue;
     growPartial(nodes[name]!, changes, name);
     recordOriginals(nodes[name]!, state, actual.nodes.get(name), desired.lab, otherLabs.get(name) ?? NO_CLAIMS);
@@ -126,6 +133,8 @@ export function recordAfterRun(during: LabRecord, desired: LabState, actual: Lab
     if (read?.inode && state.kind === 'netns') node.inode = read.inode;
     const nsid = during.nodes[name]?.nsid;
     if (nsid !== undefined && state.kind === 'netns') node.nsid = nsid;
+    const tables = bridgeTables(state);
+    if (tables.length > 0) node.bridgeReads = tables;
     if (read?.nft) node.nft = Object.fromEntries(read.nft.chains.flatMap((c) => c.rules.map((r) => [r.id, r.fingerprint ?? ''])));
     if (!ownsWholeNamespace(state.kind)) {
       const made = [...state.links.values()].filter((l) => l.type !== 'existing');

@@ -41,6 +41,7 @@ const NODE_FIELDS: Record<string, Check> = {
   creating: (v) => (typeof v === 'boolean' ? undefined : 'is not true or false'),
   nsid: (v) => (Number.isInteger(v) && (v as number) >= 0 ? undefined : 'is not a namespace id'),
   nft: mapOf(/^.+$/, text),
+  bridgeReads: strings(/^[a-z]+$/),
 };
 
 function nodeProblem(name: string, node: unknown): string | undefined {

@@ -46,6 +46,8 @@ export interface RecordedNode {
   nsid?: number;
   /** The lab's nftables rules here, rule id → fingerprint as read back after the last apply. */
   nft?: Record<string, string>;
+  /** The bridge tables (BridgeRead.table: fdb, vlan) where the lab set something: read on the next plan. */
+  bridgeReads?: string[];
 }
 
 export interface LabRecord {

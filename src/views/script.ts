@@ -99,6 +99,8 @@ export function commandLines(cmd: Command, netns: string | null, lab?: string): 
       return [netns === null ? `ip ${shellWords(cmd.line)}` : `ip -n ${shellWord(netns)} ${shellWords(cmd.line)}`];
     case 'tc':
       return [netns === null ? `tc ${shellWords(cmd.line)}` : `tc -n ${shellWord(netns)} ${shellWords(cmd.line)}`];
+    case 'bridge':
+      return [netns === null ? `bridge ${shellWords(cmd.line)}` : `bridge -n ${shellWord(netns)} ${shellWords(cmd.line)}`];
     case 'sysctl':
       return [`${exec}sysctl -w ${shellWord(cmd.assignment)}`];
     case 'file':

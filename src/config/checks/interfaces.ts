@@ -23,7 +23,8 @@ export function checkInterfaces(ctx: Ctx): void {
   checkLinkPorts(ctx);
 }
 
-const PORT_FLAGS = ['hairpin', 'isolated', 'learning', 'flood'] as const;
+/** What only a bridge port has: its flags and VLANs. */
+const PORT_FLAGS = ['hairpin', 'isolated', 'learning', 'flood', 'access', 'trunk', 'native'] as const;
 
 /** Port flags belong to a bridge port: an interface with a bridge as master, or a port a link makes. */
 function checkPortFlags(ctx: Ctx, name: string, node: NodeSpec, ifname: string, made: Claim | undefined, path: Path): void {

@@ -1,4 +1,5 @@
 // Every tool's driver, by the tool a batch's scope names: the scheduler knows no tool by name.
+import { bridgeDriver } from './bridge.js';
 import { fileDriver } from './file.js';
 import { ipDriver } from './ip.js';
 import { mountDriver } from './mount.js';
@@ -11,6 +12,7 @@ import type { Driver, Tool } from './types.js';
 const DRIVERS: Readonly<Record<Tool, Driver>> = {
   ip: ipDriver,
   tc: tcDriver,
+  bridge: bridgeDriver,
   sysctl: sysctlDriver,
   nft: nftDriver,
   file: fileDriver(),
