@@ -1,5 +1,6 @@
 // What `netlab status` shows of an applied lab: its nodes, their interfaces with addresses, state
 // and peer, their routes. Pure: fed the state the engine reads.
+import { describeVlans } from '../resources/port-vlans.js';
 import { describeRoute } from '../resources/route.js';
 import { ruleArgs } from '../resources/rule.js';
 import { describeImpair } from '../model/impair.js';
@@ -13,6 +14,8 @@ export interface InterfaceStatus {
   up: boolean;
   addresses: string[];
   master?: string;
+  /** A port of a VLAN-filtering bridge: "VLAN 10 (pvid, untagged)". */
+  vlans?: string;
   /** "node:ifname" of the other end of a veth, when it is in the lab; otherwise what the kernel says. */
   peer?: string;
   /** A virtual interface (kind:): its kind, the parent it rides on (when in the same namespace) and its settings as read. */
@@ -43,6 +46,8 @@ export interface NodeStatus {
   neighbors: string[];
   /** Root qdiscs that are not the kernel's defaults: "eth0 tbf 4d: rate 10mbit". */
   qdiscs: string[];
+  /** Static forwarding entries: "02:00:00:00:0c:02 dev c2-eth0 master br0". */
+  fdb: string[];
   runs: RunStatus[];
 }
 
@@ -78,6 +83,7 @@ export function labStatus(state: LabState): NodeStatus[] {
           up: link.up,
           addresses: link.addresses,
           ...(link.master ? { master: link.master } : {}),
+          ...(link.vlans ? { vlans: describeVlans(link.vlans) } : {}),
           ...(link.type === 'veth' ? { peer: peerOf(state, node, link.name, link) } : {}),
           ...(link.virtual ? { kind: link.virtual.kind, ...(link.virtual.parent ? { parent: link.virtual.parent.name } : link.virtual.parentElsewhere ? { parent: 'another namespace' } : {}), settings: link.virtual.settings } : {}),
         })),
@@ -85,6 +91,7 @@ export function labStatus(state: LabState): NodeStatus[] {
       rules: [...node.rules.values()].sort((a, b) => a.priority - b.priority).map(ruleArgs),
       neighbors: [...node.neighbors.values()].map((n) => `${n.address} at ${n.mac} dev ${n.dev}`).sort(),
       qdiscs: [...node.qdiscs.values()].map((q) => `${q.dev} ${q.kind} ${q.handle}${q.impair ? ` ${describeImpair(q.impair)}` : ''}`.trim()).sort(),
+      fdb: [...node.fdb.values()].map((e) => `${e.mac} dev ${e.dev} ${e.dst !== undefined ? `dst ${e.dst}` : `master ${e.master}${e.vlan !== undefined ? ` vlan ${e.vlan}` : ''}`}`).sort(),
       runs: [...node.runs.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, run]) => ({ key, command: run.command, running: run.alive === true, ...(run.pid ? { pid: run.pid } : {}), ...(run.log ? { log: run.log } : {}) })),
@@ -98,13 +105,14 @@ export function renderStatus(lab: string, nodes: NodeStatus[]): string {
     lines.push(`  ${n.node} (${n.kind}, ${where})${n.exists ? '' : ': MISSING'}`);
     for (const i of n.interfaces) {
       const settings = Object.entries(i.settings ?? {}).map(([k, v]) => `${k} ${String(v)}`);
-      const extra = [i.parent ? `on ${i.parent}` : '', ...settings, i.master ? `master ${i.master}` : '', i.peer ? `peer ${i.peer}` : ''].filter(Boolean).join(', ');
+      const extra = [i.parent ? `on ${i.parent}` : '', ...settings, i.master ? `master ${i.master}` : '', i.vlans ?? '', i.peer ? `peer ${i.peer}` : ''].filter(Boolean).join(', ');
       lines.push(`    ${i.name.padEnd(15)} ${(i.kind ?? i.type).padEnd(8)} ${(i.up ? 'up' : 'down').padEnd(4)} ${i.addresses.join(' ') || '-'}${extra ? `  (${extra})` : ''}`);
     }
     for (const r of n.routes) lines.push(`    route ${r}`);
     for (const r of n.rules) lines.push(`    rule ${r}`);
     for (const e of n.neighbors) lines.push(`    neighbour ${e}`);
     for (const q of n.qdiscs) lines.push(`    qdisc ${q}`);
+    for (const e of n.fdb) lines.push(`    fdb ${e}`);
     for (const r of n.runs) {
       const state = r.running ? `running${r.pid ? ` (pid ${r.pid})` : ''}` : 'exited';
       lines.push(`    run ${state}: ${r.command}${r.log ? `  (output: ${r.log})` : ''}`);

@@ -23,7 +23,9 @@ interface VlanJson {
   vlans?: Array<{ vlan?: number; vlanEnd?: number; flags?: string[] }>;
 }
 
+/** A port of a filtering bridge that the answer leaves out is in no VLAN at all. */
 export function parseVlans(answer: unknown[], node: NodeState): void {
+  for (const link of node.links.values()) if (link.master !== null && node.links.get(link.master)?.vlanFiltering) link.vlans = new Map();
   for (const json of answer as VlanJson[]) {
     const link = json.ifname === undefined ? undefined : node.links.get(json.ifname);
     if (!link || link.master === null) continue; // the bridge's own memberships are not the lab's

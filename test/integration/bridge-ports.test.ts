@@ -1,6 +1,6 @@
 // Bridge port flags against a real kernel: isolated ports do not reach each other but reach the
-// rest; hairpin and learning are read back from `ip -d -j link`; drift is put right, and a flag
-// dropped from the file goes back to the kernel's default.
+// rest; hairpin lets frames go back out of the port they came in on; the flags are read back from
+// `ip -d -j link`; drift is put right, and a flag dropped from the file goes back to the default.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,24 @@ links:
   - endpoints: [c2:eth0, sw:br0]
     port: {isolated: true, hairpin: true, learning: false}
   - [c3:eth0, sw:br0]
+`;
+
+/**
+ * Two macvlan children in VEPA mode on one parent send everything, even to each other, out of the
+ * parent, whose far end is a bridge port: they reach each other only when the bridge sends frames
+ * back out of the port they came in on. Made with plain ip in namespaces of the test's own.
+ */
+const HAIRPIN = `name: hairpin
+nodes:
+  sw:
+    bridges:
+      br0: {}
+  h:
+    interfaces:
+      eth0: {}
+links:
+  - endpoints: [h:eth0, sw:br0]
+    port: {hairpin: false}
 `;
 
 interface Port {
@@ -68,6 +86,30 @@ describe('bridge port flags', () => {
     expect((await flags('c1-eth0')).isolated).toBe(false);
     expect(await sb.ping('c1', '198.51.100.2')).toBe(true);
 
+    await sb.netlabOk('destroy', file);
+    expect(await sb.leftovers()).toEqual([]);
+  });
+
+  it('hairpin: two VEPA macvlan children behind one port reach each other only with hairpin on', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'netlab-hairpin-')), 'lab.yaml');
+    writeFileSync(file, HAIRPIN);
+    await sb.netlabOk('apply', file);
+    for (const [i, child] of ['m1', 'm2'].entries()) {
+      await sb.ok(['ip', 'netns', 'add', child]);
+      await sb.ok(['ip', '-n', 'h', 'link', 'add', child, 'link', 'eth0', 'type', 'macvlan', 'mode', 'vepa']);
+      await sb.ok(['ip', '-n', 'h', 'link', 'set', child, 'netns', child]);
+      await sb.ok(['ip', '-n', child, 'addr', 'add', `198.51.100.${11 + i}/24`, 'dev', child]);
+      await sb.ok(['ip', '-n', child, 'link', 'set', child, 'up']);
+    }
+    expect(await sb.ping('m1', '198.51.100.12', 2)).toBe(false);
+
+    writeFileSync(file, HAIRPIN.replace('hairpin: false', 'hairpin: true'));
+    await sb.netlabOk('apply', file);
+    expect((await flags('h-eth0')).hairpin).toBe(true);
+    expect(await sb.ping('m1', '198.51.100.12')).toBe(true);
+    expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+
+    for (const child of ['m1', 'm2']) await sb.ok(['ip', 'netns', 'del', child]);
     await sb.netlabOk('destroy', file);
     expect(await sb.leftovers()).toEqual([]);
   });

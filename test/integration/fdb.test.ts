@@ -74,6 +74,7 @@ describe('fdb', () => {
     const learned = (await fdb(['-n', 'sw'])).filter((e) => e.ifname === 'c1-eth0' && e.master === 'br0' && e.state === '');
     expect(learned.length).toBeGreaterThan(0);
     expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+    expect((await sb.netlabOk('status', 'fdb')).stdout).toContain(`fdb ${C2_MAC} dev c2-eth0 master br0`);
 
     // Without the entry c2 cannot be reached: its port neither learns nor floods.
     await sb.ok(['bridge', '-n', 'sw', 'fdb', 'del', C2_MAC, 'dev', 'c2-eth0', 'master']);
