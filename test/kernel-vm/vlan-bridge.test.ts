@@ -1,8 +1,8 @@
 // VLAN-filtering bridges under Debian's stock kernel, in one boot: topologies/vlan-switch.yaml
-// applies, its tests pass (access ports of one VLAN reach each other on one switch and across
+// applies, its checks pass (access ports of one VLAN reach each other on one switch and across
 // the trunk, a host on the wrong access VLAN reaches no one), `bridge -j vlan show` has each
 // port's VLANs, the plan is clean; a VLAN taken off a port by hand cuts its host off and one added
-// by hand is drift: plan shows both with their reasons, apply repairs them; destroy leaves nothing.
+// by hand is drift: apply's plan shows both with their reasons, and repairs them; destroy leaves nothing.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TOPOLOGIES, runInVm, vmUnavailable, type VmRun } from './vm.js';
@@ -27,42 +27,50 @@ function portVlans(output: string): Record<string, string[]> {
   return ports;
 }
 
+/** The lab's own tests as plain pings: a netlab command costs 20-60 s under emulation, a ping one. */
+const PINGS = [
+  ['a1', '198.51.100.3', 'same-vlan'],
+  ['a1', '198.51.100.2', 'trunk-10'],
+  ['b1', '203.0.113.2', 'trunk-20'],
+  ['stray', '198.51.100.1', 'wrong-vlan'],
+  ['stray', '198.51.100.2', 'wrong-vlan-trunk'],
+] as const;
+
 describe.skipIf(why !== undefined)('VLAN-filtering bridges under the stock kernel', () => {
   it('vlan-switch: access and trunk ports carry their VLANs, the wrong VLAN is cut off, drift is repaired, destroy leaves nothing', async () => {
+    // Four netlab commands in all: apply, a clean plan, an apply that shows the drift (its plan, with
+    // reasons) and repairs it, destroy.
     const run = await runInVm(
       `
 step apply netlab apply ${LAB}
 step vlans bridge -n sw1 -j vlan show
-step test netlab test ${LAB} --json
+${PINGS.map(([from, to, name]) => `step ${name} ip netns exec ${from} ping -c 1 -W 2 ${to}`).join('\n')}
 step plan netlab plan ${LAB} --detailed-exitcode
 step hand-add bridge -n sw1 vlan add vid 30 dev a1-eth0
 step hand-del bridge -n sw1 vlan del vid 10 dev a3-eth0
 step cut-off ip netns exec a1 ping -c 1 -W 1 198.51.100.3
-step drift netlab plan ${LAB} --detailed-exitcode
 step repair netlab apply ${LAB}
 step vlans-repaired bridge -n sw1 -j vlan show
 step back ip netns exec a1 ping -c 1 -W 3 198.51.100.3
 step destroy netlab destroy ${LAB}
 step netns-destroyed ip -j netns list
 `,
-      300_000,
+      400_000,
     );
     console.log(run.log.split('\n').filter((l) => l.startsWith('step ') || l.startsWith('kernel-vm:')).join('\n'));
     ok(run, 'apply');
     const vlans = portVlans(ok(run, 'vlans'));
     expect(vlans).toMatchObject({ 'a1-eth0': ['10 PVID untagged'], 'a3-eth0': ['10 PVID untagged'], 'b1-eth0': ['20 PVID untagged'], 'stray-eth0': ['20 PVID untagged'], 'sw2-br0': ['10 tagged', '20 tagged'] });
-    const report = JSON.parse(ok(run, 'test')) as { ok: boolean; passed: number; failed: number };
-    expect(report).toMatchObject({ ok: true, passed: 5, failed: 0 });
+    for (const name of ['same-vlan', 'trunk-10', 'trunk-20']) ok(run, name);
+    for (const name of ['wrong-vlan', 'wrong-vlan-trunk']) expect(run.step(name).exitCode, `${name}: stray reached VLAN 10`).not.toBe(0);
     ok(run, 'plan');
 
     ok(run, 'hand-add');
     ok(run, 'hand-del');
     expect(run.step('cut-off').exitCode).not.toBe(0);
-    const drift = run.step('drift');
-    expect(drift.exitCode, drift.output).toBe(2);
-    expect(drift.output).toMatch(/~ port VLANs sw1:a1-eth0: -30 +a1-eth0: VLAN 10 \(pvid, untagged\), 30 \(tagged\) → VLAN 10 \(pvid, untagged\)/);
-    expect(drift.output).toMatch(/~ port VLANs sw1:a3-eth0: \+10 \(pvid, untagged\) +a3-eth0: no VLAN → VLAN 10 \(pvid, untagged\)/);
-    ok(run, 'repair');
+    const repair = ok(run, 'repair');
+    expect(repair).toMatch(/~ port VLANs sw1:a1-eth0: -30 +a1-eth0: VLAN 10 \(pvid, untagged\), 30 \(tagged\) → VLAN 10 \(pvid, untagged\)/);
+    expect(repair).toMatch(/~ port VLANs sw1:a3-eth0: \+10 \(pvid, untagged\) +a3-eth0: no VLAN → VLAN 10 \(pvid, untagged\)/);
     expect(portVlans(ok(run, 'vlans-repaired'))).toMatchObject({ 'a1-eth0': ['10 PVID untagged'], 'a3-eth0': ['10 PVID untagged'] });
     ok(run, 'back');
 
