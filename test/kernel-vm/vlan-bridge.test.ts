@@ -1,7 +1,7 @@
 // VLAN-filtering bridges under Debian's stock kernel, in one boot: topologies/vlan-switch.yaml
 // applies, its checks pass (access ports of one VLAN reach each other on one switch and across
 // the trunk, a host on the wrong access VLAN reaches no one), `bridge -j vlan show` has each
-// port's VLANs, the plan is clean; a VLAN taken off a port by hand cuts its host off and one added
+// port's VLANs, `bridge -j fdb show` the lab's static entry for VLAN 10, the plan is clean; a VLAN taken off a port by hand cuts its host off and one added
 // by hand is drift: apply's plan shows both with their reasons, and repairs them; destroy leaves nothing.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +44,7 @@ describe.skipIf(why !== undefined)('VLAN-filtering bridges under the stock kerne
       `
 step apply netlab apply ${LAB}
 step vlans bridge -n sw1 -j vlan show
+step fdb bridge -n sw1 -j fdb show
 ${PINGS.map(([from, to, name]) => `step ${name} ip netns exec ${from} ping -c 1 -W 2 ${to}`).join('\n')}
 step plan netlab plan ${LAB} --detailed-exitcode
 step hand-add bridge -n sw1 vlan add vid 30 dev a1-eth0
@@ -61,6 +62,8 @@ step netns-destroyed ip -j netns list
     ok(run, 'apply');
     const vlans = portVlans(ok(run, 'vlans'));
     expect(vlans).toMatchObject({ 'a1-eth0': ['10 PVID untagged'], 'a3-eth0': ['10 PVID untagged'], 'b1-eth0': ['20 PVID untagged'], 'stray-eth0': ['20 PVID untagged'], 'sw2-br0': ['10 tagged', '20 tagged'] });
+    const pinned = (JSON.parse(ok(run, 'fdb')) as Array<{ mac: string; ifname: string; vlan?: number; state: string }>).filter((e) => e.state === 'static');
+    expect(pinned).toEqual([expect.objectContaining({ mac: '02:00:00:00:0a:02', ifname: 'sw2-br0', vlan: 10 })]);
     for (const name of ['same-vlan', 'trunk-10', 'trunk-20']) ok(run, name);
     for (const name of ['wrong-vlan', 'wrong-vlan-trunk']) expect(run.step(name).exitCode, `${name}: stray reached VLAN 10`).not.toBe(0);
     ok(run, 'plan');
@@ -75,6 +78,7 @@ step netns-destroyed ip -j netns list
     ok(run, 'back');
 
     ok(run, 'destroy');
-    expect(ok(run, 'netns-destroyed').trim()).toBe('');
+    // `ip -j netns list` prints nothing, or [], when there are none.
+    expect(JSON.parse(ok(run, 'netns-destroyed').trim() || '[]')).toEqual([]);
   });
 });

@@ -80,6 +80,7 @@ function checkFdb(ctx: Ctx, name: string, node: NodeSpec): void {
     if (entry.vlan !== undefined) {
       if (entry.dst !== undefined) report(ctx, [...path, 'vlan'], 'vlan is for bridge entries; an entry with dst is in the VXLAN device\'s own table', 'remove vlan or dst', 'key');
       else if (bridge !== undefined && !own(node.bridges, bridge)?.vlans) report(ctx, [...path, 'vlan'], `vlan of a forwarding entry on ${entry.dev}: bridge ${bridge} of node ${name} does not filter VLANs`, `add vlans: true to nodes.${name}.bridges.${bridge}, or remove vlan`, 'key');
+      else if (entry.vlan >= 1 && entry.vlan <= 4094 && bridge !== undefined) checkMember(ctx, entry.dev, entry.vlan, [...path, 'vlan'], portOf(ctx, name, node, entry.dev));
       else checkVid(ctx, entry.vlan, [...path, 'vlan'], 'vlan');
     }
     if (!MAC.test(entry.mac)) {
@@ -95,6 +96,20 @@ function checkFdb(ctx: Ctx, name: string, node: NodeSpec): void {
     if (first) report(ctx, [...path, 'mac'], `forwarding entry ${mac} ${where} is declared twice in node ${name} (first at line ${lineOf(ctx, first)})`, 'a MAC is behind one port of a bridge: remove one');
     else declared.set(key, [...path, 'mac']);
   });
+}
+
+/** The port settings the file gives a port: on the interface, over the link's `port:`. */
+function portOf(ctx: Ctx, name: string, node: NodeSpec, dev: string): PortSpec {
+  const link = ctx.layout.links.find((l) => l.ends.some((e) => isResolved(e) && e.node === name && e.port === dev));
+  const written = link ? ctx.spec.links?.[link.index] : undefined;
+  const fromLink = written && !Array.isArray(written) ? written.port : undefined;
+  return { ...fromLink, ...own(node.interfaces, dev) };
+}
+
+/** The kernel takes an entry for a VLAN only on a port that is a member of it (VLAN 1 when the file gives none). */
+function checkMember(ctx: Ctx, dev: string, vlan: number, path: Path, port: PortSpec): void {
+  const member = port.access !== undefined || port.trunk !== undefined || port.native !== undefined ? [port.access, port.native, ...(port.trunk ?? [])].includes(vlan) : vlan === 1;
+  if (!member) report(ctx, path, `${dev} is no member of VLAN ${vlan}, so the kernel takes no forwarding entry for it there`, `add ${vlan} to ${dev}'s access or trunk, or name a VLAN it carries`);
 }
 
 /** dst: an IP address, on a VXLAN device (in a host or attach node, one the machine has may be meant). */
