@@ -1,6 +1,7 @@
 // How each tool's driver maps what its process (or call) said back to the changes of its batch.
 // A fake runner answers; nothing is started and nothing outside the test is touched.
 import { describe, expect, it } from 'vitest';
+import { bridgeDriver } from '../../src/kernel/drivers/bridge.js';
 import { fileDriver, type FileOps } from '../../src/kernel/drivers/file.js';
 import { ipDriver } from '../../src/kernel/drivers/ip.js';
 import { mountDriver } from '../../src/kernel/drivers/mount.js';
@@ -28,6 +29,28 @@ function context(answer?: Answer) {
 
 const failing = (stderr: string, exitCode = 1): Answer => () => ({ exitCode, stderr });
 const ids = (changes: readonly Change[]) => changes.map((c) => c.id);
+
+describe('bridge driver', () => {
+  const entry = (mac: string): Change => ({ id: `fdb/sw:br0/${mac}`, kind: 'fdb', action: 'create', node: 'sw', netns: 'sw', entry: { dev: 'p1', mac, master: 'br0' }, reason: 'missing' });
+  const bridgeIn = (changes: Change[]) => ({ scope: { tool: 'bridge' as const, netns: 'sw' }, changes });
+
+  it('runs a batch as one `bridge -batch` in the namespace, a line per command', async () => {
+    const { runner, logged, ctx } = context();
+    const outcome = await bridgeDriver.run(bridgeIn([entry('02:00:00:00:00:01'), entry('02:00:00:00:00:02')]), ctx);
+    expect(runner.calls).toEqual([{ argv: ['nsenter', '--net=/run/netns/sw', 'bridge', '-batch', '-'], input: 'fdb replace 02:00:00:00:00:01 dev p1 master static\nfdb replace 02:00:00:00:00:02 dev p1 master static\n' }]);
+    expect(logged).toEqual(['fdb replace 02:00:00:00:00:01 dev p1 master static', 'fdb replace 02:00:00:00:00:02 dev p1 master static']);
+    expect(ids(outcome.done)).toEqual([entry('02:00:00:00:00:01').id, entry('02:00:00:00:00:02').id]);
+  });
+
+  it('a failing line, named as ip names it, fails its change alone', async () => {
+    const { ctx } = context(failing('RTNETLINK answers: Invalid argument\nCommand failed -:2\n', 255));
+    const outcome = await bridgeDriver.run(bridgeIn([entry('02:00:00:00:00:01'), entry('02:00:00:00:00:02')]), ctx);
+    expect(ids(outcome.done)).toEqual([entry('02:00:00:00:00:01').id]);
+    const error = outcome.failed[0]!.error as DriverError;
+    expect(error.argv).toEqual(['nsenter', '--net=/run/netns/sw', 'bridge', 'fdb replace 02:00:00:00:00:02 dev p1 master static']);
+    expect(error.stderr).toBe('RTNETLINK answers: Invalid argument');
+  });
+});
 
 describe('ip driver', () => {
   const ipIn = (changes: Change[], reads?: readonly string[]) => ({ scope: { tool: 'ip' as const, netns: 'c0' }, changes, ...(reads ? { reads } : {}) });
