@@ -4,18 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPOLOGIES, type Sandbox } from './sandbox.js';
 
-const ALL_LABS = readdirSync(TOPOLOGIES)
+export const LABS = readdirSync(TOPOLOGIES)
   .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
   .sort();
-
-/** A lab whose top-level `x-kernel:` lists kernel features this machine's kernel may lack runs in the full-kernel lane only. */
-const NEEDS_FULL_KERNEL = /^x-kernel:/m;
-
-/** The labs this machine's kernel runs (test/integration/labs.test.ts). */
-export const LABS = ALL_LABS.filter((f) => !NEEDS_FULL_KERNEL.test(readFileSync(join(TOPOLOGIES, f), 'utf8')));
-
-/** The labs that need the full kernel (test/kernel-vm/). */
-export const FULL_KERNEL_LABS = ALL_LABS.filter((f) => !LABS.includes(f));
 
 /** A kind: attach lab in topologies/ may take the pid of its "container" from ${APP_PID}. */
 const PID_VARIABLE = /\$\{APP_PID\}/;
