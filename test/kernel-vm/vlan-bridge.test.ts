@@ -9,6 +9,7 @@ import { TOPOLOGIES, runInVm, vmUnavailable, type VmRun } from './vm.js';
 
 const why = vmUnavailable();
 const LAB = join(TOPOLOGIES, 'vlan-switch.yaml');
+const STICK = join(TOPOLOGIES, 'router-on-a-stick.yaml');
 
 function ok(run: VmRun, name: string): string {
   const step = run.step(name);
@@ -36,6 +37,9 @@ const PINGS = [
   ['stray', '198.51.100.2', 'wrong-vlan-trunk'],
 ] as const;
 
+/** The one boot's run, which the router-on-a-stick test reads too. */
+let stickRun: VmRun | undefined;
+
 describe.skipIf(why !== undefined)('VLAN-filtering bridges under the stock kernel', () => {
   it('vlan-switch: access and trunk ports carry their VLANs, the wrong VLAN is cut off, drift is repaired, destroy leaves nothing', async () => {
     // Four netlab commands in all: apply, a clean plan, an apply that shows the drift (its plan, with
@@ -55,9 +59,17 @@ step vlans-repaired bridge -n sw1 -j vlan show
 step back ip netns exec a1 ping -c 1 -W 3 198.51.100.3
 step destroy netlab destroy ${LAB}
 step netns-destroyed ip -j netns list
+step stick-apply netlab apply ${STICK}
+step stick-gateway ip netns exec h10 ping -c 1 -W 2 198.51.100.1
+step stick-routed ip netns exec h10 ping -c 1 -W 2 203.0.113.20
+step stick-back ip netns exec h20 ping -c 1 -W 2 198.51.100.10
+step stick-stray ip netns exec stray ping -c 1 -W 2 198.51.100.10
+step stick-destroy netlab destroy ${STICK}
+step stick-netns ip -j netns list
 `,
-      400_000,
+      420_000,
     );
+    stickRun = run;
     console.log(run.log.split('\n').filter((l) => l.startsWith('step ') || l.startsWith('kernel-vm:')).join('\n'));
     ok(run, 'apply');
     const vlans = portVlans(ok(run, 'vlans'));
@@ -80,5 +92,15 @@ step netns-destroyed ip -j netns list
     ok(run, 'destroy');
     // `ip -j netns list` prints nothing, or [], when there are none.
     expect(JSON.parse(ok(run, 'netns-destroyed').trim() || '[]')).toEqual([]);
+  });
+
+  // Run in the same boot: apply verifies the kernel against the file itself, so no plan of its own.
+  it('router-on-a-stick: hosts of VLAN 10 and 20 reach each other through the router\'s eth0.10 and eth0.20 on a trunk; the wrong VLAN reaches no one', () => {
+    const run = stickRun!;
+    ok(run, 'stick-apply');
+    for (const name of ['stick-gateway', 'stick-routed', 'stick-back']) ok(run, name);
+    expect(run.step('stick-stray').exitCode, 'stray reached VLAN 10').not.toBe(0);
+    ok(run, 'stick-destroy');
+    expect(JSON.parse(ok(run, 'stick-netns').trim() || '[]')).toEqual([]);
   });
 });
