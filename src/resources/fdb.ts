@@ -54,6 +54,14 @@ function command(c: FdbChange): string {
   return c.entry.dst !== undefined ? `fdb append ${selector(c.entry)} permanent` : `fdb replace ${selector(c.entry)} static`;
 }
 
+const ALL_ZEROS = '00:00:00:00:00:00';
+
+/** The default destination the kernel gives a VXLAN device made with `remote`: the device's, not an entry of the lab's. */
+function isDevicesOwnRemote(e: FdbState, node: NodeState): boolean {
+  const remote = node.links.get(e.dev)?.virtual?.settings.remote;
+  return e.mac === ALL_ZEROS && e.dst !== undefined && remote !== undefined && canonicalIp(String(remote)) === e.dst;
+}
+
 export const fdbResource: NodeResource<FdbChange> = {
   kind: 'fdb',
   plural: 'forwarding entries',
@@ -94,8 +102,8 @@ export const fdbResource: NodeResource<FdbChange> = {
     }
     for (const key of [...n.current.fdb.keys()].sort()) {
       const entry = n.current.fdb.get(key)!;
-      // An entry on a link being deleted goes with it.
-      if (n.want.fdb.has(key) || gone(entry)) continue;
+      // An entry on a link being deleted goes with it; a VXLAN device made with `remote` has that remote's entry of its own.
+      if (n.want.fdb.has(key) || gone(entry) || isDevicesOwnRemote(entry, n.current)) continue;
       n.emit({ ...base, action: 'delete', entry, reason: `forwarding entry ${describe(entry)} on ${entry.dev} is not in the file` });
     }
   },

@@ -127,4 +127,36 @@ describe('fdb', () => {
     await sb.ok(['ip', 'link', 'del', 'vx9']);
     expect(await sb.leftovers()).toEqual([]);
   });
+
+  it('keeps the entry a VXLAN device made with remote has of its own, beside the remotes the file adds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-fdb-vx-'));
+    const file = join(dir, 'vx.yaml');
+    writeFileSync(
+      file,
+      `name: fdb-vx
+nodes:
+  h1:
+    interfaces:
+      eth0: {addresses: [192.0.2.1/24]}
+      vx0: {kind: vxlan, id: 42, local: 192.0.2.1, remote: 192.0.2.2, parent: eth0, addresses: [10.42.0.1/24]}
+    fdb:
+      - {dev: vx0, mac: "00:00:00:00:00:00", dst: 192.0.2.3}
+  h2:
+    interfaces:
+      eth0: {addresses: [192.0.2.2/24]}
+      vx0: {kind: vxlan, id: 42, local: 192.0.2.2, remote: 192.0.2.1, parent: eth0, addresses: [10.42.0.2/24]}
+links:
+  - [h1:eth0, h2:eth0]
+`,
+    );
+    await sb.netlabOk('apply', file);
+    const dsts = (await sb.run(['ip', 'netns', 'exec', 'h1', 'bridge', '-j', 'fdb', 'show', 'dev', 'vx0'])).stdout;
+    const remotes = (JSON.parse(dsts) as Array<{ mac: string; dst?: string }>).filter((e) => e.mac === '00:00:00:00:00:00').map((e) => e.dst).sort();
+    expect(remotes).toEqual(['192.0.2.2', '192.0.2.3']);
+    expect((await sb.netlab('plan', '--detailed-exitcode', file)).exitCode).toBe(0);
+    expect(await sb.ping('h1', '10.42.0.2')).toBe(true);
+    await sb.netlabOk('destroy', file);
+    expect(await sb.leftovers()).toEqual([]);
+  });
 });
+
