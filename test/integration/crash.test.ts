@@ -82,10 +82,11 @@ describe('Ctrl-C', () => {
 
 describe('two runs at once', () => {
   it('never interleave: one lab, correct, and the second says whom it waited for', async () => {
-    // The first run is slowed (each ip a little late) and holds the lock before the second starts:
-    // on a busy machine two runs started together could otherwise follow each other unawares.
-    const slowIp = 'mkdir -p /run/slow && printf "#!/bin/sh\\nsleep 0.2\\nexec %s \\"\\$@\\"\\n" "$(command -v ip)" >/run/slow/ip && chmod +x /run/slow/ip';
-    const held = 'for i in $(seq 1000); do [ -s /run/netlab/lab-crash.lock ] && break; sleep 0.01; done';
+    // The first run is slowed (each ip a second late) and the second starts once the first has
+    // printed its plan, which it makes under the lock: on a busy machine two runs started together
+    // could otherwise follow each other unawares.
+    const slowIp = 'mkdir -p /run/slow && printf "#!/bin/sh\\nsleep 1\\nexec %s \\"\\$@\\"\\n" "$(command -v ip)" >/run/slow/ip && chmod +x /run/slow/ip';
+    const held = 'for i in $(seq 3000); do [ -s /run/one.out ] && break; sleep 0.01; done';
     const both = await sb.run(['sh', '-c', `${slowIp}; PATH=/run/slow:$PATH "$0" "$@" >/run/one.out 2>&1 & a=$!; ${held}; "$0" "$@" >/run/two.out 2>&1 & b=$!; wait $a; ea=$?; wait $b; eb=$?; echo $ea $eb; cat /run/one.out /run/two.out; rm -rf /run/slow /run/one.out /run/two.out`, process.execPath, CLI, 'apply', file]);
     const [codes, ...output] = both.stdout.split('\n');
     expect(codes).toBe('0 0');
