@@ -1,6 +1,7 @@
 // Interfaces made inside a node by `kind:` (not by a link): each kind's settings, the words of
 // `ip link add` that make one, the settings the kernel changes in place, and how `ip -d -j link`
 // reports them back. Pure: one table that the resolver, the reader, the planner and the views share.
+import type { InterfaceSpec } from './spec.js';
 import { canonicalIp } from './ip.js';
 
 export const VIRTUAL_KINDS = ['macvlan', 'vxlan', 'dummy', 'vlan', 'vrf', 'bond', 'gre', 'ipip'] as const;
@@ -64,19 +65,7 @@ export const VXLAN_PORT = 4789;
 export const BOND_MIIMON = 100;
 
 /** The file's interface, as far as its kind goes. */
-export interface KindSpec {
-  kind: VirtualKind;
-  parent?: string;
-  mode?: string;
-  id?: number;
-  local?: string;
-  remote?: string;
-  group?: string;
-  dstport?: number;
-  learning?: boolean;
-  table?: number;
-  miimon?: number;
-}
+export type KindSpec = { kind: VirtualKind } & Pick<InterfaceSpec, 'parent' | 'mode' | 'id' | 'local' | 'remote' | 'group' | 'dstport' | 'learning' | 'table' | 'miimon'>;
 
 /** The settings the file wants, with the kernel's defaults filled so that they compare with what is read back. */
 export function wantedSettings(spec: KindSpec): VirtualSettings {

@@ -4,7 +4,8 @@
 // in the file is one change, made in place (tc qdisc replace): the link keeps its ifindex.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TOPOLOGIES, runInVm, vmUnavailable, type VmRun } from './vm.js';
+import { TOPOLOGIES, runInVm, vmUnavailable } from './vm.js';
+import { ok, pingSummary, timings } from './steps.js';
 
 const why = vmUnavailable();
 
@@ -27,26 +28,6 @@ links:
   - [a:eth0, b:eth0]
   - [c:eth0, d:eth0]
 `;
-
-function pingSummary(output: string): { sent: number; received: number; min: number; avg: number } {
-  const counts = /(\d+) packets transmitted, (\d+) received/.exec(output);
-  const rtt = /rtt min\/avg\/max\/mdev = ([\d.]+)\/([\d.]+)\//.exec(output);
-  if (!counts || !rtt) throw new Error(`not a ping summary:\n${output}`);
-  return { sent: Number(counts[1]), received: Number(counts[2]), min: Number(rtt[1]), avg: Number(rtt[2]) };
-}
-
-function ok(run: VmRun, name: string): string {
-  const step = run.step(name);
-  expect(step.exitCode, `${name} failed in the VM:\n${step.output}`).toBe(0);
-  return step.output;
-}
-
-function timings(run: VmRun): string {
-  return run.log
-    .split('\n')
-    .filter((l) => l.startsWith('step ') || l.startsWith('kernel-vm:'))
-    .join('\n');
-}
 
 const ifindexOf = (output: string) => (JSON.parse(output) as Array<{ ifindex: number }>)[0]!.ifindex;
 

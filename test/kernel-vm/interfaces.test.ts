@@ -5,17 +5,12 @@
 // these labs share a node name (a node's namespace is named after it).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TOPOLOGIES, runInVm, vmUnavailable, type VmRun } from './vm.js';
+import { TOPOLOGIES, runInVm, vmUnavailable } from './vm.js';
+import { ok } from './steps.js';
 
 const why = vmUnavailable();
 
 const LABS = ['vrf-tenants', 'bond-failover', 'gre-site-to-site', 'dummy-services'] as const;
-
-function ok(run: VmRun, name: string): string {
-  const step = run.step(name);
-  expect(step.exitCode, `${name} failed in the VM:\n${step.output}`).toBe(0);
-  return step.output;
-}
 
 /** apply, test, plan and destroy of one lab, in the background; the bond's failover between its test and plan. */
 function labSteps(lab: string): string {

@@ -5,32 +5,10 @@
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TOPOLOGIES, runInVm, vmUnavailable, type VmRun } from './vm.js';
+import { TOPOLOGIES, runInVm, vmUnavailable } from './vm.js';
+import { ok, pingSummary, timings } from './steps.js';
 
 const why = vmUnavailable();
-
-/** The numbers of `ping -q`'s summary: transmitted, received and the RTTs in ms. */
-function pingSummary(output: string): { sent: number; received: number; min: number; avg: number; max: number } {
-  const counts = /(\d+) packets transmitted, (\d+) received/.exec(output);
-  const rtt = /rtt min\/avg\/max\/mdev = ([\d.]+)\/([\d.]+)\/([\d.]+)\//.exec(output);
-  if (!counts || !rtt) throw new Error(`not a ping summary:\n${output}`);
-  return { sent: Number(counts[1]), received: Number(counts[2]), min: Number(rtt[1]), avg: Number(rtt[2]), max: Number(rtt[3]) };
-}
-
-/** A step that must have succeeded, with its output for the assertions that follow. */
-function ok(run: VmRun, name: string): string {
-  const step = run.step(name);
-  expect(step.exitCode, `${name} failed in the VM:\n${step.output}`).toBe(0);
-  return step.output;
-}
-
-/** The VM's own account of its time: each step's, the boot's and the whole run's. */
-function timings(run: VmRun): string {
-  return run.log
-    .split('\n')
-    .filter((l) => l.startsWith('step ') || l.startsWith('kernel-vm:'))
-    .join('\n');
-}
 
 /** The namespaces `ip -j netns list` shows (it prints nothing at all when there are none). */
 function namespaces(output: string): string[] {

@@ -6,16 +6,11 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TOPOLOGIES, runInVm, vmUnavailable, type VmRun } from './vm.js';
+import { ok } from './steps.js';
 
 const why = vmUnavailable();
 const LAB = join(TOPOLOGIES, 'vlan-switch.yaml');
 const STICK = join(TOPOLOGIES, 'router-on-a-stick.yaml');
-
-function ok(run: VmRun, name: string): string {
-  const step = run.step(name);
-  expect(step.exitCode, `${name} failed in the VM:\n${step.output}`).toBe(0);
-  return step.output;
-}
 
 type VlanShow = Array<{ ifname: string; vlans: Array<{ vlan: number; vlanEnd?: number; flags?: string[] }> }>;
 
