@@ -12,13 +12,14 @@ fi
 # iputils-ping: the labs' tests; nftables, socat: NAT labs and test listeners; docker.io and
 # busybox-static: the kernel test of container: NAME, which starts its own dockerd in its sandbox;
 # tcpdump: netlab capture, which runs it inside a node's namespace; radvd: the router advertisements of
-# the ipv6-slaac lab; iperf3: throughput tests.
+# the ipv6-slaac lab; iperf3: throughput tests; wireguard-tools: wg, which sets a WireGuard interface's
+# keys and peers.
 # qemu-system-x86, linux-image-amd64, kmod: the full-kernel test lane (scripts/kernel-vm/) boots
 # Debian's stock kernel, which has netem, VLAN, VRF and the rest as modules, with busybox-static as
 # its initramfs. In a container (no boot loader) the kernel is only a file under /boot for qemu.
 # tiny-initramfs: the kernel package needs some initramfs tool; this one (unused: the lane makes its
 # own) pulls in neither udev nor a systemd upgrade, as initramfs-tools would.
-packages=(iproute2 util-linux procps iputils-ping nftables socat docker.io busybox-static tcpdump radvd iperf3
+packages=(iproute2 util-linux procps iputils-ping nftables socat docker.io busybox-static tcpdump radvd iperf3 wireguard-tools
   qemu-system-x86 tiny-initramfs linux-image-amd64 kmod)
 missing=()
 for p in "${packages[@]}"; do

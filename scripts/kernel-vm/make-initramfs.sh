@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Writes the test VM's initramfs for kernel VERSION to OUT: a static busybox, the init, the modprobe
-# wrapper and the modules (with their dependencies, in load order) that mount the 9p shares.
+# wrapper and the modules (with their dependencies, in load order) that mount the 9p shares and
+# feed the VM the host's entropy.
 # Usage: make-initramfs.sh VERSION OUT
 set -euo pipefail
 version=$1 out=$2
@@ -16,8 +17,9 @@ cp "$here/init" "$root/init"
 cp "$here/modprobe" "$root/modprobe"
 chmod 755 "$root/init" "$root/modprobe"
 
-# modprobe lists each module's dependencies first; keep the first mention of each.
-for m in virtio_pci 9pnet_virtio 9p; do
+# modprobe lists each module's dependencies first; keep the first mention of each. virtio_rng: the
+# host's entropy (run.sh says why).
+for m in virtio_pci 9pnet_virtio 9p virtio_rng; do
   modprobe -S "$version" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | awk '!seen[$0]++' | while read -r ko; do
   name=$(basename "$ko")

@@ -55,6 +55,8 @@ project=$(cd "$here/../.." && pwd)
 case "$project" in *[[:space:]]*) echo "kernel-vm: cannot run: the project's path has a space: $project" >&2; exit 2 ;; esac
 
 # tcg: /dev/kvm may exist in a container and still not work; emulation always does.
+# virtio-rng-pci: the host's entropy. Without it the VM's random pool was still not ready 4 s after
+# boot, and WireGuard drops handshakes until it is: a tunnel lab's first pings failed once so.
 # multidevs=remap: without it /proc and /sys of this machine share inode numbers over 9p and a
 # sysfs mounted in the VM shows up on /proc too ("Cannot open init namespace" from ip netns).
 boot() {
@@ -62,6 +64,7 @@ boot() {
   # pdeathsig on both: when this script is killed (a test run stopped), timeout and qemu go with it.
   setpriv --pdeathsig KILL timeout "${KERNEL_VM_TIMEOUT:-900}" setpriv --pdeathsig KILL qemu-system-x86_64 -accel tcg,thread=multi -m 2048 -smp 2 \
     -kernel "$kernel" -initrd "$share/initramfs.gz" -nographic -no-reboot -nodefaults -serial stdio \
+    -device virtio-rng-pci \
     -append "console=ttyS0 panic=-1 quiet netlab.project=$project" \
     -virtfs local,path=/,mount_tag=root,security_model=none,readonly=on,multidevs=remap \
     -virtfs "local,path=$project,mount_tag=project,security_model=none,readonly=on,multidevs=remap" \

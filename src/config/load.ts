@@ -3,6 +3,7 @@
 // yaml-document.ts, the lab's meaning in validate.ts.
 import { createReadStream } from 'node:fs';
 import { readlink, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { hasErrors, type Diagnostic } from '../diagnostics.js';
 import { printable, sortedPrintable } from './printable.js';
@@ -167,5 +168,14 @@ export function parseLab(text: string, file: string, variables: Variables = {}):
   const converted = toPlain(doc, file, at, locate);
   if ('diagnostic' in converted) return { file, locate, diagnostics: sortedPrintable([...yamlProblems, converted.diagnostic]) };
   const diagnostics = sortedPrintable([...yamlProblems, ...validateLab(converted.data, file, locate)]);
-  return { file, locate, variables: substituted.names, diagnostics, spec: hasErrors(diagnostics) ? undefined : (converted.data as LabSpec) };
+  return { file, locate, variables: substituted.names, diagnostics, spec: hasErrors(diagnostics) ? undefined : withKeyFilesFrom(converted.data as LabSpec, file) };
+}
+
+/** A wireguard interface's `key:` is relative to the lab file (to the working directory for stdin), as a user reads it. */
+function withKeyFilesFrom(spec: LabSpec, file: string): LabSpec {
+  const base = file === STDIN_NAME ? process.cwd() : dirname(resolve(file));
+  for (const node of Object.values(spec.nodes)) {
+    for (const iface of Object.values(node.interfaces ?? {})) if (iface.kind === 'wireguard' && iface.key !== undefined) iface.key = resolve(base, iface.key);
+  }
+  return spec;
 }

@@ -14,6 +14,7 @@ import { checkDns } from './checks/dns.js';
 import { checkImpairs } from './checks/impair.js';
 import { checkInterfaces } from './checks/interfaces.js';
 import { checkVirtualInterfaces } from './checks/virtual.js';
+import { checkWireguard } from './checks/wireguard.js';
 import { checkIpv6 } from './checks/ipv6.js';
 import { checkKinds } from './checks/kinds.js';
 import { buildTopology } from './checks/links.js';
@@ -62,6 +63,7 @@ function semanticProblems(spec: LabSpec, locate: Locate, rejected: Set<string>):
   buildTopology(ctx);
   checkInterfaces(ctx);
   checkVirtualInterfaces(ctx);
+  checkWireguard(ctx);
   checkAddresses(ctx);
   checkRoutes(ctx);
   checkRules(ctx);

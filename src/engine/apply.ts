@@ -15,7 +15,9 @@ import type { Change, Plan } from '../plan/change.js';
 import { schedule, settledByOwnLastBatch, sysctlsSettledByOwnLastBatch } from '../plan/graph.js';
 import { lacksHeldSysctls, recordAfterRun, recordBeforeRun } from '../state/bookkeeping.js';
 import { recordWithout } from '../state/kind-change.js';
-import { readRecord, writeRecord, type LabRecord } from '../state/record.js';
+import { readRecord, recordDir, writeRecord, type LabRecord } from '../state/record.js';
+import { makeKeys, pruneKeys } from '../state/wireguard-keys.js';
+import type { WireguardState } from '../model/wireguard.js';
 import { recordAfterTargetedRun } from '../state/targeted.js';
 import { executeDeps, readDeps, type EngineDeps } from './deps.js';
 import { knownRecord } from './known-record.js';
@@ -68,6 +70,10 @@ function sysctlReadBackFor(settled: ReadonlyMap<string, number>, targets: readon
     if (round !== undefined && t.sysctlKeys.length > 0) byNetns.set(t.netns!, { round, keys: t.sysctlKeys });
   }
   return byNetns;
+}
+
+function wireguardOf(changes: readonly Change[]): Array<{ node: string; wireguard: WireguardState }> {
+  return changes.flatMap((c) => (c.kind === 'wireguard' ? [{ node: c.node, wireguard: c.wireguard }] : []));
 }
 
 /** Each new namespace gets an id of its own in the root namespace, recorded before it is made. */
@@ -138,6 +144,8 @@ async function applyPlanned(spec: LabSpec, desired: LabState, known: LabRecord |
   // Written first: whatever the run leaves behind, the record knows everything it may touch.
   const during = recordBeforeRun(record, planned.desired, actual, plan.changes, file, otherLabs);
   await writeRecord(deps.stateDir, during);
+  // The WireGuard keys the run sets, made now that the plan is final: plan itself writes nothing.
+  await makeKeys(recordDir(deps.stateDir, spec.name), wireguardOf(plan.changes));
   const steps = schedule(plan.changes);
   const readBack = settledByOwnLastBatch(steps);
   const sysctlReadBack = sysctlReadBackFor(sysctlsSettledByOwnLastBatch(steps), targetsOf(planned.desired, during));
@@ -147,5 +155,6 @@ async function applyPlanned(spec: LabSpec, desired: LabState, known: LabRecord |
   const after = await verify(desired, during, deps, { before: actual, changes: plan.changes, readBack: execution.readBack, sysctlReadBack: execution.sysctlReadBack });
   const settled = recordAfterRun(during, planned.desired, after);
   await writeRecord(deps.stateDir, selection ? recordAfterTargetedRun(during, settled, selection) : settled, 'the lab is applied, but its record still lists what the run might have made');
+  if (!selection) await pruneKeys(recordDir(deps.stateDir, spec.name), planned.desired);
   return { plan, execution, rounds: steps.rounds.length };
 }

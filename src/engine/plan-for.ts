@@ -19,7 +19,8 @@ import {
   sysctlOriginals,
 } from '../state/bookkeeping.js';
 import { kindChanges, recordWithout } from '../state/kind-change.js';
-import { listRecords, mergeNodes, type LabRecord } from '../state/record.js';
+import { listRecords, mergeNodes, recordDir, type LabRecord } from '../state/record.js';
+import { withPublicKeys } from '../state/wireguard-keys.js';
 import { readDeps, type EngineDeps, type LabPlan } from './deps.js';
 import { targetsOf } from './read-targets.js';
 
@@ -51,6 +52,10 @@ function untouchedNodes(run: RunSoFar): Set<string> {
   return new Set([...run.before.nodes.keys()].filter((n) => !touched.has(n)));
 }
 
+function hasWireguard(state: LabState): boolean {
+  return [...state.nodes.values()].some((n) => n.wireguard.size > 0);
+}
+
 function hasLinkLocal(state: LabState): boolean {
   return [...state.nodes.values()].some((n) => [...n.links.values()].some((l) => l.linkLocal === true));
 }
@@ -73,7 +78,8 @@ export async function planFor(file: LabState, recordAsIs: LabRecord | undefined,
   const untouched = run ? untouchedNodes(run) : new Set<string>();
   const selection = deps.nodes ? selectNodes(file, Object.keys(known?.nodes ?? {}), deps.nodes) : undefined;
   const narrowed = selection ? narrowState(file, selection) : file;
-  const desired = (await kernelHasIpv6()) || !hasLinkLocal(narrowed) ? narrowed : withoutLinkLocal(narrowed);
+  const unkeyed = (await kernelHasIpv6()) || !hasLinkLocal(narrowed) ? narrowed : withoutLinkLocal(narrowed);
+  const desired = hasWireguard(unkeyed) ? await withPublicKeys(unkeyed, recordDir(deps.stateDir, unkeyed.lab)) : unkeyed;
   const targets = targetsOf(desired, known).filter((t) => !untouched.has(t.node) && (!selection || selection.nodes.has(t.node)));
   for (const t of targets) if (changing.includes(t.node)) t.replacing = true;
   if (destroying) for (const t of targets) {

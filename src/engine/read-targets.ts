@@ -34,7 +34,7 @@ export function targetsOf(desired: LabState, record: LabRecord | undefined): Nod
     const sysctlKeys = [...new Set([...state.sysctls.keys(), ...Object.keys(recorded?.sysctls ?? {})])];
     const nftTable = state.nft || recorded?.nft ? table : undefined;
     const interfaceSysctls = interfaceTemplates(state, recorded);
-    targets.set(node, { node, kind: state.kind, netns: state.netns, source: state.source, sysctlKeys, nftTable, ...(interfaceSysctls ? { interfaceSysctls } : {}), ...bridgeReads(state, recorded) });
+    targets.set(node, { node, kind: state.kind, netns: state.netns, source: state.source, sysctlKeys, nftTable, ...(interfaceSysctls ? { interfaceSysctls } : {}), ...bridgeReads(state, recorded), ...(state.wireguard.size > 0 ? { wireguard: true } : {}) });
   }
   return [...targets.values()].sort((a, b) => a.node.localeCompare(b.node));
 }

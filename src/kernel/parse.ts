@@ -140,6 +140,7 @@ export function parseNode(node: string, netns: string | null, out: NodeReadOutpu
     rules: new Map(),
     neighbors: new Map(),
     qdiscs: new Map(),
+    wireguard: new Map(),
     fdb: new Map(),
     sysctls: parseSysctl(out.sysctlText ?? ''),
     runs: new Map(),

@@ -5,6 +5,7 @@ import { DriverError } from '../errors.js';
 import { emptyNode, type LabState, type NodeKind, type NodeState } from '../model/types.js';
 import { readNftTable } from './nft-read.js';
 import { hasOwnRootQdisc, readQdiscs } from './tc-read.js';
+import { hasWireguard, readWireguard } from './wg-read.js';
 import { namespaceInode, processesByNamespace, readAllRuns } from './processes.js';
 import { resolvConfPath } from '../resources/dns.js';
 import { ambiguousVethNodes } from '../resources/veth-pairing.js';
@@ -32,6 +33,8 @@ export interface NodeToRead {
   nftTable?: string;
   /** The `bridge -j` lines to read (BRIDGE_READS), where the file or the record has such objects. */
   bridgeReads?: string[];
+  /** The file has WireGuard interfaces here: their keys and peers are read with wg. */
+  wireguard?: boolean;
   /**
    * Per-interface sysctls to read too, as templates with `*` for the interface ("net.ipv4.conf.*.
    * forwarding"): for every interface the read finds, `default` and lo.
@@ -192,6 +195,7 @@ async function finishNode(target: NodeToRead, where: Where, ip: RunResult, sysct
   publishedFields(node, where);
   if (target.kind === 'netns') node.inode = await namespaceInode(where.path!);
   if (hasOwnRootQdisc(answers.links)) node.qdiscs = await readQdiscs(inside, runner);
+  if (target.wireguard && hasWireguard(answers.links)) node.wireguard = await readWireguard(inside, runner);
   if (target.interfaceSysctls) for (const [key, value] of await readInterfaceSysctls(inside, target.interfaceSysctls, [...node.links.keys()], runner)) node.sysctls.set(key, value);
   if (target.bridgeReads?.length) await readBridgeTables(inside, target.bridgeReads, node, runner);
   // In a namespace the lab does not own, whether the table is the lab's is its owner mark.

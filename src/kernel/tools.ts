@@ -8,9 +8,9 @@ import { isTooOld, iproute2Version, MIN_IPROUTE2 } from './hints.js';
 import type { NodeToRead } from './read.js';
 import type { Runner } from './runner.js';
 
-export type Tool = 'ip' | 'bridge' | 'nsenter' | 'sysctl' | 'nft' | 'xargs';
+export type Tool = 'ip' | 'bridge' | 'nsenter' | 'sysctl' | 'nft' | 'xargs' | 'wg';
 
-const PACKAGE: Record<Tool, string> = { ip: 'iproute2', bridge: 'iproute2', nsenter: 'util-linux', sysctl: 'procps', nft: 'nftables', xargs: 'findutils' };
+const PACKAGE: Record<Tool, string> = { ip: 'iproute2', bridge: 'iproute2', nsenter: 'util-linux', sysctl: 'procps', nft: 'nftables', xargs: 'findutils', wg: 'wireguard-tools' };
 
 async function onPath(tool: string, path: string): Promise<boolean> {
   for (const dir of path.split(delimiter).filter(Boolean)) {
@@ -42,6 +42,7 @@ export function toolsFor(targets: readonly NodeToRead[], options: { linkLocal: b
   if (options.linkLocal || targets.some((t) => t.sysctlKeys.length > 0)) tools.push('sysctl');
   if (targets.some((t) => t.nftTable)) tools.push('nft');
   if (targets.some((t) => t.bridgeReads?.length)) tools.push('bridge');
+  if (targets.some((t) => t.wireguard)) tools.push('wg');
   return tools;
 }
 

@@ -8,6 +8,7 @@ import { namespaceName, parseEndpoint } from './names.js';
 import { LAB_QDISC_HANDLE, parseImpair, qdiscKindOf, type ImpairSpec } from './impair.js';
 import { kindOf, type InterfaceSpec, type LabSpec, type NodeSpec, type PortSpec } from './spec.js';
 import { wantedSettings, type KindSpec, type VirtualLink } from './virtual.js';
+import { wantedWireguard } from './wireguard.js';
 import { DEFAULT_PORT_FLAGS, defaultMetric, defaultPortVlans, emptyNode, fdbKey, neighborKey, type FdbState, type PortVlans, routeKey, ruleKey, type LabState, type LinkState, type NeighborState, type NodeState, type RouteState, type RuleState, type RunEntry } from './types.js';
 
 /** One veth pair as the kernel will see it: both ends with their real names. */
@@ -223,6 +224,7 @@ export function resolveLab(spec: LabSpec, layout: Layout = layOut(spec)): LabSta
   const addressesOf = addressesByDevice(layout);
   for (const [name, nodeSpec] of Object.entries(spec.nodes)) applyNodeSpec(nodes.get(name)!, nodeSpec, addressesOf, layout.routes.get(name) ?? []);
   for (const node of nodes.values()) setPortFlags(node, spec.nodes[node.node]!, linkPorts);
+  for (const node of nodes.values()) setWireguard(node, spec);
   // Without link-local addresses a new port is silent: no DAD, router or MLD solicitations that a
   // bridge floods to every other port, which makes a big L2 segment quadratic in the kernel.
   const linkLocal = spec.ipv6 ?? declaresIpv6(spec);
@@ -230,6 +232,14 @@ export function resolveLab(spec: LabSpec, layout: Layout = layOut(spec)): LabSta
     for (const link of node.links.values()) if (link.type === 'veth' || link.type === 'bridge') link.linkLocal = linkLocal;
   }
   return { lab: spec.name, nodes };
+}
+
+/** The node's WireGuard interfaces' keys and peers; a peer's key is where that peer's own `key:` says. */
+function setWireguard(node: NodeState, spec: LabSpec): void {
+  const keyFileOf = (peerNode: string, peerDev: string) => spec.nodes[peerNode]?.interfaces?.[peerDev]?.key;
+  for (const [dev, iface] of Object.entries(spec.nodes[node.node]!.interfaces ?? {})) {
+    if (iface.kind === 'wireguard' && node.links.has(dev)) node.wireguard.set(dev, wantedWireguard(node.node, dev, iface, keyFileOf));
+  }
 }
 
 /** The root qdisc an interface's `impair:` makes: tbf for a rate alone, else netem. */

@@ -2,8 +2,9 @@
 // loader (config/) fills them, the model reads them. Field names follow
 // ../../schemas/topology.schema.json exactly; docs/format.md describes them to the user.
 import type { ImpairSpec } from './impair.js';
+import type { WireguardPeerSpec } from './wireguard.js';
 
-export type { ImpairSpec };
+export type { ImpairSpec, WireguardPeerSpec };
 import type { VirtualKind } from './virtual.js';
 
 export type NodeKind = 'netns' | 'host' | 'attach';
@@ -95,6 +96,12 @@ export interface InterfaceSpec extends PortSpec {
   table?: number;
   /** bond: how often (ms) each member's link is checked; 0 never. */
   miimon?: number;
+  /** wireguard: the UDP port it listens on. */
+  listen?: number;
+  /** wireguard: a file with its private key, relative to the lab file; else netlab makes one. */
+  key?: string;
+  /** wireguard: the interfaces of the lab it talks to. */
+  peers?: WireguardPeerSpec[];
   addresses?: string[];
   mtu?: number;
   mac?: string;

@@ -4,6 +4,7 @@ import type { QdiscState } from './impair.js';
 import type { Family } from './ip.js';
 import { DEFAULT_NODE_KIND, type NodeKind } from './spec.js';
 import type { VirtualLink } from './virtual.js';
+import type { WireguardState } from './wireguard.js';
 
 export type { Family, NodeKind };
 
@@ -54,6 +55,11 @@ export interface NodeState {
    * qdisc but the kernel's defaults (noqueue, pfifo_fast, fq_codel, mq, ...).
    */
   qdiscs: Map<string, QdiscState>;
+  /**
+   * WireGuard interfaces' keys and peers, by interface. Desired: the file's. Actual: `wg show`'s,
+   * read only where the file has one and `ip -j` shows one.
+   */
+  wireguard: Map<string, WireguardState>;
   /**
    * Static forwarding entries, keyed by fdbKey(). Actual: only what the lab could have written
    * (static bridge entries, permanent VXLAN remotes), and only read where the file or the record
@@ -315,7 +321,7 @@ export function defaultMetric(family: Family): number {
 }
 
 export function emptyNode(node: string, netns: string | null, exists: boolean, kind: NodeKind = DEFAULT_NODE_KIND): NodeState {
-  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), rules: new Map(), neighbors: new Map(), qdiscs: new Map(), fdb: new Map(), sysctls: new Map(), runs: new Map() };
+  return { node, kind, netns, exists, loUp: exists, links: new Map(), routes: new Map(), rules: new Map(), neighbors: new Map(), qdiscs: new Map(), wireguard: new Map(), fdb: new Map(), sysctls: new Map(), runs: new Map() };
 }
 
 export function sortedKeys<K extends string, V>(map: Map<K, V>): K[] {

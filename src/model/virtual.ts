@@ -4,7 +4,7 @@
 import type { InterfaceSpec } from './spec.js';
 import { canonicalIp } from './ip.js';
 
-export const VIRTUAL_KINDS = ['macvlan', 'vxlan', 'dummy', 'vlan', 'vrf', 'bond', 'gre', 'ipip'] as const;
+export const VIRTUAL_KINDS = ['macvlan', 'vxlan', 'dummy', 'vlan', 'vrf', 'bond', 'gre', 'ipip', 'wireguard'] as const;
 export type VirtualKind = (typeof VIRTUAL_KINDS)[number];
 
 export const MACVLAN_MODES = ['bridge', 'private', 'vepa', 'passthru'] as const;
@@ -37,6 +37,7 @@ export const KIND_KEYS: Readonly<Record<VirtualKind, readonly string[]>> = {
   bond: ['mode', 'miimon'],
   gre: ['local', 'remote'],
   ipip: ['local', 'remote'],
+  wireguard: ['listen', 'key', 'peers'],
 };
 
 /** Every key any kind takes. */
@@ -52,6 +53,7 @@ export const REQUIRED_KEYS: Readonly<Record<VirtualKind, readonly string[]>> = {
   bond: [],
   gre: ['remote'],
   ipip: ['remote'],
+  wireguard: [],
 };
 
 /** Settings `ip link set dev X type KIND ...` changes on a live interface; the rest needs a new one. */
@@ -102,6 +104,7 @@ export function wantedSettings(spec: KindSpec): VirtualSettings {
       ip(spec.remote, 'remote');
       break;
     case 'dummy':
+    case 'wireguard':
       break;
   }
   return s;
@@ -146,6 +149,7 @@ export function readSettings(kind: string | undefined, data: Record<string, unkn
       if (s.local === 'any') delete s.local;
       break;
     case 'dummy':
+    case 'wireguard':
       break;
   }
   return s;
@@ -173,6 +177,8 @@ const ORDER: Readonly<Record<VirtualKind, readonly string[]>> = {
   bond: ['mode', 'miimon'],
   gre: ['local', 'remote'],
   ipip: ['local', 'remote'],
+  // Its keys and peers are wg's to set (resources/wireguard.ts), not ip's.
+  wireguard: [],
 };
 
 function typeWords(kind: VirtualKind, settings: VirtualSettings, keys: readonly string[]): string {

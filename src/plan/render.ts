@@ -2,6 +2,7 @@
 import chalk, { type ChalkInstance } from 'chalk';
 import { commandsOf, resourceOf, scopeOf, summarize } from '../resources/registry.js';
 import type { Command } from '../resources/resource.js';
+import { SHOWN_KEYS, wgSetWords } from '../model/wireguard.js';
 import type { Action, Change, Plan } from './change.js';
 
 export { summarize };
@@ -60,6 +61,8 @@ function describeCommand(cmd: Command): string {
       return cmd.op === 'start' ? cmd.argv.join(' ') : cmd.op === 'stop' ? `stop run ${cmd.node}.${cmd.key}` : `kill the processes in netns ${cmd.netns}`;
     case 'mount':
       return cmd.op === 'publish' ? `mount --bind ${cmd.source} /run/netns/${cmd.netns}` : `umount /run/netns/${cmd.netns}`;
+    case 'wg':
+      return `wg ${wgSetWords(cmd.wireguard, cmd.remove, SHOWN_KEYS).join(' ')}`;
   }
 }
 

@@ -21,6 +21,7 @@ import type { RunChange } from './run.js';
 import type { SysctlChange } from './sysctl.js';
 import type { VethChange } from './veth.js';
 import type { VirtualChange } from './virtual.js';
+import type { WireguardChange } from './wireguard.js';
 
 export type Change =
   | ProcessesChange
@@ -31,6 +32,7 @@ export type Change =
   | BridgeChange
   | VethChange
   | VirtualChange
+  | WireguardChange
   | SettingsChange
   | PortChange
   | VlansChange

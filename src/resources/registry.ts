@@ -25,6 +25,7 @@ import { runResource } from './run.js';
 import { sysctlResource } from './sysctl.js';
 import { vethResource } from './veth.js';
 import { virtualResource } from './virtual.js';
+import { wireguardResource } from './wireguard.js';
 
 type Registry = { [K in ChangeKind]: Resource<ChangeOf<K>> };
 
@@ -37,6 +38,7 @@ const BY_KIND: Registry = {
   bridge: bridgeResource,
   veth: vethResource,
   virtual: virtualResource,
+  wireguard: wireguardResource,
   settings: settingsResource,
   port: portResource,
   vlans: vlansResource,
@@ -64,6 +66,7 @@ export const NODE_RESOURCES: ReadonlyArray<NodeResource<Change>> = [
   bridgeResource,
   vethResource,
   virtualResource,
+  wireguardResource,
   settingsResource,
   portResource,
   vlansResource,

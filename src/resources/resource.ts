@@ -4,6 +4,7 @@
 // any resource module, so the planner can depend on them.
 import type { FeatureNeed } from '../model/features.js';
 import type { LabState, NodeState } from '../model/types.js';
+import type { WireguardState } from '../model/wireguard.js';
 import type { Change } from './change.js';
 
 /** What a change does, apart from what it changes (the kind). */
@@ -19,7 +20,7 @@ export interface ChangeBase {
   reason: string;
 }
 
-export type Tool = 'ip' | 'tc' | 'bridge' | 'sysctl' | 'file' | 'nft' | 'mount' | 'proc';
+export type Tool = 'ip' | 'tc' | 'bridge' | 'sysctl' | 'file' | 'nft' | 'mount' | 'proc' | 'wg';
 
 /** Where a change's commands run: which tool, and in which namespace (null: the root namespace). */
 export interface Scope {
@@ -44,7 +45,9 @@ export type Command =
   | { tool: 'proc'; op: 'stop'; node: string; key: string }
   | { tool: 'proc'; op: 'evict'; netns: string }
   | { tool: 'file'; op: 'write'; path: string; content: string }
-  | { tool: 'file'; op: 'remove'; path: string };
+  | { tool: 'file'; op: 'remove'; path: string }
+  /** `wg set`: the interface's whole wanted state, its keys named by where they are (model/wireguard.ts). */
+  | { tool: 'wg'; wireguard: WireguardState; remove: string[] };
 
 /** An interface of a node. */
 export interface LinkEnd {

@@ -251,6 +251,8 @@ function kernelMtu(state: NodeState, link: LinkState): number {
 function virtualProblem(state: NodeState, link: LinkState): string | undefined {
   const v = link.virtual;
   if (!v) return 'its settings could not be read';
+  // Its peers are public keys whose private halves only their own labs hold: no file can say them.
+  if (v.kind === 'wireguard') return 'its keys and peers are not exported (write its peers: by hand)';
   if (v.parentElsewhere) return 'made from an interface of another namespace, which export does not trace yet';
   if (v.parent && !state.links.has(v.parent.name)) return `its parent ${v.parent.name} is not in the namespace`;
   return undefined;

@@ -12,6 +12,7 @@ import { CONTAINER_TOOLS, inspectArgv } from '../kernel/container.js';
 import { netnsPath, RUN_NETNS } from '../kernel/paths.js';
 import { RUN_MARKER } from '../kernel/processes.js';
 import { resolveLab } from '../model/resolve.js';
+import { wgSetWords, type WireguardKey } from '../model/wireguard.js';
 import { emptyNode, ownsWholeNamespace, type LabState } from '../model/types.js';
 import { KIND_ORDER, type Change } from '../plan/change.js';
 import { diff } from '../plan/diff.js';
@@ -91,6 +92,24 @@ function runLines(lab: string, cmd: Extract<Command, { tool: 'proc'; op: 'start'
   return [`mkdir -p ${dir}`, `printf ${note} > ${file}.json`, `${RUN_MARKER}=${file}.json setsid ${cmd.argv.map(shellWord).join(' ')} >>${file}.log 2>&1 &`];
 }
 
+/**
+ * `wg set` as a person would type it: the keys netlab makes are made first where apply keeps them
+ * (each once: a key already there is kept), and a peer's public key comes from its private key.
+ */
+function wireguardLines(cmd: Extract<Command, { tool: 'wg' }>, exec: string, lab: string | undefined): string[] {
+  const dir = `"\${NETLAB_STATE_DIR:-/run/netlab}"/${shellWord(lab ?? 'LAB')}/wireguard`;
+  const fileOf = (key: WireguardKey) => ('file' in key ? shellWord(key.file) : `${dir}/${shellWord(`${key.generated}.key`)}`);
+  const keys = [cmd.wireguard.key!, ...cmd.wireguard.peers.map((p) => p.key!)];
+  const made = [...new Set(keys.flatMap((k) => ('generated' in k ? [fileOf(k)] : [])))];
+  const words = wgSetWords(cmd.wireguard, cmd.remove, {
+    privateKeyFile: (key) => `\0${fileOf(key)}`,
+    publicKey: (peer) => `\0"$(wg pubkey < ${fileOf(peer.key!)})"`,
+  });
+  // Words made here are shell already (marked \0); the rest are the file's values.
+  const line = words.map((w) => (w.startsWith('\0') ? w.slice(1) : shellWord(w))).join(' ');
+  return [...(made.length > 0 ? [`mkdir -p -m 700 ${dir}`] : []), ...made.map((f) => `[ -s ${f} ] || (umask 077 && wg genkey > ${f})`), `${exec}wg ${line}`];
+}
+
 /** One kernel command as a person would type it; `lab` names where a publish is noted as the lab's. */
 export function commandLines(cmd: Command, netns: string | null, lab?: string): string[] {
   const exec = netns === null ? '' : `ip netns exec ${shellWord(netns)} `;
@@ -127,6 +146,8 @@ export function commandLines(cmd: Command, netns: string | null, lab?: string): 
           ]
         : [`umount ${target}`, `rm -f ${target}`];
     }
+    case 'wg':
+      return wireguardLines(cmd, exec, lab);
     case 'proc':
       // A run: command, left running in the background with its output in a log, as apply does.
       if (cmd.op === 'start') return lab === undefined ? [`setsid ${cmd.argv.map(shellWord).join(' ')} >/dev/null 2>&1 &`] : runLines(lab, cmd);

@@ -164,7 +164,7 @@ describe('schema', () => {
     expectDiagnostics(lab('name: x', 'nodes:', '  c0:', '    interfaces:', '      eth0:', '        adresses: [10.0.0.1/24]', 'link: []'), [
       // The semantic checks run on what the schema accepts: eth0 is made by no link, wherever links are.
       ['5:7', 'interface eth0 on node c0 is created by no link'],
-      ['6:9', 'unknown key "adresses" in nodes.c0.interfaces.eth0 — expected one of: addresses, mtu, mac, master, up, hairpin, isolated, learning, flood, impair, kind, parent, mode, id, local, remote, group, dstport, table, miimon, access, trunk, native (did you mean "addresses"?)'],
+      ['6:9', 'unknown key "adresses" in nodes.c0.interfaces.eth0 — expected one of: addresses, mtu, mac, master, up, hairpin, isolated, learning, flood, impair, kind, parent, mode, id, local, remote, group, dstport, table, miimon, listen, key, peers, access, trunk, native (did you mean "addresses"?)'],
       ['7:1', 'unknown key "link" at the top level', 'name, description, prefix, ipv6, nodes, links, tests', '(did you mean "links"?)'],
     ]);
   });

@@ -7,6 +7,7 @@ import { nftDriver } from './nft.js';
 import { procDriver } from './proc.js';
 import { sysctlDriver } from './sysctl.js';
 import { tcDriver } from './tc.js';
+import { wgDriver } from './wg.js';
 import type { Driver, Tool } from './types.js';
 
 const DRIVERS: Readonly<Record<Tool, Driver>> = {
@@ -18,6 +19,7 @@ const DRIVERS: Readonly<Record<Tool, Driver>> = {
   file: fileDriver(),
   mount: mountDriver,
   proc: procDriver,
+  wg: wgDriver,
 };
 
 export function driverFor(tool: Tool): Driver {
