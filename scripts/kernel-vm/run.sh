@@ -10,9 +10,19 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
-# The newest /boot/vmlinuz-* whose modules are installed: Debian's linux-image-amd64.
+# The kernel Debian's linux-image-amd64 stands for (it depends on linux-image-VERSION), if its
+# modules are installed; else the newest /boot/vmlinuz-* whose modules are. Not simply the newest:
+# an -rt-amd64 kernel sorts after it, and under emulation wan-emulation's 40 ms round trip measured
+# 122 ms there (43 ms under the stock kernel).
+stock_kernel() {
+  local v
+  v=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null | sed -n 's/^linux-image-\([^ ,]*\).*/\1/p')
+  [ -n "$v" ] && [ -r "/boot/vmlinuz-$v" ] && [ -e "/lib/modules/$v/modules.dep" ] && echo "/boot/vmlinuz-$v"
+}
+
 find_kernel() {
   local k v
+  stock_kernel && return 0
   for k in $(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -rV); do
     v=${k#/boot/vmlinuz-}
     [ -r "$k" ] && [ -e "/lib/modules/$v/modules.dep" ] && { echo "$k"; return 0; }

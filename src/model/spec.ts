@@ -225,7 +225,7 @@ export interface TestSpec {
   count?: number;
   /** ping: bounds on the share of echoes lost, "5%". */
   loss?: BoundsSpec;
-  /** ping: bounds on the average round trip, "150ms". */
+  /** ping: bounds on the median round trip, "150ms". */
   rtt?: BoundsSpec;
   /** Any test: tried again until it passes or this much time has passed, "10s". */
   within?: string;

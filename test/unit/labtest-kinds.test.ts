@@ -86,18 +86,31 @@ describe('ping with a count: loss and rtt bounds', () => {
   const check = counted!.check as PingCheck;
 
   it('reads the summary', () => {
-    expect(parsePingSummary(SUMMARY(50, 48, 0.057))).toEqual({ transmitted: 50, received: 48, rttAvgMs: 0.057 });
-    expect(parsePingSummary(SUMMARY(5, 0))).toEqual({ transmitted: 5, received: 0, rttAvgMs: undefined });
+    expect(parsePingSummary(SUMMARY(50, 48, 0.057))).toEqual({ transmitted: 50, received: 48, rttAvgMs: 0.057, rttMedianMs: 0.057 });
+    expect(parsePingSummary(SUMMARY(5, 0))).toEqual({ transmitted: 5, received: 0, rttAvgMs: undefined, rttMedianMs: undefined });
     expect(parsePingSummary('ping: unknown host')).toBeUndefined();
   });
 
+  it("judges the median of the answers' times: one echo held up for a second does not fail a 40 ms link", () => {
+    const reply = (seq: number, ms: number, dup = false) => `64 bytes from 10.2.0.10: icmp_seq=${seq} ttl=62 time=${ms} ms${dup ? ' (DUP!)' : ''}\n`;
+    const times = [41.2, 40.9, 1002, 41.5, 40.7, 960, 41.1, 41.3, 40.8, 41.0];
+    const output = `PING 10.2.0.10 (10.2.0.10) 56(84) bytes of data.\n${times.map((t, i) => reply(i + 1, t)).join('')}${reply(3, 5, true)}${SUMMARY(10, 10, 229)}`;
+    expect(parsePingSummary(output)?.rttAvgMs).toBe(229);
+    expect(parsePingSummary(output)?.rttMedianMs).toBeCloseTo(41.15, 6);
+    const wan: PingCheck = { ...check, loss: undefined, rtt: { min: 40, max: 80 } };
+    expect(classifyMeasuredPing(exit(0, output), wan, 3)).toEqual({ got: 'success', why: 'rtt median 41.2 ms (avg 229 ms)' });
+    // Most echoes slow is a slow link: the median says so.
+    const slow = `${[90, 91, 41, 92, 93].map((t, i) => reply(i + 1, t)).join('')}${SUMMARY(5, 5, 81.4)}`;
+    expect(classifyMeasuredPing(exit(0, slow), wan, 3)).toEqual({ got: 'fail', why: 'rtt median 91 ms (avg 81.4 ms), above the max 80 ms' });
+  });
+
   it('passes within the bounds; out of them fails, saying what was measured against which bound', () => {
-    expect(classifyMeasuredPing(exit(0, SUMMARY(50, 49, 102.5)), check, 3)).toEqual({ got: 'success', why: 'loss 2% (1 of 50); rtt avg 103 ms' });
+    expect(classifyMeasuredPing(exit(0, SUMMARY(50, 49, 102.5)), check, 3)).toEqual({ got: 'success', why: 'loss 2% (1 of 50); rtt median 103 ms' });
     expect(classifyMeasuredPing(exit(0, SUMMARY(50, 46, 0.057)), check, 3)).toEqual({
       got: 'fail',
-      why: 'loss 8% (4 of 50), above the max 5%; rtt avg 0.057 ms, below the min 90 ms',
+      why: 'loss 8% (4 of 50), above the max 5%; rtt median 0.057 ms, below the min 90 ms',
     });
-    expect(classifyMeasuredPing(exit(0, SUMMARY(50, 50, 151)), check, 3)).toEqual({ got: 'fail', why: 'loss 0% (0 of 50); rtt avg 151 ms, above the max 150 ms' });
+    expect(classifyMeasuredPing(exit(0, SUMMARY(50, 50, 151)), check, 3)).toEqual({ got: 'fail', why: 'loss 0% (0 of 50); rtt median 151 ms, above the max 150 ms' });
   });
 
   it('nothing answered: the loss is 100%, and there is no round trip to measure', () => {
@@ -220,7 +233,7 @@ describe('running and reporting the new kinds', () => {
     ]);
     const json = runToJson(run).results;
     expect(json[0]).toMatchObject({ kind: 'ping', size: 1472, df: true, passed: false });
-    expect(json[1]).toMatchObject({ kind: 'ping', count: 50, passed: true, why: 'loss 0% (0 of 50); rtt avg 100 ms' });
+    expect(json[1]).toMatchObject({ kind: 'ping', count: 50, passed: true, why: 'loss 0% (0 of 50); rtt median 100 ms' });
     expect(json[2]).toMatchObject({ kind: 'ping', within: 10, tries: 2, passed: true });
     expect(json[3]).toMatchObject({ kind: 'route', address: '203.0.113.5', via: '198.51.100.1', dev: 'eth0' });
     expect(json[4]).toMatchObject({ kind: 'route', source: '2001:db8:1::10', mark: 7, expected: 'fail' });
