@@ -13,7 +13,7 @@ import { inNamespace, type RunResult, type Runner } from '../kernel/runner.js';
 import { classifyConnect, classifyPing, passes, type Outcome } from './outcome.js';
 import { classifyMeasuredPing } from './ping-measure.js';
 import type { TestResult } from './render.js';
-import { independentGroups, type ConnectCheck, type LabTest, type Listener, type PingCheck, type RouteCheck, type TraceCheck } from './resolve.js';
+import { testPhases, type ConnectCheck, type LabTest, type Listener, type PingCheck, type RouteCheck, type TraceCheck } from './resolve.js';
 import { classifyRouteGet } from './route-outcome.js';
 import { tryWithin } from './retry.js';
 import { classifyTrace, parseHop, traceContinues, type Hop } from './trace-outcome.js';
@@ -357,7 +357,7 @@ export interface RunTestsResult {
   interrupted: boolean;
 }
 
-/** Runs every test, independent ones at once; tests that share a listener's port one after another. */
+/** Runs every test, independent ones at once; tests that share a listener's port one after another, throughput tests last. */
 export async function runTests(tests: readonly LabTest[], deps: LabTestDeps): Promise<RunTestsResult> {
   const running: Running = { deps, token: deps.token ?? newToken(), live: new Set() };
   const stopAll = () => {
@@ -367,16 +367,18 @@ export async function runTests(tests: readonly LabTest[], deps: LabTestDeps): Pr
   const limit = pLimit(deps.concurrency);
   const results: TestResult[] = [];
   try {
-    await Promise.all(
-      independentGroups(tests).map((group) =>
-        limit(async () => {
-          for (const test of group) {
-            if (deps.signal?.aborted) return;
-            results.push(await runOne(running, test));
-          }
-        }),
-      ),
-    );
+    for (const phase of testPhases(tests)) {
+      await Promise.all(
+        phase.map((group) =>
+          limit(async () => {
+            for (const test of group) {
+              if (deps.signal?.aborted) return;
+              results.push(await runOne(running, test));
+            }
+          }),
+        ),
+      );
+    }
   } finally {
     deps.signal?.removeEventListener('abort', stopAll);
     // Whatever happened above, no listener outlives the run.

@@ -1,6 +1,7 @@
 // impair: and throughput tests against this machine's kernel, which has tbf but not netem: a
 // 10mbit tbf on a link measures 8 to 12 mbit/s with iperf3, drifts and is repaired in place,
-// goes when the file drops it; in the root namespace netlab touches only its own qdiscs; and a
+// goes when the file drops it; a ping test beside a throughput test is not measured in its queue
+// (throughput runs last); in the root namespace netlab touches only its own qdiscs; and a
 // netem lab is refused before anything is made. netem itself is proven in test/kernel-vm/.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -79,6 +80,19 @@ describe('impair: rate alone, a tbf', () => {
     // The live tbf exports back as the file's impair:.
     const exported = parseYaml((await sb.netlabOk('export', 'a', 'b')).stdout) as { nodes: Record<string, { interfaces: Record<string, { impair?: unknown }> }> };
     for (const node of ['a', 'b']) expect(exported.nodes[node]!.interfaces.eth0!.impair).toEqual({ rate: '10mbit' });
+  });
+
+  it("runs a throughput test after the pings: a ping beside it would wait in the tbf's 50 ms queue", async () => {
+    const file = labFile(
+      shaped('    impair: {rate: 10mbit}')
+        .replace(/tests:\n[\s\S]*$/, 'tests:\n  - {from: a, throughput: "b:5201", min: 8mbit, max: 12mbit}\n  - {from: a, ping: b, count: 20, rtt: {max: 10ms}}\n'),
+    );
+    await sb.netlabOk('apply', file);
+    const tested = await sb.netlab('test', '--json', file);
+    const results = (JSON.parse(tested.stdout) as TestJson).results;
+    expect(tested.exitCode, JSON.stringify(results)).toBe(0);
+    expect(results[1]!.why).toMatch(/^rtt median [\d.]+ ms/);
+    await sb.netlabOk('destroy', file);
   });
 
   it('plans clean, shows a rate changed by hand, repairs it in place, deletes it when the file drops it', async () => {

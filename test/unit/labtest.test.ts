@@ -9,7 +9,7 @@ import type { RunResult, Runner } from '../../src/kernel/runner.js';
 import { driftWarning, notAppliedReason } from '../../src/labtest/applied.js';
 import { classifyConnect, classifyPing, failureReason, passes } from '../../src/labtest/outcome.js';
 import { allPassed, renderFailures, renderTable, runToJson, type TestRun } from '../../src/labtest/render.js';
-import { firstAddress, independentGroups, isIp, parseConnect, resolveTests, type LabTest } from '../../src/labtest/resolve.js';
+import { firstAddress, independentGroups, isIp, parseConnect, resolveTests, testPhases, type LabTest } from '../../src/labtest/resolve.js';
 import { clientArgv, listenerArgv, pingArgv, runTests, type ProcessStarter, type StartedProcess } from '../../src/labtest/run.js';
 import { resolveLab } from '../../src/model/resolve.js';
 import { emptyNode, type LabState } from '../../src/model/types.js';
@@ -107,6 +107,20 @@ describe('target resolution', () => {
   it('runs tests at once unless they share a listener', () => {
     const { tests } = load(LAB);
     expect(independentGroups(tests).map((g) => g.map((t) => t.number))).toEqual([[1], [2], [3], [4], [5, 8], [6], [7]]);
+  });
+
+  it('runs throughput tests last, one after another, with nothing beside them to fill the link or be measured in its queue', () => {
+    const measured = `${LAB}  - {from: c0, throughput: "c1:5201", min: 1mbit}
+  - {from: c0, ping: c1, count: 20, rtt: {max: 80ms}}
+  - {from: c1, throughput: "c0:5201", max: 1gbit}
+`;
+    const numbers = (phases: LabTest[][][]) => phases.map((phase) => phase.map((g) => g.map((t) => t.number)));
+    expect(numbers(testPhases(load(measured).tests))).toEqual([
+      [[1], [2], [3], [4], [5, 8], [6], [7], [10]],
+      [[9, 11]],
+    ]);
+    expect(numbers(testPhases(load(LAB).tests))).toEqual([[[1], [2], [3], [4], [5, 8], [6], [7]]]);
+    expect(testPhases([])).toEqual([]);
   });
 });
 
