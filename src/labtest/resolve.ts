@@ -276,7 +276,7 @@ export function independentGroups(tests: readonly LabTest[]): LabTest[][] {
 /**
  * The order a run takes: phases one after another, each a list of groups run at once. Throughput
  * tests come last, by themselves: each fills the links it crosses, and a ping beside it measures
- * the queue it builds (wan-emulation's 40 ms round trip measured 83 ms so).
+ * the queue it builds (a 10mbit tbf's sub-millisecond round trip measured 51 ms so).
  */
 export function testPhases(tests: readonly LabTest[]): LabTest[][][] {
   const isThroughput = (test: LabTest) => test.check.kind === 'throughput';
