@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test, unit and kernel (the kernel tests need root and make their own sandbox), the
-# benchmark's quick run, the full-kernel lane (tests in a VM under Debian's stock kernel, two to
-# three minutes; skipped with one line where qemu or that kernel is missing), then one plain closing line
+# benchmark's quick run, the full-kernel lane (tests in a VM under Debian's stock kernel, five to
+# six minutes; skipped with one line where qemu or that kernel is missing), then one plain closing line
 # "N passed, N failed" that any reader of the log can count.
 set -uo pipefail
 cd "$(dirname "$0")/.."
